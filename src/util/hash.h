@@ -1,0 +1,22 @@
+/* hash.h — fast non-cryptographic hashing for in-memory tables.
+ *
+ * util_hash64 is seeded, reads 8 bytes at a time, and is stable across runs
+ * and machines of the same endianness; it is NOT used in any on-disk format.
+ * util_hash128 combines two independently seeded passes; augur identifies a
+ * label set in memory by its 128-bit hash (collision odds ~2^-64 at 2^32
+ * series, far below hardware error rates).
+ */
+#ifndef AUG_UTIL_HASH_H
+#define AUG_UTIL_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct util_hash128 {
+    uint64_t lo, hi;
+} util_hash128;
+
+uint64_t util_hash64(const void *data, size_t len, uint64_t seed);
+util_hash128 util_hash128_of(const void *data, size_t len);
+
+#endif

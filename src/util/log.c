@@ -1,0 +1,199 @@
+/* log.c — logfmt/JSON line writer.
+ *
+ * A line is built in a stack buffer (truncated at 4 KiB with a trailing
+ * "…truncated" marker) and written with one fwrite under the lock. */
+#include "util/common.h"
+#include "util/log.h"
+
+#include <pthread.h>
+#include <time.h>
+
+static struct {
+    pthread_mutex_t lock;
+    log_level level;
+    log_format format;
+    FILE *sink;
+    char debug_subs[256];
+} logger = {PTHREAD_MUTEX_INITIALIZER, LOG_LVL_INFO, LOG_FMT_LOGFMT, NULL, ""};
+
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+bool log_level_parse(const char *s, log_level *out)
+{
+    for (size_t i = 0; i < AUG_ARRAY_LEN(level_names); i++) {
+        if (strcmp(s, level_names[i]) == 0) {
+            *out = (log_level)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool log_format_parse(const char *s, log_format *out)
+{
+    if (strcmp(s, "logfmt") == 0)
+        *out = LOG_FMT_LOGFMT;
+    else if (strcmp(s, "json") == 0)
+        *out = LOG_FMT_JSON;
+    else
+        return false;
+    return true;
+}
+
+void log_configure(log_level level, log_format format, FILE *sink, const char *debug_subs)
+{
+    pthread_mutex_lock(&logger.lock);
+    logger.level = level;
+    logger.format = format;
+    logger.sink = sink;
+    snprintf(logger.debug_subs, sizeof logger.debug_subs, ",%s,", debug_subs ? debug_subs : "");
+    pthread_mutex_unlock(&logger.lock);
+}
+
+static bool sub_debug_enabled(const char *sub)
+{
+    char needle[64];
+    snprintf(needle, sizeof needle, ",%s,", sub);
+    return strstr(logger.debug_subs, needle) != NULL;
+}
+
+bool log_enabled(log_level level, const char *sub)
+{
+    if (level >= logger.level)
+        return true;
+    return level == LOG_LVL_DEBUG && sub_debug_enabled(sub);
+}
+
+typedef struct line {
+    char buf[4096];
+    size_t len;
+} line;
+
+static void put(line *l, const char *s, size_t n)
+{
+    size_t room = sizeof l->buf - 16 - l->len;
+    if (n > room)
+        n = room;
+    memcpy(l->buf + l->len, s, n);
+    l->len += n;
+}
+
+static void puts_raw(line *l, const char *s)
+{
+    put(l, s, strlen(s));
+}
+
+/* logfmt quotes values containing space, '=', '"' or control bytes. */
+static void put_logfmt_value(line *l, const char *v)
+{
+    bool quote = *v == '\0';
+    for (const char *c = v; *c && !quote; c++)
+        quote = *c == ' ' || *c == '=' || *c == '"' || (unsigned char)*c < 0x20;
+    if (!quote) {
+        puts_raw(l, v);
+        return;
+    }
+    put(l, "\"", 1);
+    for (const char *c = v; *c; c++) {
+        if (*c == '"' || *c == '\\') {
+            put(l, "\\", 1);
+            put(l, c, 1);
+        } else if (*c == '\n') {
+            put(l, "\\n", 2);
+        } else if ((unsigned char)*c < 0x20) {
+            put(l, "?", 1);
+        } else {
+            put(l, c, 1);
+        }
+    }
+    put(l, "\"", 1);
+}
+
+static void put_json_string(line *l, const char *v)
+{
+    put(l, "\"", 1);
+    for (const char *c = v; *c; c++) {
+        unsigned char u = (unsigned char)*c;
+        if (*c == '"' || *c == '\\') {
+            put(l, "\\", 1);
+            put(l, c, 1);
+        } else if (u < 0x20) {
+            char esc[8];
+            int n = snprintf(esc, sizeof esc, "\\u%04x", u);
+            put(l, esc, (size_t)n);
+        } else {
+            put(l, c, 1);
+        }
+    }
+    put(l, "\"", 1);
+}
+
+static void put_field(line *l, bool json, bool first, const char *k, const char *v)
+{
+    if (json) {
+        if (!first)
+            put(l, ",", 1);
+        put_json_string(l, k);
+        put(l, ":", 1);
+        put_json_string(l, v);
+    } else {
+        if (!first)
+            put(l, " ", 1);
+        puts_raw(l, k);
+        put(l, "=", 1);
+        put_logfmt_value(l, v);
+    }
+}
+
+void log_emit(log_level level, const char *sub, const char *msg, ...)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char tsbuf[96];
+    snprintf(tsbuf, sizeof tsbuf, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+
+    bool json = logger.format == LOG_FMT_JSON;
+    line l = {.len = 0};
+    if (json)
+        put(&l, "{", 1);
+    put_field(&l, json, true, "ts", tsbuf);
+    put_field(&l, json, false, "level", level_names[level]);
+    put_field(&l, json, false, "sub", sub);
+    put_field(&l, json, false, "msg", msg);
+    va_list ap;
+    va_start(ap, msg);
+    for (;;) {
+        const char *k = va_arg(ap, const char *);
+        if (k == NULL)
+            break;
+        const char *v = va_arg(ap, const char *);
+        put_field(&l, json, false, k, v ? v : "");
+    }
+    va_end(ap);
+    if (l.len >= sizeof l.buf - 16)
+        puts_raw(&l, json ? "" : " truncated=1");
+    if (json)
+        l.buf[l.len++] = '}';
+    l.buf[l.len++] = '\n';
+
+    pthread_mutex_lock(&logger.lock);
+    FILE *out = logger.sink ? logger.sink : stderr;
+    fwrite(l.buf, 1, l.len, out);
+    fflush(out);
+    pthread_mutex_unlock(&logger.lock);
+}
+
+const char *log_fmt_i64(char buf[24], int64_t v)
+{
+    snprintf(buf, 24, "%" PRId64, v);
+    return buf;
+}
+
+const char *log_fmt_f64(char buf[32], double v)
+{
+    snprintf(buf, 32, "%.6g", v);
+    return buf;
+}

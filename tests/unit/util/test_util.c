@@ -1,0 +1,142 @@
+/* Unit tests for src/util: error table, arena caps and cleanups, allocator
+ * fault injection, hashing spread, log formatting. */
+#include "util/common.h"
+#include "util/arena.h"
+#include "util/err.h"
+#include "util/hash.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+#include "../check.h"
+
+static void test_every_error_has_message(void)
+{
+    char sym[32];
+    for (int e = 0; e < AUG_ERR__COUNT; e++) {
+        const char *m = aug_strerror((aug_err)e);
+        CHECK(strncmp(m, "AUG_", 4) == 0);
+        CHECK(strstr(m, ": ") != NULL);
+        snprintf(sym, sizeof sym, "%.*s", (int)(strchr(m, ':') - m), m);
+        CHECK(strcmp(sym, "AUG_E?") != 0);
+    }
+    CHECK_STR(aug_strerror((aug_err)999), "AUG_E?: unknown error");
+}
+
+static void test_errf_formats_detail(void)
+{
+    aug_errbuf eb = {{0}};
+    aug_err e = aug_errf(&eb, AUG_EMALFORMED, "bad varint at %d", 17);
+    CHECK_EQ_I64(e, AUG_EMALFORMED);
+    CHECK_STR(eb.msg, "bad varint at 17");
+    CHECK_STR(aug_errmsg(&eb, e), "bad varint at 17");
+    aug_errbuf empty = {{0}};
+    CHECK_STR(aug_errmsg(&empty, AUG_EIO), aug_strerror(AUG_EIO));
+}
+
+static int cleanup_order[4];
+static int cleanup_n;
+static void record_cleanup(void *arg)
+{
+    cleanup_order[cleanup_n++] = *(int *)arg;
+}
+
+static void test_arena_cap_and_cleanup(void)
+{
+    util_arena *a = util_arena_new(1000);
+    CHECK(a != NULL);
+    void *p = util_arena_alloc(a, 500);
+    CHECK(p != NULL);
+    CHECK(!util_arena_overflowed(a));
+    CHECK(util_arena_alloc(a, 600) == NULL);
+    CHECK(util_arena_overflowed(a));
+    static int one = 1, two = 2;
+    cleanup_n = 0;
+    CHECK(util_arena_on_free(a, record_cleanup, &one));
+    CHECK(util_arena_on_free(a, record_cleanup, &two));
+    util_arena_free(a);
+    CHECK_EQ_I64(cleanup_n, 2);
+    CHECK_EQ_I64(cleanup_order[0], 2);
+    CHECK_EQ_I64(cleanup_order[1], 1);
+}
+
+static void test_arena_large_and_many(void)
+{
+    util_arena *a = util_arena_new(64u << 20);
+    CHECK(a != NULL);
+    /* A big block must not steal the current block's free space. */
+    char *small1 = util_arena_alloc(a, 10);
+    char *big = util_arena_alloc(a, 1u << 20);
+    char *small2 = util_arena_alloc(a, 10);
+    CHECK(small1 && big && small2);
+    CHECK(small2 - small1 > 0 && small2 - small1 < 64);
+    memset(big, 0xab, 1u << 20);
+    for (int i = 0; i < 10000; i++)
+        CHECK(util_arena_alloc(a, 100) != NULL);
+    size_t used = util_arena_used(a);
+    CHECK(used >= (1u << 20) + 10000 * 100);
+    util_arena_reset(a);
+    CHECK_EQ_I64(util_arena_used(a), 0);
+    CHECK(util_arena_strndup(a, "hello", 3) != NULL);
+    util_arena_free(a);
+}
+
+static void test_mem_counts_and_fails(void)
+{
+    int64_t before = aug_mem_used();
+    void *p = aug_malloc(1000);
+    CHECK(p != NULL);
+    CHECK(aug_mem_used() >= before + 1000);
+    aug_free(p);
+    CHECK_EQ_I64(aug_mem_used(), before);
+
+    aug_mem_fail_after(1);
+    void *ok = aug_malloc(8);
+    void *fail = aug_malloc(8);
+    CHECK(ok != NULL);
+    CHECK(fail == NULL);
+    CHECK_EQ_I64(aug_mem_failures(), 1);
+    aug_mem_fail_reset();
+    aug_free(ok);
+    void *again = aug_malloc(8);
+    CHECK(again != NULL);
+    aug_free(again);
+}
+
+static void test_hash_spreads_sequential_keys(void)
+{
+    enum { BUCKETS = 256, KEYS = 256 * 64 };
+    int counts[BUCKETS] = {0};
+    char key[64];
+    for (int i = 0; i < KEYS; i++) {
+        int n = snprintf(key, sizeof key, "__name__\xffup\xffinstance\xffhost-%d:9100", i);
+        counts[util_hash64(key, (size_t)n, 1) % BUCKETS]++;
+    }
+    for (int b = 0; b < BUCKETS; b++)
+        CHECK(counts[b] > 64 / 2 && counts[b] < 64 * 2);
+    util_hash128 x = util_hash128_of("abc", 3), y = util_hash128_of("abd", 3);
+    CHECK(x.lo != y.lo && x.hi != y.hi && x.lo != x.hi);
+}
+
+static void test_log_logfmt_and_json(void)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    log_configure(LOG_LVL_INFO, LOG_FMT_LOGFMT, f, NULL);
+    LOG_DEBUG("t", "hidden");
+    LOG_INFO("t", "hello world", "n", LOG_I64(42), "s", "a=b");
+    log_configure(LOG_LVL_INFO, LOG_FMT_JSON, f, NULL);
+    LOG_WARN("t", "quote\"d", "k", "v");
+    fflush(f);
+    CHECK(strstr(buf, "hidden") == NULL);
+    CHECK(strstr(buf, "level=info sub=t msg=\"hello world\" n=42 s=\"a=b\"\n") != NULL);
+    CHECK(strstr(buf, "\"level\":\"warn\",\"sub\":\"t\",\"msg\":\"quote\\\"d\",\"k\":\"v\"}\n") != NULL);
+    log_configure(LOG_LVL_INFO, LOG_FMT_LOGFMT, NULL, NULL);
+    fclose(f);
+    free(buf);
+}
+
+CHECK_MAIN(CHECK_CASE(test_every_error_has_message), CHECK_CASE(test_errf_formats_detail),
+           CHECK_CASE(test_arena_cap_and_cleanup), CHECK_CASE(test_arena_large_and_many),
+           CHECK_CASE(test_mem_counts_and_fails), CHECK_CASE(test_hash_spreads_sequential_keys),
+           CHECK_CASE(test_log_logfmt_and_json))
