@@ -1,0 +1,166 @@
+/* store.h — augur's embedded LMDB store (storage/).
+ *
+ * Owns: the LMDB environment in <storage.path>, the schema version stamp,
+ * the series dictionary (id ↔ canonical label key) and label postings, the
+ * minute and hour rollups, the ingest write-ahead log (WAL) and per-series
+ * ingest state checkpoints, a small meta table, retention deletes and map
+ * growth. Knows nothing of HTTP, selectors or models.
+ *
+ * Canonical label key: the bytes that name a series everywhere in augur:
+ * for each label, sorted by name: name, 0xFF, value, 0xFF. 0xFF never occurs
+ * in UTF-8, so the encoding is unambiguous. wire/ produces it from a
+ * remote-write request; store persists it verbatim after a version byte.
+ *
+ * Series ids are dense uint32 values starting at 1, assigned by the caller
+ * (the ingest writer) in order; 0 is never a valid id.
+ *
+ * Threads: one writer thread owns write transactions (LMDB allows one at a
+ * time anyway); any thread may run read transactions concurrently. A
+ * transaction object belongs to the thread that began it. The store grows
+ * its map by itself (store_map_grow), which waits for open read transactions
+ * to end; so never hold a read transaction while waiting on the writer.
+ *
+ * Errors: MDB_* codes are translated at this boundary: MDB_MAP_FULL →
+ * AUG_EFULL (the caller aborts, calls store_map_grow and retries),
+ * MDB_NOTFOUND → AUG_ENOTFOUND, MDB_CORRUPTED/MDB_PAGE_NOTFOUND/bad record →
+ * AUG_ECORRUPT, unknown version byte → AUG_EVERSION, other → AUG_EIO.
+ *
+ * Sticky failure: after any failed put/delete in a write transaction the
+ * transaction is marked failed; store_txn_commit then refuses it (returns the
+ * first error) and aborts it.
+ *
+ * Lifetimes: values returned through aug_bytes out-parameters are borrowed
+ * from LMDB and valid only until the transaction ends.
+ */
+#ifndef AUG_STORAGE_STORE_H
+#define AUG_STORAGE_STORE_H
+
+#include "storage/rollup.h"
+#include "util/common.h"
+#include "util/err.h"
+
+typedef struct store store;
+typedef struct store_txn store_txn;
+
+/* Rollup resolutions. Values are part of the key format; never renumber. */
+typedef enum store_res {
+    STORE_RES_MINUTE = 1, /* 60 s buckets */
+    STORE_RES_HOUR = 2,   /* 3600 s buckets */
+} store_res;
+
+typedef struct store_opts {
+    const char *path;          /* directory; created if missing */
+    size_t initial_map_bytes;  /* 0 = default 256 MiB */
+    size_t max_map_bytes;      /* 0 = default 1 TiB; growth past it → AUG_EFULL */
+} store_opts;
+
+typedef struct store_stats {
+    size_t map_bytes;       /* current map size */
+    size_t used_bytes;      /* pages in use × page size */
+    size_t file_bytes;      /* size of data.mdb on disk */
+    uint64_t series;        /* entries in the series dictionary */
+    uint64_t rollups;       /* minute + hour rollup records */
+    uint64_t wal_records;   /* WAL records not yet truncated */
+    uint64_t map_grows;     /* times the map was grown since open */
+} store_stats;
+
+/* Opens (creating if needed) the store at opts->path. Checks the schema
+ * version stamp: a store written by an unknown newer schema → AUG_EVERSION
+ * with the versions in eb. Caller frees with store_close. */
+aug_err store_open(const store_opts *opts, store **out, aug_errbuf *eb);
+
+/* Closes the environment. All transactions must have ended. NULL is a no-op. */
+void store_close(store *s);
+
+/* Begins a transaction. write=true only from the writer thread. */
+aug_err store_txn_begin(store *s, bool write, store_txn **out);
+/* Commits (durably: fsync) a write txn, or ends a read txn. Always frees txn. */
+aug_err store_txn_commit(store_txn *t);
+/* Aborts and frees. NULL is a no-op. */
+void store_txn_abort(store_txn *t);
+
+/* Doubles the map (up to max_map_bytes). Must be called with no transaction
+ * open in the calling thread; waits for other threads' read transactions. */
+aug_err store_map_grow(store *s);
+
+aug_err store_stats_get(store *s, store_stats *out);
+
+/* ---- meta: small named uint64 values (next series id, checkpoint seq) ---- */
+aug_err store_meta_get(store_txn *t, const char *name, uint64_t *out); /* AUG_ENOTFOUND if unset */
+aug_err store_meta_put(store_txn *t, const char *name, uint64_t v);
+
+/* ---- series dictionary and postings ---- */
+
+/* Stores id → key and one posting (label name, value) → id per label. */
+aug_err store_series_put(store_txn *t, uint32_t id, aug_bytes key);
+/* Looks up the canonical key of id (borrowed). AUG_ENOTFOUND if absent. */
+aug_err store_series_get(store_txn *t, uint32_t id, aug_bytes *key);
+/* Calls fn for every series in id order; stops early and returns fn's
+ * error if fn returns non-OK. */
+aug_err store_series_foreach(store_txn *t, aug_err (*fn)(void *arg, uint32_t id, aug_bytes key), void *arg);
+/* Ids of series having label name=value, ascending, into a caller array of
+ * capacity cap; *n receives the count. More than cap → AUG_ETOOBIG. */
+aug_err store_postings_get(store_txn *t, aug_str name, aug_str value, uint32_t *ids, size_t cap, size_t *n);
+/* Calls fn for each distinct value of label `name` with its ids (in one
+ * call per value, ids ascending; the array is borrowed for the call). */
+aug_err store_postings_values(store_txn *t, aug_str name,
+                              aug_err (*fn)(void *arg, aug_str value, const uint32_t *ids, size_t n), void *arg);
+
+/* ---- rollups ---- */
+
+/* Writes (or overwrites) the bucket starting at start_s (aligned). */
+aug_err store_rollup_put(store_txn *t, uint32_t id, store_res res, int64_t start_s, const store_rollup *r);
+aug_err store_rollup_get(store_txn *t, uint32_t id, store_res res, int64_t start_s, store_rollup *out);
+
+typedef struct store_rollup_iter store_rollup_iter;
+/* Iterates buckets of one series with from_s <= start < to_s, ascending.
+ * Caller frees with store_rollup_iter_close before the txn ends. */
+aug_err store_rollup_iter_open(store_txn *t, uint32_t id, store_res res, int64_t from_s, int64_t to_s,
+                               store_rollup_iter **out);
+/* AUG_OK with the next bucket, AUG_ENOTFOUND at the end. */
+aug_err store_rollup_iter_next(store_rollup_iter *it, int64_t *start_s, store_rollup *out);
+void store_rollup_iter_close(store_rollup_iter *it);
+
+/* Deletes up to max_deletes buckets of series id older than before_s;
+ * *deleted receives the count (less than max_deletes means done). */
+aug_err store_rollup_expire(store_txn *t, uint32_t id, store_res res, int64_t before_s, size_t max_deletes,
+                            size_t *deleted);
+
+/* ---- ingest write-ahead log ---- */
+
+typedef struct store_wal_entry {
+    uint32_t id;    /* series id */
+    int64_t ts_ms;  /* sample timestamp */
+    double value;   /* bit pattern preserved exactly (staleness NaN too) */
+} store_wal_entry;
+
+/* Appends one WAL record with sequence number seq (strictly greater than any
+ * earlier seq) holding n entries. */
+aug_err store_wal_append(store_txn *t, uint64_t seq, const store_wal_entry *e, size_t n);
+/* Calls fn for each record with seq > after_seq, ascending; entries are
+ * decoded into a buffer the store owns, borrowed for the call. */
+aug_err store_wal_foreach(store_txn *t, uint64_t after_seq,
+                          aug_err (*fn)(void *arg, uint64_t seq, const store_wal_entry *e, size_t n), void *arg);
+/* Deletes every record with seq <= upto_seq. */
+aug_err store_wal_truncate(store_txn *t, uint64_t upto_seq);
+
+/* ---- ingest state checkpoints ---- */
+
+/* What ingest must remember per series to continue exactly where it was:
+ * dedup point, counter base, and the open (not yet closed) buckets. */
+typedef struct store_series_state {
+    int64_t last_ts_ms;      /* newest accepted timestamp; INT64_MIN if none */
+    double prev_value;       /* last finite value, base for counter increase */
+    bool has_prev;           /* prev_value is meaningful */
+    bool stale;              /* the series ended with a staleness marker */
+    int64_t minute_start_s;  /* open minute bucket start; meaningful if minute.count > 0 */
+    store_rollup minute;
+    int64_t hour_start_s;    /* open hour bucket start; meaningful if hour.count > 0 */
+    store_rollup hour;
+} store_series_state;
+
+aug_err store_state_put(store_txn *t, uint32_t id, const store_series_state *st);
+aug_err store_state_foreach(store_txn *t, aug_err (*fn)(void *arg, uint32_t id, const store_series_state *st),
+                            void *arg);
+
+#endif
