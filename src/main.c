@@ -1,0 +1,216 @@
+/* main.c — the augur daemon: flags, start-up order, signals, shutdown.
+ *
+ * Start-up: flags → logging → config (a bad config exits 1 with file:line)
+ * → metrics registry → store (schema check) → ingest (recovery: checkpoint +
+ * WAL replay, then the writer thread) → HTTP → ready.
+ * Signals are blocked in every thread and taken here with sigwait:
+ * SIGHUP reloads the config (as POST /-/reload does); SIGTERM/SIGINT drain:
+ * readiness drops, the HTTP server stops accepting and lets in-flight
+ * requests finish (a write waiting on its commit gets its reply), the writer
+ * commits what is queued and checkpoints, the store closes. Exit code 0.
+ * This is the only file that may call exit().
+ */
+#include "util/common.h"
+#include "http/http.h"
+#include "server.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "util/time.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+typedef struct flags {
+    const char *config_file;
+    const char *storage_path;
+    const char *listen;
+    const char *log_level;
+    const char *log_format;
+} flags;
+
+static const char usage_text[] =
+    "usage: augur [flags]\n"
+    "\n"
+    "augur reads the metrics Prometheus remote-writes to it, keeps minute and hourly\n"
+    "rollups in an embedded LMDB store, and serves them by remote-read.\n"
+    "\n"
+    "flags:\n"
+    "  --config.file=FILE           configuration file (default config/augur.yml)\n"
+    "  --storage.path=DIR           store directory, created if missing (default data)\n"
+    "  --web.listen-address=ADDR    host:port to listen on (default 127.0.0.1:9201;\n"
+    "                               an empty host means 127.0.0.1, port 0 picks a free port)\n"
+    "  --log.level=LEVEL            debug, info, warn or error (default info)\n"
+    "  --log.format=FORMAT          logfmt or json (default logfmt)\n"
+    "  --version                    print the version and exit\n"
+    "  --help                       print this help and exit\n"
+    "\n"
+    "signals: SIGHUP reloads the config (like POST /-/reload); SIGTERM drains and exits.\n";
+
+/* Accepts --name=value and --name value. Returns the value or NULL. */
+static const char *flag_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=')
+        return a + n + 1;
+    if (a[n] == '\0' && *i + 1 < argc)
+        return argv[++*i];
+    return NULL;
+}
+
+static int parse_flags(int argc, char **argv, flags *f)
+{
+    *f = (flags){"config/augur.yml", "data", "127.0.0.1:9201", "info", "logfmt"};
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("augur version %s\n", AUG_VERSION);
+            return 0;
+        }
+        if ((v = flag_value(argc, argv, &i, "--config.file")) != NULL)
+            f->config_file = v;
+        else if ((v = flag_value(argc, argv, &i, "--storage.path")) != NULL)
+            f->storage_path = v;
+        else if ((v = flag_value(argc, argv, &i, "--web.listen-address")) != NULL)
+            f->listen = v;
+        else if ((v = flag_value(argc, argv, &i, "--log.level")) != NULL)
+            f->log_level = v;
+        else if ((v = flag_value(argc, argv, &i, "--log.format")) != NULL)
+            f->log_format = v;
+        else {
+            fprintf(stderr, "augur: unknown flag or missing value: %s\n\n%s", argv[i], usage_text);
+            return 2;
+        }
+    }
+    return -1;
+}
+
+static bool parse_listen(const char *addr, char *host, size_t hostlen, uint16_t *port)
+{
+    const char *colon = strrchr(addr, ':');
+    if (colon == NULL)
+        return false;
+    size_t hl = (size_t)(colon - addr);
+    if (hl >= hostlen)
+        return false;
+    memcpy(host, addr, hl);
+    host[hl] = '\0';
+    char *end = NULL;
+    unsigned long p = strtoul(colon + 1, &end, 10);
+    if (end == colon + 1 || *end != '\0' || p > 65535)
+        return false;
+    *port = (uint16_t)p;
+    return true;
+}
+
+static int fail(const char *what, aug_err err, const aug_errbuf *eb)
+{
+    LOG_ERROR("main", what, "err", aug_strerror(err), "detail", aug_errmsg(eb, err));
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    flags f;
+    int rc = parse_flags(argc, argv, &f);
+    if (rc >= 0)
+        return rc;
+    log_level lvl;
+    log_format fmt;
+    if (!log_level_parse(f.log_level, &lvl) || !log_format_parse(f.log_format, &fmt)) {
+        fprintf(stderr, "augur: --log.level must be debug|info|warn|error and --log.format logfmt|json\n");
+        return 2;
+    }
+    log_configure(lvl, fmt, NULL, getenv("AUGUR_DEBUG"));
+
+    augur_server srv;
+    memset(&srv, 0, sizeof srv);
+    srv.config_path = f.config_file;
+    srv.storage_path = f.storage_path;
+    srv.start_ms = util_now_ms();
+    if (!parse_listen(f.listen, srv.listen_host, sizeof srv.listen_host, &srv.listen_port)) {
+        fprintf(stderr, "augur: --web.listen-address must be host:port, got '%s'\n", f.listen);
+        return 2;
+    }
+    pthread_mutex_init(&srv.cfg_lock, NULL);
+    pthread_mutex_init(&srv.reload_lock, NULL);
+
+    /* Every thread created from here on inherits the blocked set. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGHUP);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    aug_errbuf eb = {{0}};
+    server_cfg *cfg = NULL;
+    aug_err err = server_cfg_load(f.config_file, &cfg, &eb);
+    if (err != AUG_OK) {
+        fprintf(stderr, "augur: %s\n", aug_errmsg(&eb, err));
+        return 1;
+    }
+    srv.cfg = cfg;
+    srv.metrics = metrics_registry_new();
+    if (srv.metrics == NULL)
+        return fail("out of memory", AUG_ENOMEM, NULL);
+    srv.m_reload_ok = metrics_gauge_get(srv.metrics, "augur_config_last_reload_successful",
+                                        "Whether the last configuration reload attempt was successful.", NULL);
+    srv.m_reload_ts = metrics_gauge_get(srv.metrics, "augur_config_last_reload_success_timestamp_seconds",
+                                        "Timestamp of the last successful configuration reload.", NULL);
+    metrics_gauge_set(srv.m_reload_ok, 1);
+    metrics_gauge_set(srv.m_reload_ts, (double)srv.start_ms / 1000.0);
+    metrics_gauge_set(metrics_gauge_get(srv.metrics, "augur_build_info", "augur build information.",
+                                        "version=\"" AUG_VERSION "\""),
+                      1);
+
+    store_opts so = {.path = f.storage_path,
+                     .initial_map_bytes = cfg->store_initial_map,
+                     .max_map_bytes = cfg->store_max_map};
+    if ((err = store_open(&so, &srv.store, &eb)) != AUG_OK)
+        return fail("cannot open the store", err, &eb);
+    server_register_store_metrics(&srv);
+    if ((err = ingest_open(srv.store, &cfg->ingest, srv.metrics, &srv.ingest, &eb)) != AUG_OK)
+        return fail("cannot start ingest", err, &eb);
+    http_opts ho = {.host = srv.listen_host, .port = srv.listen_port, .max_connections = 256};
+    if ((err = http_server_start(&srv, &ho, &srv.http, &eb)) != AUG_OK)
+        return fail("cannot start the HTTP server", err, &eb);
+
+    char addr[300];
+    snprintf(addr, sizeof addr, "%s:%u", srv.listen_host[0] ? srv.listen_host : "127.0.0.1",
+             (unsigned)http_server_port(srv.http));
+    atomic_store(&srv.ready, true);
+    LOG_INFO("main", "augur started", "version", AUG_VERSION, "listen", addr, "storage", f.storage_path, "config",
+             f.config_file);
+
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&sigs, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            aug_errbuf reb = {{0}};
+            server_reload(&srv, &reb);
+            continue;
+        }
+        LOG_INFO("main", "shutting down", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        break;
+    }
+    atomic_store(&srv.shutting_down, true);
+    atomic_store(&srv.ready, false);
+    http_server_stop(srv.http);
+    ingest_close(srv.ingest);
+    store_close(srv.store);
+    server_cfg_release(&srv, srv.cfg);
+    metrics_registry_free(srv.metrics);
+    pthread_mutex_destroy(&srv.cfg_lock);
+    pthread_mutex_destroy(&srv.reload_lock);
+    LOG_INFO("main", "augur stopped");
+    return 0;
+}

@@ -1,0 +1,91 @@
+/* server.h — struct augur_server: the one documented piece of process-wide
+ * state (CONVENTIONS 9). main.c creates it and passes it explicitly to the
+ * HTTP layer; nothing else reaches it through a global. The pure cores
+ * (fc_, decide_, wire_) never see it.
+ *
+ * Config snapshots: the live configuration is an immutable object reached
+ * through server_cfg_acquire/release. Reload builds a complete new snapshot,
+ * validates it, and swaps the pointer; the old one is freed when its last
+ * user releases it (nginx cycles, CONVENTIONS 11).
+ */
+#ifndef AUG_SERVER_H
+#define AUG_SERVER_H
+
+#include "config/config.h"
+#include "ingest/ingest.h"
+#include "metrics/metrics.h"
+#include "storage/store.h"
+#include "wire/wire.h"
+#include "util/common.h"
+#include "util/err.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+struct http_server;
+
+/* A refcounted, immutable config plus the values derived from it once, at
+ * load, so request paths never re-derive them. */
+typedef struct server_cfg {
+    cfg_config *cfg;             /* owned; freed with the snapshot */
+    int refs;                    /* guarded by augur_server.cfg_lock */
+    size_t max_body_bytes;       /* compressed request body cap (413 past it) */
+    wire_limits wire;            /* decoder limits for write and read */
+    size_t read_max_series;      /* series one remote-read query may return */
+    size_t read_max_points;      /* samples one remote-read response may hold */
+    int64_t minute_retention_s;  /* reads older than this use hour rollups */
+    size_t store_initial_map;    /* storage.initial_map_size */
+    size_t store_max_map;        /* storage.max_map_size */
+    ingest_opts ingest;          /* writer options */
+} server_cfg;
+
+typedef struct augur_server {
+    /* Set by main before anything starts; read-only afterwards. */
+    const char *config_path;    /* --config.file */
+    const char *storage_path;   /* --storage.path */
+    char listen_host[256];      /* from --web.listen-address; "" = 127.0.0.1 */
+    uint16_t listen_port;
+
+    /* Live config snapshot; swap and refcounts under cfg_lock. reload_lock
+     * serializes reloads from SIGHUP and POST /-/reload. */
+    pthread_mutex_t cfg_lock;
+    pthread_mutex_t reload_lock;
+    server_cfg *cfg;
+
+    /* Components, created in this order by main and closed in reverse. */
+    metrics_registry *metrics;  /* owned */
+    store *store;               /* owned */
+    ingest *ingest;             /* owned */
+    struct http_server *http;   /* owned */
+
+    _Atomic bool ready;         /* /-/ready answers 200 */
+    _Atomic bool shutting_down;
+
+    int64_t start_ms;           /* wall clock at start */
+    metrics_gauge *m_reload_ok; /* augur_config_last_reload_successful */
+    metrics_gauge *m_reload_ts; /* augur_config_last_reload_success_timestamp_seconds */
+} augur_server;
+
+/* Takes a reference to the current config snapshot; never NULL once main
+ * has loaded the first config. Release with server_cfg_release. */
+server_cfg *server_cfg_acquire(augur_server *srv);
+void server_cfg_release(augur_server *srv, server_cfg *c);
+
+/* Loads config_path, validates it, and swaps it in. On failure the old
+ * config stays, the reason is in eb and logged, and the reload gauge drops to
+ * 0. Safe from any thread; reloads are serialized. */
+aug_err server_reload(augur_server *srv, aug_errbuf *eb);
+
+/* True when a series with these labels gets rollups: it matches an
+ * ingest.keep selector or a forecast input selector. */
+bool server_cfg_keeps(const server_cfg *c, const aug_label *labels, size_t nlabels);
+
+/* Registers the store's gauges (bytes, map size) in srv->metrics. */
+void server_register_store_metrics(augur_server *srv);
+
+/* Loads and validates the config file into a new snapshot with refs = 1.
+ * Caller releases it with server_cfg_free (or hands it to the server). */
+aug_err server_cfg_load(const char *path, server_cfg **out, aug_errbuf *eb);
+void server_cfg_free(server_cfg *c);
+
+#endif

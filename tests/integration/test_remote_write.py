@@ -1,0 +1,332 @@
+#!/usr/bin/python3
+"""Integration tests: the real augur daemon on a free loopback port, fed real
+snappy + protobuf bytes, good and bad, with the status each must get and
+proof that nothing of a rejected request is stored."""
+import math
+import os
+import signal
+import struct
+import sys
+import time
+import unittest
+
+import snappy
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from augur_harness import (STALE_NAN, Augur, enc_write_request, field_len, enc_label, enc_sample,  # noqa: E402
+                           varint)
+
+MIN = 60_000
+
+
+def minute_base():
+    """A minute-aligned timestamp two hours ago: old enough that every bucket
+    is past its wall-clock close, recent enough for minute retention."""
+    return (int(time.time() * 1000) // 3_600_000 - 2) * 3_600_000
+
+
+def series(name, job="test", **labels):
+    d = {"__name__": name, "job": job}
+    d.update(labels)
+    return d
+
+
+class WriteAndRead(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.a = Augur().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.a.stop()
+        cls.a.cleanup()
+
+    def read_minutes(self, name, start, end, rollup=None, **extra):
+        m = [("__name__", "=", name)] + [(k, "=", v) for k, v in extra.items()]
+        if rollup:
+            m.append(("rollup", "=", rollup))
+        st, res = self.a.read([(start, end, m, None)])
+        self.assertEqual(st, 200, res)
+        return res[0]
+
+    def test_write_then_read_minute_rollups(self):
+        t0 = minute_base()
+        samples = [(t0 + i * 15_000, float(i)) for i in range(12)]  # 3 minutes of 15s samples
+        st, body = self.a.write([(series("it_rollup"), samples)])
+        self.assertEqual(st, 204, body)
+        res = self.read_minutes("it_rollup", t0, t0 + 3 * MIN)
+        self.assertEqual(len(res), 1)
+        labels, pts = res[0]
+        self.assertEqual(labels, {"__name__": "it_rollup", "job": "test", "rollup": "avg"})
+        # minute 0: 0,1,2,3 -> 1.5 ; minute 1: 4..7 -> 5.5 (minute 2 stays open until a later sample)
+        self.assertEqual(pts[:2], [(t0 + MIN - 1, 1.5), (t0 + 2 * MIN - 1, 5.5)])
+        for agg, want in (("max", 3.0), ("min", 0.0), ("count", 4.0), ("sum", 6.0), ("last", 3.0)):
+            r = self.read_minutes("it_rollup", t0, t0 + MIN, rollup=agg)
+            self.assertEqual(r[0][1][0], (t0 + MIN - 1, want), agg)
+        # rate: counter increase per second within the bucket (1 per 15 s after the first sample)
+        r = self.read_minutes("it_rollup", t0 + MIN, t0 + 2 * MIN, rollup="rate")
+        self.assertAlmostEqual(r[0][1][0][1], 4 / 60)
+
+    def test_counter_reset_is_handled(self):
+        t0 = minute_base() + 10 * MIN
+        vals = [10, 20, 30, 5, 15, 25, 35, 45]  # reset after 30
+        st, body = self.a.write([(series("it_counter"), [(t0 + i * 15_000, float(v)) for i, v in enumerate(vals)]
+                                  + [(t0 + 2 * MIN, 50.0)])])
+        self.assertEqual(st, 204, body)
+        r = self.read_minutes("it_counter", t0, t0 + 2 * MIN, rollup="rate")
+        # minute 0: +10 +10 +5(reset) ; minute 1: +10 +10 +10 +10
+        self.assertAlmostEqual(r[0][1][0][1], 25 / 60)
+        self.assertAlmostEqual(r[0][1][1][1], 40 / 60)
+
+    def test_duplicates_and_out_of_order_change_nothing(self):
+        t0 = minute_base() + 20 * MIN
+        s = series("it_dup")
+        self.assertEqual(self.a.write([(s, [(t0, 1.0), (t0 + 10_000, 2.0)])])[0], 204)
+        before = self.a.metrics()
+        # exact retry, an older sample, and an equal timestamp with another value
+        self.assertEqual(self.a.write([(s, [(t0, 1.0), (t0 + 10_000, 2.0)])])[0], 204)
+        self.assertEqual(self.a.write([(s, [(t0 + 5_000, 100.0), (t0 + 10_000, 100.0)])])[0], 204)
+        self.assertEqual(self.a.write([(s, [(t0 + MIN, 3.0)])])[0], 204)  # closes minute 0
+        after = self.a.metrics()
+        key = 'augur_ingest_samples_total{result="duplicate"}'
+        self.assertEqual(after[key] - before.get(key, 0), 4)
+        r = self.read_minutes("it_dup", t0, t0 + MIN, rollup="sum")
+        self.assertEqual(r[0][1], [(t0 + MIN - 1, 3.0)])
+
+    def test_nan_inf_and_staleness(self):
+        t0 = minute_base() + 30 * MIN
+        s = series("it_nan")
+        before = self.a.metrics()
+        st, body = self.a.write([(s, [(t0, 1.0), (t0 + 1000, float("nan")), (t0 + 2000, float("inf")),
+                                      (t0 + 3000, float("-inf")), (t0 + 4000, 3.0), (t0 + 5000, STALE_NAN)])])
+        self.assertEqual(st, 204, body)
+        after = self.a.metrics()
+        d = lambda k: after.get(k, 0) - before.get(k, 0)  # noqa: E731
+        self.assertEqual(d('augur_ingest_samples_total{result="nonfinite"}'), 3)
+        self.assertEqual(d('augur_ingest_samples_total{result="stale_marker"}'), 1)
+        self.assertEqual(d('augur_ingest_samples_total{result="accepted"}'), 2)
+        # the staleness marker closed the bucket: avg of the two finite values only
+        r = self.read_minutes("it_nan", t0, t0 + MIN)
+        self.assertEqual(r[0][1], [(t0 + MIN - 1, 2.0)])
+
+    def test_not_kept_series_are_dropped_and_counted(self):
+        t0 = minute_base() + 40 * MIN
+        before = self.a.metrics()
+        st, _ = self.a.write([(series("it_other", job="elsewhere"), [(t0, 1.0), (t0 + MIN, 2.0)])])
+        self.assertEqual(st, 204)
+        after = self.a.metrics()
+        k = 'augur_ingest_samples_total{result="not_kept"}'
+        self.assertEqual(after[k] - before.get(k, 0), 2)
+        st, res = self.a.read([(t0, t0 + 2 * MIN, [("__name__", "=", "it_other")], None)])
+        self.assertEqual((st, res), (200, [[]]))
+
+    def assert_rejected(self, status, body_fn, want_status, want_reason):
+        t0 = minute_base() + 50 * MIN
+        st, reason = body_fn(t0)
+        self.assertEqual(st, want_status, reason)
+        self.assertIn(want_reason, reason)
+        self.assertEqual(reason.count("\n"), 1, "one-line reason")
+        # the valid series in the same request was not stored
+        st, res = self.a.read([(t0 - MIN, t0 + 3 * MIN, [("__name__", "=", "it_reject")], None)])
+        self.assertEqual((st, res), (200, [[]]))
+
+    def good_and(self, t0, bad_series_bytes):
+        good = field_len(1, b"".join(field_len(1, enc_label(n, v)) for n, v in
+                                     sorted(series("it_reject").items()))
+                         + field_len(2, enc_sample(t0, 1.0)) + field_len(2, enc_sample(t0 + MIN, 1.0)))
+        return good + field_len(1, bad_series_bytes)
+
+    def labels_body(self, pairs, t0):
+        return b"".join(field_len(1, enc_label(n, v)) for n, v in pairs) + field_len(2, enc_sample(t0, 1.0))
+
+    def test_rejects_unsorted_labels(self):
+        self.assert_rejected(None, lambda t0: self.a.write_raw(snappy.compress(self.good_and(
+            t0, self.labels_body([("__name__", "x"), ("zone", "a"), ("job", "test")], t0)))), 400, "sorted")
+
+    def test_rejects_duplicate_labels(self):
+        self.assert_rejected(None, lambda t0: self.a.write_raw(snappy.compress(self.good_and(
+            t0, self.labels_body([("__name__", "x"), ("job", "a"), ("job", "b")], t0)))), 400, "duplicate")
+
+    def test_rejects_empty_label_value(self):
+        self.assert_rejected(None, lambda t0: self.a.write_raw(snappy.compress(self.good_and(
+            t0, self.labels_body([("__name__", "x"), ("job", "")], t0)))), 400, "empty")
+
+    def test_rejects_bad_label_name(self):
+        self.assert_rejected(None, lambda t0: self.a.write_raw(snappy.compress(self.good_and(
+            t0, self.labels_body([("__name__", "x"), ("bad-name", "v")], t0)))), 400, "bad-name")
+
+    def test_rejects_invalid_utf8(self):
+        bad = field_len(1, field_len(1, b"__name__") + field_len(2, b"x")) + \
+            field_len(1, field_len(1, b"job") + field_len(2, b"\xc3\x28")) + field_len(2, enc_sample(0, 1.0))
+        self.assert_rejected(None, lambda t0: self.a.write_raw(snappy.compress(self.good_and(t0, bad))),
+                             400, "UTF-8")
+
+    def test_rejects_truncated_snappy(self):
+        self.assert_rejected(None, lambda t0: self.a.write_raw(snappy.compress(self.good_and(
+            t0, self.labels_body([("__name__", "x")], t0)))[:-5]), 400, "snappy")
+
+    def test_rejects_lying_length_header(self):
+        # declares 10 bytes more than the block really holds
+        def body(t0):
+            raw = self.good_and(t0, self.labels_body([("__name__", "x")], t0))
+            comp = snappy.compress(raw)
+            n, i = 0, 0
+            shift = 0
+            while True:
+                c = comp[i]
+                n |= (c & 0x7F) << shift
+                shift += 7
+                i += 1
+                if not c & 0x80:
+                    break
+            return self.a.write_raw(varint(n + 10) + comp[i:])
+        self.assert_rejected(None, body, 400, "snappy")
+
+    def test_rejects_huge_declared_length(self):
+        self.assert_rejected(None, lambda t0: self.a.write_raw(varint(1 << 40) + b"\x00" * 16), 413, "")
+
+    def test_rejects_bad_varint(self):
+        self.assert_rejected(None, lambda t0: self.a.write_raw(snappy.compress(self.good_and(t0, b"")[:-3] +
+                                                                              b"\x0a\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01")),
+                             400, "")
+
+    def test_rejects_truncated_protobuf(self):
+        self.assert_rejected(None, lambda t0: self.a.write_raw(snappy.compress(self.good_and(
+            t0, self.labels_body([("__name__", "x")], t0))[:-4])), 400, "")
+
+    def test_rejects_wrong_content_type(self):
+        self.assert_rejected(None, lambda t0: self.a.write_raw(snappy.compress(self.good_and(
+            t0, self.labels_body([("__name__", "x")], t0))), content_type="application/json"), 415, "Content-Type")
+
+    def test_rejects_wrong_encoding(self):
+        self.assert_rejected(None, lambda t0: self.a.write_raw(self.good_and(
+            t0, self.labels_body([("__name__", "x")], t0)), encoding="gzip"), 415, "Content-Encoding")
+
+    def test_rejects_oversized_body(self):
+        self.assert_rejected(None, lambda t0: self.a.write_raw(os.urandom(40 << 20)), 413, "limit")
+
+    def test_unknown_path_and_method(self):
+        self.assertEqual(self.a.get("/nope")[0], 404)
+        self.assertEqual(self.a.get("/api/v1/write")[0], 405)
+
+    def test_health_ready_metrics(self):
+        self.assertEqual(self.a.get("/-/healthy")[0], 200)
+        self.assertEqual(self.a.get("/-/ready")[0], 200)
+        m = self.a.metrics()
+        for name in ("augur_http_requests_total", "augur_ingest_samples_total", "augur_series",
+                     "augur_ingest_commit_duration_seconds_bucket", "augur_store_bytes",
+                     "process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds"):
+            self.assertTrue(any(k.startswith(name) for k in m), name)
+        st, body, _ = self.a.get("/api/v1/status")
+        self.assertEqual(st, 200)
+        self.assertIn(b'"series":', body)
+
+    def test_read_limits(self):
+        t0 = minute_base() + 55 * MIN
+        many = [(series("it_many", idx=str(i)), [(t0, 1.0), (t0 + MIN, 1.0)]) for i in range(150)]
+        self.assertEqual(self.a.write(many)[0], 204)
+        st, reason = self.a.read([(t0, t0 + 2 * MIN, [("__name__", "=", "it_many")], None)])
+        self.assertEqual(st, 413, reason)
+        self.assertIn("read_max_series", reason)
+        st, res = self.a.read([(t0, t0 + 2 * MIN, [("__name__", "=", "it_many"), ("idx", "=~", "1[0-9]")], None)])
+        self.assertEqual(st, 413)  # the smallest posting list (__name__) is over the limit too
+        st, res = self.a.read([(t0, t0 + 2 * MIN, [("__name__", "=", "it_many"), ("idx", "=", "7")], None)])
+        self.assertEqual(st, 200, res)
+        self.assertEqual(len(res[0]), 1)
+
+    def test_matchers_all_types(self):
+        t0 = minute_base() + 70 * MIN
+        data = [(series("it_match", env=e), [(t0, v), (t0 + MIN, v)]) for e, v in
+                (("prod", 1.0), ("staging", 2.0), ("dev", 3.0))]
+        self.assertEqual(self.a.write(data)[0], 204)
+
+        def envs(extra):
+            st, res = self.a.read([(t0, t0 + MIN, [("__name__", "=", "it_match")] + extra, None)])
+            self.assertEqual(st, 200, res)
+            return sorted(l["env"] for l, _ in res[0])
+        self.assertEqual(envs([("env", "=", "prod")]), ["prod"])
+        self.assertEqual(envs([("env", "!=", "prod")]), ["dev", "staging"])
+        self.assertEqual(envs([("env", "=~", "prod|dev")]), ["dev", "prod"])
+        self.assertEqual(envs([("env", "!~", "s.*")]), ["dev", "prod"])
+        self.assertEqual(envs([("env", "=~", "rod")]), [])  # anchored
+
+
+class Reload(unittest.TestCase):
+    def test_bad_reload_keeps_old_config(self):
+        a = Augur().start()
+        try:
+            with open(a.config_path, "w") as f:
+                f.write("ingest:\n  keep: ['{job=']\n")
+            st, body, _ = a.request("POST", "/-/reload")
+            self.assertEqual(st, 500)
+            self.assertIn(b"augur.yml:2", body)
+            self.assertEqual(a.metrics()["augur_config_last_reload_successful"], 0)
+            t0 = minute_base()
+            self.assertEqual(a.write([(series("it_reload"), [(t0, 1.0)])])[0], 204)
+            self.assertEqual(a.metrics()['augur_ingest_samples_total{result="accepted"}'], 1)
+            with open(a.config_path, "w") as f:
+                f.write("ingest:\n  keep: ['{job=\"other\"}']\n")
+            a.proc.send_signal(signal.SIGHUP)
+            deadline = time.time() + 10
+            while a.metrics()["augur_config_last_reload_successful"] != 1 and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertEqual(a.write([(series("it_reload"), [(t0 + 1000, 1.0)])])[0], 204)
+            m = a.metrics()
+            self.assertEqual(m['augur_ingest_samples_total{result="not_kept"}'], 1)
+        finally:
+            self.assertEqual(a.stop(), 0)
+            a.cleanup()
+
+
+class Durability(unittest.TestCase):
+    def test_kill9_right_after_204_loses_nothing(self):
+        a = Augur().start()
+        try:
+            t0 = minute_base()
+            acked = []
+            for m in range(5):  # five minutes, the last one left open
+                pts = [(t0 + m * MIN + s * 1000, float(m * 100 + s)) for s in range(0, 60, 5)]
+                st, body = a.write([(series("it_crash", idx=str(k)), pts) for k in range(20)])
+                self.assertEqual(st, 204, body)
+                acked.append(pts)
+            a.proc.send_signal(signal.SIGKILL)
+            a.proc.wait()
+            a.proc = None
+            a.log.close()
+            a.start()
+            # close the open minute with one later sample per series
+            st, _ = a.write([(series("it_crash", idx=str(k)), [(t0 + 5 * MIN, 0.0)]) for k in range(20)])
+            self.assertEqual(st, 204)
+            st, res = a.read([(t0, t0 + 5 * MIN, [("__name__", "=", "it_crash"), ("rollup", "=~", "sum|count")],
+                               None)])
+            self.assertEqual(st, 200, res)
+            got = {}
+            for labels, pts in res[0]:
+                got[(labels["idx"], labels["rollup"])] = pts
+            self.assertEqual(len(got), 40)
+            for k in range(20):
+                for agg in ("sum", "count"):
+                    want = [(t0 + (m + 1) * MIN - 1, float(sum(v for _, v in acked[m])) if agg == "sum"
+                             else float(len(acked[m]))) for m in range(5)]
+                    self.assertEqual(got[(str(k), agg)], want, (k, agg))
+        finally:
+            a.stop()
+            a.cleanup()
+
+    def test_sigterm_exits_cleanly_and_keeps_data(self):
+        a = Augur().start()
+        try:
+            t0 = minute_base()
+            self.assertEqual(a.write([(series("it_term"), [(t0, 4.0), (t0 + MIN, 1.0)])])[0], 204)
+            self.assertEqual(a.stop(signal.SIGTERM), 0)
+            self.assertIn("augur stopped", a.logs())
+            a.start()
+            st, res = a.read([(t0, t0 + MIN, [("__name__", "=", "it_term")], None)])
+            self.assertEqual(res[0][0][1], [(t0 + MIN - 1, 4.0)])
+        finally:
+            a.stop()
+            a.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
