@@ -411,7 +411,7 @@ static void gate_forecast(eval *e)
     const decide_forecast_path *fc = e->fc;
     int64_t now = e->in->now_s, t_lo = now + p->lead_time_s, t_hi = t_lo + p->window_s;
     e->use_fc = false;
-    e->peak = NAN;
+    e->peak = (double)NAN;
     if (fc == NULL || fc->n == 0) {
         snprintf(e->gate_why, sizeof e->gate_why, "no forecast");
         return;
@@ -451,8 +451,8 @@ static void gate_forecast(eval *e)
     e->h_last = last;
     while (e->h_last + 1 < n && point_t(fc, e->h_last + 1) <= t_hi)
         e->h_last++;
-    e->up_load = -INFINITY;
-    e->hold_load = -INFINITY;
+    e->up_load = -(double)INFINITY;
+    e->hold_load = -(double)INFINITY;
     for (size_t i = 0; i <= e->h_last; i++) {
         int64_t ti = point_t(fc, i);
         if (ti < now)
@@ -486,7 +486,7 @@ static void check_prepared(eval *e)
     const decide_forecast_path *fc = e->fc;
     if (!e->use_fc || e->recc > e->cur || e->cur >= p->max_replicas)
         return;
-    double limit = (double)e->cur * (1 + p->tolerance_up), best = -INFINITY;
+    double limit = (double)e->cur * (1 + p->tolerance_up), best = -(double)INFINITY;
     for (size_t i = e->h_last + 1; i < fc->n; i++) {
         double m = fc->points[i].mean;
         if (!isfinite(m) || !(need_of(e, m, false) > limit))

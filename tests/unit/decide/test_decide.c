@@ -393,7 +393,7 @@ static void test_gating_fallback(void)
 
     /* Cold: reactive on the observed load, 30 / 5 = 6. */
     decide_state_init(&st, &p);
-    in.fc = mkpath(&pb, T0, big, 4, DECIDE_MODEL_COLD, NAN);
+    in.fc = mkpath(&pb, T0, big, 4, DECIDE_MODEL_COLD, (double)NAN);
     CHECK_EQ_I64(decide_evaluate(&p, &st, &in, &out, NULL), AUG_OK);
     CHECK_EQ_I64(out.desired, 6);
     CHECK(out.fell_back);
@@ -410,7 +410,7 @@ static void test_gating_fallback(void)
     CHECK(starts(out.reason, "recent forecast error 60% > 50% → reactive rule: "));
 
     /* Error 40%, unknown error, or gating off: the forecast decides (60 / 5 = 12). */
-    double errs[] = {0.4, NAN, 5.0};
+    double errs[] = {0.4, (double)NAN, 5.0};
     for (int i = 0; i < 3; i++) {
         decide_params q = p;
         if (i == 2)
@@ -424,7 +424,7 @@ static void test_gating_fallback(void)
 
     /* Warming: used, and said. */
     decide_state_init(&st, &p);
-    in.fc = mkpath(&pb, T0, sixty, 4, DECIDE_MODEL_WARMING, NAN);
+    in.fc = mkpath(&pb, T0, sixty, 4, DECIDE_MODEL_WARMING, (double)NAN);
     CHECK_EQ_I64(decide_evaluate(&p, &st, &in, &out, NULL), AUG_OK);
     CHECK_EQ_I64(out.desired, 12);
     CHECK(starts(out.reason, "model warming: load 30 now"));
@@ -438,7 +438,7 @@ static void test_gating_fallback(void)
     CHECK(starts(out.reason, "forecast ends at +5 min, before the 10 min lead time → reactive rule"));
 
     /* A NaN inside the window. */
-    double nan_w[] = {60, NAN, 60, 60};
+    double nan_w[] = {60, (double)NAN, 60, 60};
     decide_state_init(&st, &p);
     in.fc = mkpath(&pb, T0, nan_w, 4, DECIDE_MODEL_READY, 0.1);
     CHECK_EQ_I64(decide_evaluate(&p, &st, &in, &out, NULL), AUG_OK);
@@ -451,7 +451,7 @@ static void test_gating_fallback(void)
     CHECK_EQ_I64(decide_evaluate(&p, &st, &in, &out, NULL), AUG_OK);
     CHECK_EQ_I64(out.desired, 6);
     CHECK(starts(out.reason, "no forecast → reactive rule: load 30 now"));
-    in.observed = NAN;
+    in.observed = (double)NAN;
     CHECK_EQ_I64(decide_evaluate(&p, &st, &in, &out, NULL), AUG_OK);
     CHECK_EQ_I64(out.desired, 4);
     CHECK_EQ_I64(out.action, DECIDE_HOLD);
@@ -462,7 +462,7 @@ static void test_gating_fallback(void)
     p.target = 0.7;
     decide_state_init(&st, &p);
     in = (decide_input){.now_s = T0, .current_replicas = 10, .observed = 0.91,
-                        .fc = mkpath(&pb, T0, big, 4, DECIDE_MODEL_COLD, NAN)};
+                        .fc = mkpath(&pb, T0, big, 4, DECIDE_MODEL_COLD, (double)NAN)};
     CHECK_EQ_I64(decide_evaluate(&p, &st, &in, &out, NULL), AUG_OK);
     CHECK_EQ_I64(out.desired, 13);
     CHECK_STR(out.reason, "model in cold start → reactive rule: utilization 91% now over 10 replicas, target 70% → "
@@ -625,7 +625,7 @@ static void test_invalid(void)
     in.current_replicas = -1;
     CHECK_EQ_I64(decide_evaluate(&good, &st, &in, &out, &eb), AUG_EINVAL);
     in.current_replicas = 4;
-    in.observed = INFINITY;
+    in.observed = (double)INFINITY;
     CHECK_EQ_I64(decide_evaluate(&good, &st, &in, &out, &eb), AUG_EINVAL);
     in.observed = -1;
     CHECK_EQ_I64(decide_evaluate(&good, &st, &in, &out, &eb), AUG_EINVAL);
