@@ -60,11 +60,12 @@ typedef struct sbuf {
     char *p;
     size_t cap;
     size_t len;
+    bool full; /* truncated once: later text is dropped */
 } sbuf;
 
 __attribute__((format(printf, 2, 3))) static void sb_printf(sbuf *b, const char *fmt, ...)
 {
-    if (b->len + 1 >= b->cap)
+    if (b->full || b->len + 1 >= b->cap)
         return;
     va_list ap;
     va_start(ap, fmt);
@@ -73,8 +74,21 @@ __attribute__((format(printf, 2, 3))) static void sb_printf(sbuf *b, const char 
     if (n < 0)
         return;
     b->len += (size_t)n;
-    if (b->len >= b->cap)
+    if (b->len >= b->cap) {
+        /* Truncated: never end inside a UTF-8 sequence ("→", "×"). */
+        b->full = true;
         b->len = b->cap - 1;
+        size_t i = b->len;
+        while (i > 0 && ((unsigned char)b->p[i - 1] & 0xC0) == 0x80)
+            i--;
+        if (i > 0 && ((unsigned char)b->p[i - 1] & 0xC0) == 0xC0) {
+            unsigned char lead = (unsigned char)b->p[i - 1];
+            size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+            if (b->len - (i - 1) < want)
+                b->len = i - 1;
+        }
+        b->p[b->len] = '\0';
+    }
 }
 
 /* "replica" for ±1, else "replicas". */
@@ -557,8 +571,6 @@ static void reason_core(sbuf *b, const eval *e, bool down)
         if (isfinite(in->observed)) {
             sb_printf(b, "%s/s now", fmt_num(in->observed).s);
             sep = ", ";
-        } else if (!e->use_fc) {
-            sb_printf(b, "unknown");
         }
     } else if (isfinite(in->observed)) {
         sb_printf(b, "%s ", frac ? "utilization" : "load");
@@ -596,7 +608,7 @@ static void reason_core(sbuf *b, const eval *e, bool down)
 static void build_reason(const eval *e, decide_output *out)
 {
     const decide_params *p = e->p;
-    sbuf b = {out->reason, sizeof out->reason, 0};
+    sbuf b = {out->reason, sizeof out->reason, 0, false};
     out->reason[0] = '\0';
     bool fallback = !e->use_fc;
     bool no_data = fallback && !isfinite(e->in->observed);
@@ -636,6 +648,10 @@ static void build_reason(const eval *e, decide_output *out)
     if (e->limits & DECIDE_LIMIT_TOLERANCE)
         sb_printf(&b, "; %s needed is within the %s tolerance", fmt_num(need).s,
                   fmt_pct(need > (double)e->cur ? p->tolerance_up : p->tolerance_down).s);
+    if (e->limits & DECIDE_LIMIT_MAX)
+        sb_printf(&b, "; capped at max %d", (int)p->max_replicas);
+    if (e->limits & DECIDE_LIMIT_MIN)
+        sb_printf(&b, "; raised to min %d", (int)p->min_replicas);
     if (e->limits & DECIDE_LIMIT_STABILIZED)
         sb_printf(&b, "; scale-down to %d held at %d: highest recommendation in the last %s", (int)e->recc,
                   (int)e->stab, fmt_dur(p->stabilization_s).s);
@@ -650,10 +666,6 @@ static void build_reason(const eval *e, decide_output *out)
                   (int)(up ? e->stab - e->cur : e->cur - e->stab), up ? "up" : "down", (int)e->bucket_allow, tok.s,
                   strcmp(tok.s, "1") == 0 ? "token" : "tokens", fmt_num(bk->per_minute).s);
     }
-    if (e->limits & DECIDE_LIMIT_MAX)
-        sb_printf(&b, "; capped at max %d", (int)p->max_replicas);
-    if (e->limits & DECIDE_LIMIT_MIN)
-        sb_printf(&b, "; raised to min %d", (int)p->min_replicas);
     if (e->prepared) {
         sb_printf(&b, "; mean forecast outgrows %d %s at +%s (peak ", (int)e->cur, replicas_word(e->cur),
                   fmt_dur(e->prep_at).s);
@@ -755,10 +767,10 @@ aug_err decide_evaluate(const decide_params *p, decide_state *st, const decide_i
     /* 9. clamp again, spend, act */
     int32_t before = e.fin;
     e.fin = clamp_i32(e.fin, p->min_replicas, p->max_replicas);
-    if (e.fin != before || (e.recc != e.rec && e.fin == e.recc)) {
-        int32_t wanted = e.fin != before ? before : e.rec;
-        e.limits |= wanted > p->max_replicas ? DECIDE_LIMIT_MAX : DECIDE_LIMIT_MIN;
-    }
+    if (e.recc != e.rec)
+        e.limits |= e.rec > p->max_replicas ? DECIDE_LIMIT_MAX : DECIDE_LIMIT_MIN;
+    if (e.fin != before)
+        e.limits |= before > p->max_replicas ? DECIDE_LIMIT_MAX : DECIDE_LIMIT_MIN;
     if (e.fin > e.cur && p->up.capacity > 0)
         s.tokens_up = AUG_MAX(0.0, s.tokens_up - (double)(e.fin - e.cur));
     if (e.fin < e.cur && p->down.capacity > 0)

@@ -209,7 +209,7 @@ enum {
     DECIDE_LIMIT_BUCKET_DOWN = 1u << 6,/* scale-down cut by its token bucket */
 };
 
-#define DECIDE_REASON_MAX 400
+#define DECIDE_REASON_MAX 512
 
 typedef struct decide_output {
     int32_t desired;        /* replicas to run now */
