@@ -56,7 +56,8 @@ typedef struct store_opts {
 
 typedef struct store_stats {
     size_t map_bytes;       /* current map size */
-    size_t used_bytes;      /* pages in use × page size */
+    size_t used_bytes;      /* pages in use × page size (high water minus LMDB's free list) */
+    size_t high_water_bytes; /* (last page + 1) × page size: what growth watches */
     size_t file_bytes;      /* size of data.mdb on disk */
     uint64_t series;        /* entries in the series dictionary */
     uint64_t rollups;       /* minute + hour rollup records */
