@@ -445,6 +445,8 @@ aug_err store_record_posting_key_decode(aug_bytes in, aug_str *name, aug_str *va
         return AUG_ECORRUPT;
     size_t nlen = (size_t)(sep - in.p);
     const uint8_t *v = sep + 1, *last = in.p + in.len - 1;
+    if (v > last)
+        return AUG_ECORRUPT; /* the separator is the last byte: no terminator */
     size_t vlen = (size_t)(last - v);
     if (memchr(v, 0xFF, vlen) != NULL)
         return AUG_ECORRUPT;

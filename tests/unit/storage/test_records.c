@@ -302,6 +302,10 @@ static void test_posting_keys(void)
     /* A 0xFE-terminated key shorter than 511 bytes is garbage. */
     CHECK_EQ_I64(store_record_posting_key_decode((aug_bytes){k, n - 1}, &name, &value, &ov), AUG_ECORRUPT);
     CHECK_EQ_I64(store_record_posting_key_decode(cstr_bytes("\xff" "a\xff"), &name, &value, &ov), AUG_ECORRUPT);
+    /* found by fuzzing: the name's separator is the last byte (no terminator) */
+    CHECK_EQ_I64(store_record_posting_key_decode(cstr_bytes("jde\xff"), &name, &value, &ov), AUG_ECORRUPT);
+    CHECK_EQ_I64(store_record_posting_key_decode(cstr_bytes("j\xff\xff"), &name, &value, &ov), AUG_OK);
+    CHECK(!ov && value.len == 0);
     CHECK_EQ_I64(store_record_posting_key_decode(cstr_bytes("a\xff" "b\xff" "c\xff"), &name, &value, &ov),
                  AUG_ECORRUPT);
     CHECK_EQ_I64(store_record_posting_key_encode(S(""), S("x"), k, &n, &ov), AUG_EINVAL);
