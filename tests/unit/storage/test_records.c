@@ -119,7 +119,9 @@ static void test_wal_random_round_trip_and_size(void)
     for (size_t i = 0; i < N; i++) {
         uint64_t r = check_rand();
         double v = (r & 3) ? (double)(r >> 40) : (double)(r >> 11) / 9007199254740992.0;
-        in[i] = (store_wal_entry){.id = (uint32_t)(1 + (i % 1000) * 3), .ts_ms = 1700000000000 + (int64_t)(i / 1000) * 15000, .value = v};
+        in[i] = (store_wal_entry){.id = (uint32_t)(1 + (i % 1000) * 3),
+                                  .ts_ms = 1700000000000 + (int64_t)(i / 1000) * 15000,
+                                  .value = v};
     }
     size_t len, m;
     CHECK_EQ_I64(store_record_wal_encode(in, N, buf, sizeof buf, &len), AUG_OK);
