@@ -5,10 +5,12 @@
  * A bucket is UTC-aligned: minute [⌊t/60s⌋·60s, +60s), hour likewise.
  *
  * Counter semantics (reset-aware, as PromQL): each sample after the first of
- * a series contributes an increase of v - prev when v >= prev, else v (the
- * counter was reset and counted up from 0 to v). The increase is attributed
- * to the bucket that holds the later sample, so summing `increase` over
- * consecutive buckets equals the total increase of the series.
+ * a series contributes an increase of v - prev when v >= prev, else max(v, 0)
+ * (the counter was reset and counted up from 0 to v; a counter is never
+ * negative, and clamping keeps increase >= 0 for gauges fed through here).
+ * The increase is attributed to the bucket that holds the later sample, so
+ * summing `increase` over consecutive buckets equals the total increase of
+ * the series.
  *
  * Staleness markers and other NaN/±Inf never reach these functions: ingest
  * filters them out first (DESIGN §4).
@@ -37,13 +39,15 @@ typedef struct store_rollup {
 void store_rollup_add(store_rollup *r, int64_t ts_ms, double v, bool has_prev, double prev);
 
 /* Merges `src` (a later or equal-time bucket of the same series) into dst:
- * counts and sums add, min/max combine, last/last_ts come from the later one,
- * increases add. Used to build an hour from its minutes. */
+ * counts add (saturating at UINT32_MAX), sums add, min/max combine,
+ * last/last_ts come from the later one, increases add. Used to build an hour
+ * from its minutes. */
 void store_rollup_merge(store_rollup *dst, const store_rollup *src);
 
 /* Invariant checker for AUG_DEBUG_ASSERT: count 0 means all-zero fields;
- * otherwise min <= last <= max... (min <= max, min <= sum/count <= max
- * within rounding, increase >= 0). */
+ * otherwise min <= last <= max, all finite, min <= sum/count <= max within
+ * rounding, increase >= 0 (sum and increase may be +-Inf only when the
+ * values are large enough to overflow a double). */
 bool store_rollup_check(const store_rollup *r);
 
 #endif

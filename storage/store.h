@@ -16,21 +16,37 @@
  *
  * Threads: one writer thread owns write transactions (LMDB allows one at a
  * time anyway); any thread may run read transactions concurrently. A
- * transaction object belongs to the thread that began it. The store grows
- * its map by itself (store_map_grow), which waits for open read transactions
- * to end; so never hold a read transaction while waiting on the writer.
+ * transaction object belongs to the thread that began it. A thread may hold
+ * several transactions of one store at once (e.g. a read txn beside the
+ * write txn). The store grows its map by itself (store_map_grow), which waits
+ * for open read transactions to end; so never hold a read transaction while
+ * waiting on the writer.
  *
  * Errors: MDB_* codes are translated at this boundary: MDB_MAP_FULL →
  * AUG_EFULL (the caller aborts, calls store_map_grow and retries),
- * MDB_NOTFOUND → AUG_ENOTFOUND, MDB_CORRUPTED/MDB_PAGE_NOTFOUND/bad record →
- * AUG_ECORRUPT, unknown version byte → AUG_EVERSION, other → AUG_EIO.
+ * MDB_NOTFOUND → AUG_ENOTFOUND, MDB_CORRUPTED/MDB_PAGE_NOTFOUND/MDB_INVALID/
+ * MDB_INCOMPATIBLE/bad record → AUG_ECORRUPT, unknown version byte or
+ * MDB_VERSION_MISMATCH → AUG_EVERSION, MDB_TXN_FULL (too many dirty pages in
+ * one txn: split it) → AUG_ETOOBIG, MDB_READERS_FULL → AUG_EAGAIN, ENOMEM →
+ * AUG_ENOMEM, other → AUG_EIO. Byte formats: storage/records.c.
  *
- * Sticky failure: after any failed put/delete in a write transaction the
- * transaction is marked failed; store_txn_commit then refuses it (returns the
- * first error) and aborts it.
+ * Sticky failure: after any failed put/delete in a write transaction
+ * (including one refused for a bad argument) the transaction is marked
+ * failed; every later call on it returns that first error, and
+ * store_txn_commit refuses it (returns the first error) and aborts it. Reads
+ * that find nothing (AUG_ENOTFOUND) do not fail a transaction. Write calls on
+ * a read transaction return AUG_EINVAL.
  *
  * Lifetimes: values returned through aug_bytes out-parameters are borrowed
- * from LMDB and valid only until the transaction ends.
+ * from LMDB and valid only until the transaction ends or writes again.
+ *
+ * Callbacks (the *_foreach / store_postings_values functions): fn returning
+ * non-OK stops the walk and that error is returned. store_postings_values
+ * and store_wal_foreach refuse to start from their own fn on the same txn
+ * (AUG_EINVAL: the borrowed array would be overwritten). Where fn receives
+ * bytes borrowed from LMDB (series keys, label values) it must not write to
+ * t; the WAL and state walks hand out decoded copies, so fn may write to
+ * other tables of t.
  */
 #ifndef AUG_STORAGE_STORE_H
 #define AUG_STORAGE_STORE_H
@@ -56,7 +72,8 @@ typedef struct store_opts {
 
 typedef struct store_stats {
     size_t map_bytes;       /* current map size */
-    size_t used_bytes;      /* pages in use × page size */
+    size_t used_bytes;      /* pages in use × page size (high water minus LMDB's free list) */
+    size_t high_water_bytes; /* (last page + 1) × page size: what growth watches */
     size_t file_bytes;      /* size of data.mdb on disk */
     uint64_t series;        /* entries in the series dictionary */
     uint64_t rollups;       /* minute + hour rollup records */
@@ -64,15 +81,25 @@ typedef struct store_stats {
     uint64_t map_grows;     /* times the map was grown since open */
 } store_stats;
 
-/* Opens (creating if needed) the store at opts->path. Checks the schema
- * version stamp: a store written by an unknown newer schema → AUG_EVERSION
- * with the versions in eb. Caller frees with store_close. */
+/* Opens (creating if needed, parents too) the store at opts->path. Checks
+ * the schema version stamp: a store written by an unknown schema →
+ * AUG_EVERSION with "store at DIR has schema version N, this augur
+ * understands 1" in eb; an LMDB environment that is not an augur store, or a
+ * missing stamp or table → AUG_ECORRUPT; a liblmdb built with keys shorter
+ * than 511 bytes → AUG_EUNSUPPORTED; bad options → AUG_EINVAL; a directory
+ * that cannot be created or opened → AUG_EIO. The map starts at
+ * initial_map_bytes, doubled while an existing data file would fill more
+ * than 3/4 of it. Caller frees with store_close. */
 aug_err store_open(const store_opts *opts, store **out, aug_errbuf *eb);
 
 /* Closes the environment. All transactions must have ended. NULL is a no-op. */
 void store_close(store *s);
 
-/* Begins a transaction. write=true only from the writer thread. */
+/* Begins a transaction. write=true only from the writer thread. A write
+ * txn first grows the map (doubling) when its high-water mark has passed 3/4,
+ * unless the calling thread already holds a txn of s. If another process
+ * grew the map, its size is adopted. AUG_ENOMEM, AUG_EAGAIN (reader slots
+ * full), AUG_EIO. */
 aug_err store_txn_begin(store *s, bool write, store_txn **out);
 /* Commits (durably: fsync) a write txn, or ends a read txn. Always frees txn. */
 aug_err store_txn_commit(store_txn *t);
@@ -80,18 +107,29 @@ aug_err store_txn_commit(store_txn *t);
 void store_txn_abort(store_txn *t);
 
 /* Doubles the map (up to max_map_bytes). Must be called with no transaction
- * open in the calling thread; waits for other threads' read transactions. */
+ * open in the calling thread (else AUG_EINVAL, rather than deadlock); waits
+ * for other threads' transactions and holds new ones back meanwhile. Already
+ * at max_map_bytes → AUG_EFULL. AUG_EIO if remapping failed (if the old map
+ * could not be restored either, every later call returns AUG_EIO). */
 aug_err store_map_grow(store *s);
 
+/* Fills *out from mdb_env_info, mdb_env_stat, the free list and stat(2);
+ * takes a short read transaction. */
 aug_err store_stats_get(store *s, store_stats *out);
 
-/* ---- meta: small named uint64 values (next series id, checkpoint seq) ---- */
+/* ---- meta: small named uint64 values (next series id, checkpoint seq) ----
+ * name: 1..128 bytes, NUL-terminated, else AUG_EINVAL. Names starting with
+ * "store." belong to the store ("store.schema"): readable, put → AUG_EINVAL. */
 aug_err store_meta_get(store_txn *t, const char *name, uint64_t *out); /* AUG_ENOTFOUND if unset */
 aug_err store_meta_put(store_txn *t, const char *name, uint64_t v);
 
 /* ---- series dictionary and postings ---- */
 
-/* Stores id → key and one posting (label name, value) → id per label. */
+/* Stores id → key and one posting (label name, value) → id per label.
+ * Re-putting an id with the same key is a no-op (AUG_OK); with another key →
+ * AUG_EINVAL (ids are immutable). A key that is not canonical (labels sorted,
+ * unique, names and values non-empty) or id 0 → AUG_EINVAL; a label name
+ * over 255 bytes → AUG_ETOOBIG. Values of any length are supported. */
 aug_err store_series_put(store_txn *t, uint32_t id, aug_bytes key);
 /* Looks up the canonical key of id (borrowed). AUG_ENOTFOUND if absent. */
 aug_err store_series_get(store_txn *t, uint32_t id, aug_bytes *key);
@@ -99,30 +137,40 @@ aug_err store_series_get(store_txn *t, uint32_t id, aug_bytes *key);
  * error if fn returns non-OK. */
 aug_err store_series_foreach(store_txn *t, aug_err (*fn)(void *arg, uint32_t id, aug_bytes key), void *arg);
 /* Ids of series having label name=value, ascending, into a caller array of
- * capacity cap; *n receives the count. More than cap → AUG_ETOOBIG. */
+ * capacity cap; *n receives the count. More than cap → AUG_ETOOBIG with the
+ * count needed in *n. A name or value no series can have (empty, 0xFF) →
+ * AUG_OK with *n = 0. */
 aug_err store_postings_get(store_txn *t, aug_str name, aug_str value, uint32_t *ids, size_t cap, size_t *n);
 /* Calls fn for each distinct value of label `name` with its ids (in one
- * call per value, ids ascending; the array is borrowed for the call). */
+ * call per value, ids ascending; value and the array are borrowed for the
+ * call). Values come in byte order, except that values longer than ~500
+ * bytes (which share a posting key prefix) come together, in byte order
+ * among themselves. See "Callbacks" above. */
 aug_err store_postings_values(store_txn *t, aug_str name,
                               aug_err (*fn)(void *arg, aug_str value, const uint32_t *ids, size_t n), void *arg);
 
 /* ---- rollups ---- */
 
-/* Writes (or overwrites) the bucket starting at start_s (aligned). */
+/* Writes (or overwrites) the bucket starting at start_s: id 0, an unknown
+ * resolution, a start not aligned to it or beyond ±INT64_MAX/1000 s →
+ * AUG_EINVAL. Every put rewrites the series' leaf page: write a bucket once,
+ * when it closes (open buckets live in the state checkpoints). */
 aug_err store_rollup_put(store_txn *t, uint32_t id, store_res res, int64_t start_s, const store_rollup *r);
 aug_err store_rollup_get(store_txn *t, uint32_t id, store_res res, int64_t start_s, store_rollup *out);
 
 typedef struct store_rollup_iter store_rollup_iter;
 /* Iterates buckets of one series with from_s <= start < to_s, ascending.
- * Caller frees with store_rollup_iter_close before the txn ends. */
+ * Caller frees with store_rollup_iter_close before the txn ends (asserted). */
 aug_err store_rollup_iter_open(store_txn *t, uint32_t id, store_res res, int64_t from_s, int64_t to_s,
                                store_rollup_iter **out);
-/* AUG_OK with the next bucket, AUG_ENOTFOUND at the end. */
+/* AUG_OK with the next bucket, AUG_ENOTFOUND at the end (and after any
+ * error: AUG_ECORRUPT / AUG_EVERSION for a bad record). */
 aug_err store_rollup_iter_next(store_rollup_iter *it, int64_t *start_s, store_rollup *out);
 void store_rollup_iter_close(store_rollup_iter *it);
 
-/* Deletes up to max_deletes buckets of series id older than before_s;
- * *deleted receives the count (less than max_deletes means done). */
+/* Deletes up to max_deletes buckets of series id with start < before_s,
+ * oldest first; *deleted receives the count (less than max_deletes means
+ * done). Bounded so retention never makes one huge transaction. */
 aug_err store_rollup_expire(store_txn *t, uint32_t id, store_res res, int64_t before_s, size_t max_deletes,
                             size_t *deleted);
 
@@ -135,13 +183,14 @@ typedef struct store_wal_entry {
 } store_wal_entry;
 
 /* Appends one WAL record with sequence number seq (strictly greater than any
- * earlier seq) holding n entries. */
+ * earlier seq, else AUG_EINVAL) holding n >= 0 entries (an entry with id 0 →
+ * AUG_EINVAL). About 3-11 bytes per entry for remote-write batches. */
 aug_err store_wal_append(store_txn *t, uint64_t seq, const store_wal_entry *e, size_t n);
 /* Calls fn for each record with seq > after_seq, ascending; entries are
  * decoded into a buffer the store owns, borrowed for the call. */
 aug_err store_wal_foreach(store_txn *t, uint64_t after_seq,
                           aug_err (*fn)(void *arg, uint64_t seq, const store_wal_entry *e, size_t n), void *arg);
-/* Deletes every record with seq <= upto_seq. */
+/* Deletes every record with seq <= upto_seq (all of them: one mdb_drop). */
 aug_err store_wal_truncate(store_txn *t, uint64_t upto_seq);
 
 /* ---- ingest state checkpoints ---- */
@@ -159,7 +208,12 @@ typedef struct store_series_state {
     store_rollup hour;
 } store_series_state;
 
+/* Writes (or overwrites) the checkpoint of series id (id 0 → AUG_EINVAL).
+ * Only meaningful fields are stored: prev_value if has_prev, a bucket and its
+ * start if its count > 0; the others read back as zero. */
 aug_err store_state_put(store_txn *t, uint32_t id, const store_series_state *st);
+/* Calls fn for every checkpoint in id order (st is a decoded copy, valid for
+ * the call). */
 aug_err store_state_foreach(store_txn *t, aug_err (*fn)(void *arg, uint32_t id, const store_series_state *st),
                             void *arg);
 
