@@ -33,6 +33,8 @@ typedef struct server_cfg {
     wire_limits wire;            /* decoder limits for write and read */
     size_t read_max_series;      /* series one remote-read query may return */
     size_t read_max_points;      /* samples one remote-read response may hold */
+    size_t read_max_bytes;       /* encoded size one remote-read response may have */
+    unsigned max_connections;    /* concurrent HTTP connections (restart to change) */
     int64_t minute_retention_s;  /* reads older than this use hour rollups */
     size_t store_initial_map;    /* storage.initial_map_size */
     size_t store_max_map;        /* storage.max_map_size */

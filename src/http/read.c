@@ -40,6 +40,7 @@ static double agg_value(agg a, const store_rollup *r, int64_t width_s)
 
 typedef struct query_plan {
     bool aggs[AGG__N];
+    bool empty;               /* the rollup matcher selects no aggregate */
     wire_matcher *matchers;   /* without the rollup matcher */
     size_t nmatchers;
     ingest_selector *sel;
@@ -76,8 +77,8 @@ static aug_err plan_query(util_arena *a, const wire_query *q, query_plan *p, aug
             any |= p->aggs[i];
         }
         ingest_selector_free(rs);
-        if (!any)
-            return aug_errf(eb, AUG_EINVAL, "rollup matcher selects none of avg, min, max, last, count, sum, rate");
+        /* e.g. rollup="" (Prometheus' own raw series): nothing from augur. */
+        p->empty = !any;
     }
     return ingest_selector_from_matchers(p->matchers, p->nmatchers, &p->sel, eb);
 }
@@ -279,8 +280,10 @@ static aug_err run_query(read_ctx *rc, const server_cfg *c, size_t qi, const wir
 {
     query_plan p;
     aug_err err = plan_query(rc->a, q, &p, eb);
-    if (err != AUG_OK)
+    if (err != AUG_OK || p.empty) {
+        ingest_selector_free(p.sel);
         return err;
+    }
     uint32_t *ids = NULL;
     size_t nids = 0;
     err = candidates(rc->a, rc->t, &p, c->read_max_series, &ids, &nids, eb);
@@ -320,7 +323,7 @@ void http_handle_read(http_ctx *hc, http_reply *r)
         err = aug_errf(&eb, AUG_EUNSUPPORTED, "only the SAMPLES response type is supported");
     read_ctx rc = {.a = a, .max_points = c->read_max_points};
     if (err == AUG_OK)
-        err = wire_read_resp_new(a, req.nqueries, (size_t)512 << 20, &rc.resp);
+        err = wire_read_resp_new(a, req.nqueries, c->read_max_bytes, &rc.resp);
     if (err == AUG_OK)
         err = store_txn_begin(srv->store, false, &t);
     rc.t = t;

@@ -22,7 +22,7 @@
  *                                                 --EFULL--> undo, store_map_grow, re-apply
  *                                                 --other--> undo, released with the error
  *   open minute --close_minute (later sample | sweep | staleness)--> record written, merged into hour
- *   open hour --(a minute of a later hour closes | sweep)--> hook fired; record already written
+ *   open hour --close_hour (a minute of a later hour closes | sweep)--> record written, hook fired
  *   dirty entries --checkpoint (interval | WAL size)--> state records + WAL truncated, same txn
  */
 #include "util/common.h"
@@ -322,6 +322,19 @@ static int64_t hour_of(int64_t minute_start_s)
     return floor_div(minute_start_s, 3600) * 3600;
 }
 
+/* The open hour lives only in memory and in state checkpoints until it
+ * closes: one put per series per hour instead of one per minute. */
+static aug_err close_hour(ingest *g, store_txn *t, uint32_t id, entry *e)
+{
+    store_series_state *st = &e->st;
+    aug_err err = store_rollup_put(t, id, STORE_RES_HOUR, st->hour_start_s, &st->hour);
+    if (err == AUG_OK)
+        err = emit(g, id, STORE_RES_HOUR, st->hour_start_s, &st->hour);
+    if (err == AUG_OK)
+        memset(&st->hour, 0, sizeof st->hour);
+    return err;
+}
+
 static aug_err close_minute(ingest *g, store_txn *t, uint32_t id, entry *e)
 {
     store_series_state *st = &e->st;
@@ -329,16 +342,11 @@ static aug_err close_minute(ingest *g, store_txn *t, uint32_t id, entry *e)
     if (err != AUG_OK)
         return err;
     int64_t h = hour_of(st->minute_start_s);
-    if (st->hour.count > 0 && st->hour_start_s != h) {
-        if ((err = emit(g, id, STORE_RES_HOUR, st->hour_start_s, &st->hour)) != AUG_OK)
-            return err;
-        memset(&st->hour, 0, sizeof st->hour);
-    }
+    if (st->hour.count > 0 && st->hour_start_s != h && (err = close_hour(g, t, id, e)) != AUG_OK)
+        return err;
     if (st->hour.count == 0)
         st->hour_start_s = h;
     store_rollup_merge(&st->hour, &st->minute);
-    if ((err = store_rollup_put(t, id, STORE_RES_HOUR, st->hour_start_s, &st->hour)) != AUG_OK)
-        return err;
     if ((err = emit(g, id, STORE_RES_MINUTE, st->minute_start_s, &st->minute)) != AUG_OK)
         return err;
     memset(&st->minute, 0, sizeof st->minute);
@@ -361,7 +369,6 @@ static aug_err add_late(ingest *g, store_txn *t, uint32_t id, entry *e, int64_t 
     int64_t h = hour_of(m);
     if (st->hour.count > 0 && st->hour_start_s == h) {
         store_rollup_add(&st->hour, ts, v, st->has_prev, st->prev_value);
-        err = store_rollup_put(t, id, STORE_RES_HOUR, h, &st->hour);
     } else {
         store_rollup hr;
         err = store_rollup_get(t, id, STORE_RES_HOUR, h, &hr);
@@ -493,10 +500,8 @@ static aug_err sweep(ingest *g, store_txn *t, int64_t now_ms)
         aug_err err = touch(g, id);
         if (err == AUG_OK && close_m)
             err = close_minute(g, t, id, e);
-        if (err == AUG_OK && close_h && st->minute.count == 0 && st->hour.count > 0) {
-            err = emit(g, id, STORE_RES_HOUR, st->hour_start_s, &st->hour);
-            memset(&st->hour, 0, sizeof st->hour);
-        }
+        if (err == AUG_OK && close_h && st->minute.count == 0 && st->hour.count > 0)
+            err = close_hour(g, t, id, e);
         if (err != AUG_OK)
             return err;
     }
