@@ -209,13 +209,45 @@ __attribute__((noinline, cold)) static aug_err label_error(aug_errbuf *eb, fault
     return aug_errf(eb, AUG_EMALFORMED, "series %zu: label %zu: invalid", idx, li);
 }
 
-aug_err wire_series_finish(util_arena *a, wire_series *s, size_t idx, const wire_limits *lim, aug_errbuf *eb)
+/* Byte-order comparison of two short strings without a libc call: names
+ * differ within their first bytes almost always. */
+static inline int name_cmp(aug_str a, aug_str b)
+{
+    size_t m = AUG_MIN(a.len, b.len);
+    for (size_t i = 0; i < m; i++)
+        if (a.p[i] != b.p[i])
+            return (uint8_t)a.p[i] < (uint8_t)b.p[i] ? -1 : 1;
+    return (a.len > b.len) - (a.len < b.len);
+}
+
+/* Appends s at o. With `padded` (the source may be read, and o written, up
+ * to 15 bytes past the string), short strings move as one fixed 16-byte
+ * copy: a couple of instructions instead of a call or a byte loop. */
+static inline uint8_t *put(uint8_t *o, aug_str s, bool padded)
+{
+    if (padded && s.len <= 16)
+        memcpy(o, s.p, 16);
+    else
+        memcpy(o, s.p, s.len);
+    return o + s.len;
+}
+
+aug_err wire_series_finish(util_arena *a, wire_series *s, size_t idx, const wire_limits *lim, bool padded,
+                           aug_errbuf *eb)
 {
     const aug_label *ls = s->labels;
     size_t n = s->nlabels, keylen = 0;
     s->key = (aug_bytes){NULL, 0};
     if (n == 0)
         return aug_errf(eb, AUG_EMALFORMED, "series %zu: no labels", idx);
+    for (size_t i = 0; i < n; i++)
+        keylen += ls[i].name.len + ls[i].value.len + 2;
+    uint8_t *k = util_arena_alloc(a, keylen + (padded ? 16 : 0));
+    if (k == NULL)
+        return wire_arena_fail(a, eb, "label key");
+    /* One pass: label i is checked, then appended to the key while its
+     * bytes are in cache. On error the partial key is abandoned in the arena. */
+    uint8_t *o = k;
     for (size_t i = 0; i < n; i++) {
         const aug_label *l = &ls[i];
         fault f = F_NONE;
@@ -226,11 +258,7 @@ aug_err wire_series_finish(util_arena *a, wire_series *s, size_t idx, const wire
         else if (!syntax_ok(l->name, C_NAME_FIRST, C_NAME))
             f = F_BAD_NAME;
         else if (i > 0) {
-            const aug_label *p = &ls[i - 1];
-            size_t m = AUG_MIN(p->name.len, l->name.len);
-            int c = memcmp(p->name.p, l->name.p, m);
-            if (c == 0)
-                c = (p->name.len > l->name.len) - (p->name.len < l->name.len);
+            int c = name_cmp(ls[i - 1].name, l->name);
             if (c == 0)
                 f = F_DUP;
             else if (c > 0)
@@ -241,25 +269,17 @@ aug_err wire_series_finish(util_arena *a, wire_series *s, size_t idx, const wire
                 f = F_EMPTY_VALUE;
             else if (l->value.len > lim->max_label_bytes)
                 f = F_LONG_VALUE;
-            else if (wire_utf8_check((const uint8_t *)l->value.p, l->value.len, true) != l->value.len)
+            else if (!wire_ascii_nonul((const uint8_t *)l->value.p, l->value.len) &&
+                     wire_utf8_check((const uint8_t *)l->value.p, l->value.len, true) != l->value.len)
                 f = F_BAD_UTF8;
             else if (is_metric_name_label(l->name) && !syntax_ok(l->value, C_METRIC_FIRST, C_METRIC))
                 f = F_BAD_METRIC;
         }
         if (f != F_NONE)
             return label_error(eb, f, idx, i, l, i > 0 ? &ls[i - 1] : NULL, lim);
-        keylen += l->name.len + l->value.len + 2;
-    }
-    uint8_t *k = util_arena_alloc(a, keylen);
-    if (k == NULL)
-        return wire_arena_fail(a, eb, "label key");
-    uint8_t *o = k;
-    for (size_t i = 0; i < n; i++) {
-        memcpy(o, ls[i].name.p, ls[i].name.len);
-        o += ls[i].name.len;
+        o = put(o, l->name, padded);
         *o++ = 0xFF;
-        memcpy(o, ls[i].value.p, ls[i].value.len);
-        o += ls[i].value.len;
+        o = put(o, l->value, padded);
         *o++ = 0xFF;
     }
     s->key = (aug_bytes){k, keylen};

@@ -23,10 +23,12 @@
  *  3. Every copy has 0 < offset ≤ bytes produced so far.
  *  4. No element writes past N; the input ends exactly when N bytes are
  *     produced (a header that lies in either direction is caught).
- * Speed: the output buffer has SLOP spare bytes so short literals and
- * copies move fixed 16/8-byte chunks (a few instructions) instead of calling
- * memcpy with a variable length; bytes written into the slop are garbage
- * that later elements overwrite or that lies past N.
+ * Speed: the output buffer has SLOP (WIRE_SNAPPY_SLOP) spare bytes so short
+ * literals and copies move fixed 16/8-byte chunks (a few instructions)
+ * instead of calling memcpy with a variable length; bytes written into the
+ * slop are garbage that later elements overwrite or that lies past N. The
+ * WriteRequest decoder relies on the slop too: label strings inside the
+ * output may be read 15 bytes past their end (wire_series_finish).
  *
  * Why not snappy_uncompress: it validates too but cannot say why or where
  * a block is bad, and it cannot check the declared length against our cap
@@ -39,7 +41,7 @@
 
 #include <snappy-c.h>
 
-#define SLOP 16
+#define SLOP WIRE_SNAPPY_SLOP
 #define MAX_EXPANSION 22 /* ⌈64/3⌉: a 3-byte copy element yields ≤ 64 bytes */
 
 static inline uint32_t le(const uint8_t *p, unsigned n)

@@ -98,6 +98,10 @@ static inline pb_rc pb_get_varint(const uint8_t **pp, const uint8_t *end, uint64
     return PB_OVERFLOW;
 }
 
+/* Spare bytes wire_snappy_decode allocates after its output (readable, and
+ * never part of the result). */
+#define WIRE_SNAPPY_SLOP 16
+
 /* ---- TimeSeries encoding (write.c), shared with the read response ---- */
 
 /* Exact encoded size of a TimeSeries message body with these labels and
@@ -118,15 +122,40 @@ uint8_t *wire_series_put(uint8_t *o, const aug_label *labels, size_t nlabels, co
  * util_hash128_of. `idx` is the series index used in messages.
  *  s: in: labels/nlabels set; out: key and hash set. On error s->key is
  *     left empty.
+ *  padded: true when every label name and value may be read up to 15 bytes
+ *     past its end (wire_write_decode's strings lie in the snappy output,
+ *     which has WIRE_SNAPPY_SLOP spare bytes); enables fixed-size copies.
  * Errors: AUG_EMALFORMED (rule broken, reason in eb), AUG_ETOOBIG (label
  * over lim->max_label_bytes or arena cap), AUG_ENOMEM. */
-aug_err wire_series_finish(util_arena *a, wire_series *s, size_t idx, const wire_limits *lim, aug_errbuf *eb);
+aug_err wire_series_finish(util_arena *a, wire_series *s, size_t idx, const wire_limits *lim, bool padded,
+                           aug_errbuf *eb);
 
 /* Checks that p[0..n) is UTF-8 as RFC 3629 defines it (no overlong forms,
  * no surrogates U+D800..DFFF, nothing above U+10FFFF) and, when no_nul,
  * contains no NUL byte. Returns n when valid, else the offset of the first
  * offending byte. */
 size_t wire_utf8_check(const uint8_t *p, size_t n, bool no_nul);
+
+/* True when p[0..n) is ASCII without NUL, the common label value, checked
+ * inline (8 bytes per step, no call). When false the caller runs
+ * wire_utf8_check for the real verdict. */
+static inline bool wire_ascii_nonul(const uint8_t *p, size_t n)
+{
+    const uint64_t hi = 0x8080808080808080ULL, lo = 0x0101010101010101ULL;
+    uint64_t bad = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        bad |= w | ((w - lo) & ~w); /* high bit: non-ASCII, or a zero byte */
+    }
+    uint8_t any = 0, nonzero = 0x80;
+    for (; i < n; i++) {
+        any |= p[i];                       /* bit 7: a non-ASCII byte */
+        nonzero &= (uint8_t)(p[i] + 0x7f); /* bit 7 cleared by a zero byte (ASCII case) */
+    }
+    return ((bad & hi) | (any & 0x80) | (uint8_t)(nonzero ^ 0x80)) == 0;
+}
 
 /* Writes s into buf (cap bytes, NUL-terminated) for an error message: at
  * most ~48 bytes of it, printable ASCII kept, other bytes as \xNN, "..."

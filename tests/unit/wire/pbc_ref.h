@@ -72,7 +72,7 @@ PBC_REF_UNUSED static aug_err pbc_ref_write_decode(util_arena *a, aug_bytes body
         for (size_t j = 0; j < ts->n_samples; j++)
             sm[j] = (aug_sample){.ts_ms = ts->samples[j]->timestamp, .value = ts->samples[j]->value};
         ss[i] = (wire_series){.labels = ls, .nlabels = ts->n_labels, .samples = sm, .nsamples = ts->n_samples};
-        if ((err = wire_series_finish(a, &ss[i], i, lim, eb)) != AUG_OK)
+        if ((err = wire_series_finish(a, &ss[i], i, lim, false, eb)) != AUG_OK)
             return err;
     }
     *out = (wire_write_req){.series = wr->n_timeseries ? ss : NULL, .nseries = wr->n_timeseries,

@@ -115,20 +115,20 @@ static void test_series_finish_direct(void)
     aug_errbuf eb = {{0}};
     aug_label ls[] = {{{"__name__", 8}, {"up", 2}}, {{"job", 3}, {"node", 4}}};
     wire_series s = {.labels = ls, .nlabels = 2};
-    CHECK_EQ_I64(wire_series_finish(a, &s, 0, &lim, &eb), AUG_OK);
+    CHECK_EQ_I64(wire_series_finish(a, &s, 0, &lim, false, &eb), AUG_OK);
     CHECK_EQ_I64(s.key.len, 21);
     CHECK(memcmp(s.key.p, "__name__\xffup\xffjob\xffnode\xff", 21) == 0);
     /* Keys of different label sets differ even when concatenations agree. */
     aug_label l2[] = {{{"a", 1}, {"bc", 2}}};
     aug_label l3[] = {{{"ab", 2}, {"c", 1}}};
     wire_series s2 = {.labels = l2, .nlabels = 1}, s3 = {.labels = l3, .nlabels = 1};
-    CHECK_EQ_I64(wire_series_finish(a, &s2, 0, &lim, &eb), AUG_OK);
-    CHECK_EQ_I64(wire_series_finish(a, &s3, 0, &lim, &eb), AUG_OK);
+    CHECK_EQ_I64(wire_series_finish(a, &s2, 0, &lim, false, &eb), AUG_OK);
+    CHECK_EQ_I64(wire_series_finish(a, &s3, 0, &lim, false, &eb), AUG_OK);
     CHECK(s2.key.len == s3.key.len && memcmp(s2.key.p, s3.key.p, s2.key.len) != 0);
     CHECK(s2.hash.lo != s3.hash.lo || s2.hash.hi != s3.hash.hi);
     /* An arena that cannot hold the key: ETOOBIG. */
     util_arena *small = util_arena_new(8);
-    CHECK_EQ_I64(wire_series_finish(small, &s, 5, &lim, &eb), AUG_ETOOBIG);
+    CHECK_EQ_I64(wire_series_finish(small, &s, 5, &lim, false, &eb), AUG_ETOOBIG);
     CHECK(strstr(eb.msg, "label key: request arena cap reached") != NULL);
     util_arena_free(small);
     util_arena_free(a);
