@@ -102,6 +102,11 @@ aug_err wire_snappy_encode(aug_bytes in, uint8_t **out, size_t *outlen);
  *  eb:   out: the reason on failure (may be NULL), naming the series index
  *        and label, e.g. `series 3: labels not sorted: "job" after "zone"`,
  *        or the byte offset for protobuf errors.
+ * Arena use (util_arena_used, measured in tests/unit/wire/test_write.c):
+ * about 3.4 × the decoded body size in all for typical traffic (8 labels and
+ * 1 sample per series); at most 14 × decoded + 64 KiB (series of one 1-byte
+ * label and nothing else, where the wire_series array dominates). A smaller
+ * arena cap turns such requests into AUG_ETOOBIG.
  * Errors: AUG_EMALFORMED (snappy or protobuf malformed: truncated, wrong
  * wire type for a known field, group, nested length past its parent; a label
  * rule broken), AUG_ETOOBIG (a limit or the arena cap), AUG_ENOMEM. */

@@ -20,6 +20,7 @@
 
 #include "remote.pb-c.h"
 #include "types.pb-c.h"
+#include "pbw.h"
 
 #define PBC_REF_UNUSED __attribute__((unused))
 
@@ -147,6 +148,87 @@ PBC_REF_UNUSED static aug_err pbc_ref_write_encode(const wire_series *series, si
         err = wire_snappy_encode(pb, out, outlen);
     util_arena_free(a);
     return err;
+}
+
+/* Copies a WriteRequest (already accepted by wire_write_decode) without
+ * TimeSeries fields 3 (exemplars) and 4 (histograms): wire_write_decode skips
+ * them unparsed while protobuf-c parses exemplars, so the two are compared
+ * on the stripped request. */
+PBC_REF_UNUSED static bool pbc_ref_strip_exemplars(const uint8_t *p, size_t n, pbw *out)
+{
+    if (n == 0)
+        return true; /* p may be NULL */
+    const uint8_t *end = p + n;
+    while (p < end) {
+        uint64_t tag, len;
+        if (pb_get_varint(&p, end, &tag) != PB_OK)
+            return false;
+        if (tag != PB_TAG(1, PB_LEN)) { /* skip other top-level fields */
+            unsigned wt = (unsigned)(tag & 7);
+            uint64_t v;
+            if (wt == PB_VARINT && pb_get_varint(&p, end, &v) != PB_OK)
+                return false;
+            if (wt == PB_I64)
+                p += 8;
+            if (wt == PB_I32)
+                p += 4;
+            if (wt == PB_LEN) {
+                if (pb_get_varint(&p, end, &v) != PB_OK)
+                    return false;
+                p += v;
+            }
+            continue;
+        }
+        if (pb_get_varint(&p, end, &len) != PB_OK)
+            return false;
+        const uint8_t *q = p, *qe = p + len;
+        pbw ts = {0};
+        while (q < qe) {
+            const uint8_t *fs = q;
+            uint64_t t, v = 0;
+            if (pb_get_varint(&q, qe, &t) != PB_OK)
+                return false;
+            unsigned wt = (unsigned)(t & 7);
+            if (wt == PB_VARINT && pb_get_varint(&q, qe, &v) != PB_OK)
+                return false;
+            if (wt == PB_I64)
+                q += 8;
+            if (wt == PB_I32)
+                q += 4;
+            if (wt == PB_LEN) {
+                if (pb_get_varint(&q, qe, &v) != PB_OK)
+                    return false;
+                q += v;
+            }
+            if ((t >> 3) != 3 && (t >> 3) != 4)
+                pbw_raw(&ts, fs, (size_t)(q - fs));
+        }
+        pbw_msg(out, 1, &ts);
+        p = qe;
+    }
+    return true;
+}
+
+/* True when two decoded requests have the same series (keys, hashes, label
+ * counts) and the same samples, bit for bit. */
+PBC_REF_UNUSED static bool pbc_ref_same_req(const wire_write_req *x, const wire_write_req *y)
+{
+    if (x->nseries != y->nseries || x->nsamples != y->nsamples)
+        return false;
+    for (size_t i = 0; i < x->nseries; i++) {
+        const wire_series *a = &x->series[i], *b = &y->series[i];
+        if (a->key.len != b->key.len || memcmp(a->key.p, b->key.p, a->key.len) != 0 || a->hash.lo != b->hash.lo ||
+            a->hash.hi != b->hash.hi || a->nlabels != b->nlabels || a->nsamples != b->nsamples)
+            return false;
+        for (size_t j = 0; j < a->nsamples; j++) {
+            uint64_t u, v;
+            memcpy(&u, &a->samples[j].value, 8);
+            memcpy(&v, &b->samples[j].value, 8);
+            if (a->samples[j].ts_ms != b->samples[j].ts_ms || u != v)
+                return false;
+        }
+    }
+    return true;
 }
 
 #endif

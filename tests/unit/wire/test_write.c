@@ -598,78 +598,6 @@ static void random_series(aug_label *ls, size_t *nl, aug_sample *sm, size_t *ns)
     }
 }
 
-static bool same_req(const wire_write_req *x, const wire_write_req *y)
-{
-    if (x->nseries != y->nseries || x->nsamples != y->nsamples)
-        return false;
-    for (size_t i = 0; i < x->nseries; i++) {
-        const wire_series *a = &x->series[i], *b = &y->series[i];
-        if (a->key.len != b->key.len || memcmp(a->key.p, b->key.p, a->key.len) != 0 || a->hash.lo != b->hash.lo ||
-            a->hash.hi != b->hash.hi || a->nlabels != b->nlabels || a->nsamples != b->nsamples)
-            return false;
-        for (size_t j = 0; j < a->nsamples; j++)
-            if (a->samples[j].ts_ms != b->samples[j].ts_ms ||
-                bits_of(a->samples[j].value) != bits_of(b->samples[j].value))
-                return false;
-    }
-    return true;
-}
-
-/* Copies a WriteRequest (already accepted by wire_write_decode) without
- * TimeSeries fields 3 (exemplars) and 4 (histograms). */
-static bool strip_exemplars(const uint8_t *p, size_t n, pbw *out)
-{
-    const uint8_t *end = p + n;
-    while (p < end) {
-        uint64_t tag, len;
-        if (pb_get_varint(&p, end, &tag) != PB_OK)
-            return false;
-        if (tag != PB_TAG(1, PB_LEN)) { /* skip other top-level fields */
-            unsigned wt = (unsigned)(tag & 7);
-            uint64_t v;
-            if (wt == PB_VARINT && pb_get_varint(&p, end, &v) != PB_OK)
-                return false;
-            if (wt == PB_I64)
-                p += 8;
-            if (wt == PB_I32)
-                p += 4;
-            if (wt == PB_LEN) {
-                if (pb_get_varint(&p, end, &v) != PB_OK)
-                    return false;
-                p += v;
-            }
-            continue;
-        }
-        if (pb_get_varint(&p, end, &len) != PB_OK)
-            return false;
-        const uint8_t *q = p, *qe = p + len;
-        pbw ts = {0};
-        while (q < qe) {
-            const uint8_t *fs = q;
-            uint64_t t, v = 0;
-            if (pb_get_varint(&q, qe, &t) != PB_OK)
-                return false;
-            unsigned wt = (unsigned)(t & 7);
-            if (wt == PB_VARINT && pb_get_varint(&q, qe, &v) != PB_OK)
-                return false;
-            if (wt == PB_I64)
-                q += 8;
-            if (wt == PB_I32)
-                q += 4;
-            if (wt == PB_LEN) {
-                if (pb_get_varint(&q, qe, &v) != PB_OK)
-                    return false;
-                q += v;
-            }
-            if ((t >> 3) != 3 && (t >> 3) != 4)
-                pbw_raw(&ts, fs, (size_t)(q - fs));
-        }
-        pbw_msg(out, 1, &ts);
-        p = qe;
-    }
-    return true;
-}
-
 static void test_random_against_protobuf_c(void)
 {
     enum { ROUNDS = 300, MAXS = 20 };
@@ -702,7 +630,7 @@ static void test_random_against_protobuf_c(void)
         aug_err e2 = pbc_ref_write_decode(b, (aug_bytes){body, len}, &lim, &r2, &eb2);
         CHECK_EQ_I64(e1, e2);
         if (e1 == AUG_OK && e2 == AUG_OK) {
-            CHECK(same_req(&r1, &r2));
+            CHECK(pbc_ref_same_req(&r1, &r2));
             accepted++;
         } else {
             CHECK_STR(eb.msg, eb2.msg); /* label errors come from the same validator */
@@ -728,13 +656,13 @@ static void test_random_against_protobuf_c(void)
                 /* We skip exemplars and histograms unparsed; protobuf-c
                  * parses exemplars, so compare without them. */
                 pbw stripped = {0}, z2;
-                CHECK(strip_exemplars(pb.p, pb.len, &stripped));
+                CHECK(pbc_ref_strip_exemplars(pb.p, pb.len, &stripped));
                 pbw_snappy(&stripped, &z2);
                 e2 = pbc_ref_write_decode(b2, (aug_bytes){z2.p, z2.len}, &lim, &r2, &eb2);
                 pbw_free(&stripped);
                 pbw_free(&z2);
                 CHECK_EQ_I64(e2, AUG_OK);
-                CHECK(e2 != AUG_OK || same_req(&r1, &r2));
+                CHECK(e2 != AUG_OK || pbc_ref_same_req(&r1, &r2));
                 mutated_ok++;
             }
             util_arena_free(a2);
@@ -751,6 +679,61 @@ static void test_random_against_protobuf_c(void)
     CHECK(accepted > ROUNDS / 4);
     CHECK(rejected > ROUNDS / 20);
     CHECK(mutated_ok > 0);
+}
+
+/* Arena bytes used per decoded byte, for the typical shape and the two
+ * worst cases; wire.h documents these bounds for sizing the arena cap. */
+static double arena_ratio(const wire_series *ss, size_t n, size_t *decoded)
+{
+    uint8_t *body;
+    size_t len;
+    CHECK_EQ_I64(wire_write_encode(ss, n, &body, &len), AUG_OK);
+    wire_limits lim = wire_limits_default();
+    util_arena *a = util_arena_new(SIZE_MAX);
+    aug_bytes raw;
+    CHECK_EQ_I64(wire_snappy_decode(a, (aug_bytes){body, len}, SIZE_MAX, &raw, NULL), AUG_OK);
+    *decoded = raw.len;
+    util_arena_free(a);
+    a = util_arena_new(SIZE_MAX);
+    wire_write_req r;
+    CHECK_EQ_I64(wire_write_decode(a, (aug_bytes){body, len}, &lim, &r, NULL), AUG_OK);
+    double ratio = (double)util_arena_used(a) / (double)*decoded;
+    CHECK(util_arena_used(a) <= 14 * *decoded + ((size_t)64 << 10)); /* the documented bound */
+    util_arena_free(a);
+    aug_free(body);
+    return ratio;
+}
+
+static void test_arena_use(void)
+{
+    enum { N = 2000 };
+    static wire_series ss[N];
+    static aug_label ls[N][8];
+    static char pods[N][32];
+    static aug_sample one = {1700000000000, 42.5}, empty[N];
+    for (size_t i = 0; i < N; i++) {
+        snprintf(pods[i], sizeof pods[i], "app-%zu-5d8f7c9b4-xk2lp", i % 40);
+        aug_label l[8] = {{S("__name__"), S("container_cpu_usage_seconds_total")}, {S("container"), S("app")},
+                          {S("instance"), S("10.1.22.133:9100")}, {S("job"), S("kubelet")}, {S("mode"), S("user")},
+                          {S("namespace"), S("payments")}, {S("pod"), S(pods[i])}, {S("service"), S("svc-12")}};
+        memcpy(ls[i], l, sizeof l);
+        ss[i] = (wire_series){.labels = ls[i], .nlabels = 8, .samples = &one, .nsamples = 1};
+    }
+    size_t dec;
+    double typical = arena_ratio(ss, N, &dec);
+    fprintf(stderr, "  typical (8 labels, 1 sample): %.2f arena bytes per decoded byte (%zu decoded)\n", typical, dec);
+    CHECK(typical > 3.0 && typical < 4.5);
+
+    static const aug_label tiny[] = {{{"a", 1}, {"b", 1}}};
+    for (size_t i = 0; i < N; i++)
+        ss[i] = (wire_series){.labels = tiny, .nlabels = 1, .samples = NULL, .nsamples = 0};
+    double worst = arena_ratio(ss, N, &dec);
+    fprintf(stderr, "  worst (one 1-byte label, no samples): %.2f\n", worst);
+    CHECK(worst > 10.0);
+
+    ss[0] = (wire_series){.labels = tiny, .nlabels = 1, .samples = empty, .nsamples = N}; /* empty samples */
+    double samples = arena_ratio(ss, 1, &dec);
+    fprintf(stderr, "  empty samples: %.2f\n", samples);
 }
 
 /* Every allocation failure ends in a clean AUG_ENOMEM (ASan checks leaks). */
@@ -794,4 +777,4 @@ static void test_alloc_failures(void)
 
 CHECK_MAIN(CHECK_CASE(test_roundtrip_and_key), CHECK_CASE(test_nan_bits_preserved), CHECK_CASE(test_empty_request),
            CHECK_CASE(test_label_rules), CHECK_CASE(test_limits), CHECK_CASE(test_protobuf_structure),
-           CHECK_CASE(test_random_against_protobuf_c), CHECK_CASE(test_alloc_failures))
+           CHECK_CASE(test_random_against_protobuf_c), CHECK_CASE(test_arena_use), CHECK_CASE(test_alloc_failures))
