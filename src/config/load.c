@@ -273,17 +273,18 @@ static const char *path_of(const inst *in, const char *key, char *buf, size_t ca
     return buf;
 }
 
-/* A short quotation of a value for messages. */
+/* A short quotation of a value for messages: at most cap - 4 bytes, then
+ * "..."; control characters (NUL included) shown as '?'. */
 static const char *quote(const char *s, size_t n, char *buf, size_t cap)
 {
-    if (n + 1 > cap - 4)
-        snprintf(buf, cap, "%.*s...", (int)(cap - 8), s);
-    else
-        snprintf(buf, cap, "%.*s", (int)n, s);
-    for (char *p = buf; *p; p++) {
-        if ((unsigned char)*p < 0x20)
-            *p = '?';
+    size_t k = n < cap - 4 ? n : cap - 7, o = 0;
+    for (size_t i = 0; i < k; i++)
+        buf[o++] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+    if (k < n) {
+        memcpy(buf + o, "...", 3);
+        o += 3;
     }
+    buf[o] = '\0';
     return buf;
 }
 
