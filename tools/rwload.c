@@ -19,6 +19,7 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/resource.h>
 
 typedef struct opts {
@@ -54,10 +55,10 @@ static size_t discard(char *p, size_t s, size_t n, void *u)
 static size_t series_labels(const opts *o, long i, char *buf, size_t buflen, aug_label *l)
 {
     size_t n = 0, off = 0;
-#define ADD(name, ...) \
+#define ADD(nm, ...) \
     do { \
         int w_ = snprintf(buf + off, buflen - off, __VA_ARGS__); \
-        l[n].name = (aug_str){name, strlen(name)}; \
+        l[n].name = (aug_str){(nm), strlen(nm)}; \
         l[n].value = (aug_str){buf + off, (size_t)w_}; \
         off += (size_t)w_ + 1; \
         n++; \
