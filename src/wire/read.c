@@ -33,6 +33,16 @@
  *     plus the compressed result.
  *  4. Failure is sticky: after an add fails (AUG_ETOOBIG/AUG_ENOMEM), every
  *     later add and finish return that error.
+ *
+ * Builder states and transitions:
+ *   BUILDING --add ok-----------------------> BUILDING  (wire_read_resp_add)
+ *   BUILDING --add fails (ETOOBIG, ENOMEM)--> FAILED    (wire_read_resp_add)
+ *   BUILDING --finish ok--------------------> FINISHED  (wire_read_resp_finish)
+ *   BUILDING --finish fails-----------------> FAILED    (wire_read_resp_finish)
+ *   FAILED   --add / finish-----------------> FAILED, returning the first error
+ *   FINISHED --finish-----------------------> FINISHED, the same bytes again
+ *   FINISHED --add--------------------------> FINISHED, AUG_EINVAL
+ * (add with query >= nqueries returns AUG_EINVAL in BUILDING and stays.)
  */
 #include "util/common.h"
 #include "util/assert.h"
@@ -171,14 +181,25 @@ typedef struct result {
     size_t len; /* QueryResult payload bytes */
 } result;
 
+typedef enum resp_state { BUILDING, FAILED, FINISHED } resp_state;
+
 struct wire_read_resp {
     util_arena *a;
     result *results;
     size_t nqueries;
     size_t max_bytes;
-    size_t total; /* invariant 1 */
-    aug_err err;  /* invariant 4 */
+    size_t total;     /* invariant 1 */
+    resp_state state;
+    aug_err err;      /* FAILED: the first error (invariant 4) */
+    aug_bytes out;    /* FINISHED: the compressed response */
 };
+
+static aug_err fail(wire_read_resp *r, aug_err err)
+{
+    r->state = FAILED;
+    r->err = err;
+    return err;
+}
 
 aug_err wire_read_resp_new(util_arena *a, size_t nqueries, size_t max_bytes, wire_read_resp **out)
 {
@@ -193,7 +214,7 @@ aug_err wire_read_resp_new(util_arena *a, size_t nqueries, size_t max_bytes, wir
     for (size_t i = 0; i < nqueries; i++)
         res[i] = (result){.head = NULL, .tail = &res[i].head, .len = 0};
     *r = (wire_read_resp){.a = a, .results = res, .nqueries = nqueries, .max_bytes = max_bytes,
-                          .total = 2 * nqueries, .err = AUG_OK};
+                          .total = 2 * nqueries, .state = BUILDING, .err = AUG_OK};
     *out = r;
     return AUG_OK;
 }
@@ -201,9 +222,9 @@ aug_err wire_read_resp_new(util_arena *a, size_t nqueries, size_t max_bytes, wir
 aug_err wire_read_resp_add(wire_read_resp *r, size_t query, const aug_label *labels, size_t nlabels,
                            const aug_sample *samples, size_t nsamples)
 {
-    if (r->err != AUG_OK)
+    if (r->state == FAILED)
         return r->err;
-    if (query >= r->nqueries)
+    if (r->state == FINISHED || query >= r->nqueries)
         return AUG_EINVAL;
     result *res = &r->results[query];
     size_t body = wire_series_size(labels, nlabels, samples, nsamples);
@@ -211,10 +232,10 @@ aug_err wire_read_resp_add(wire_read_resp *r, size_t query, const aug_label *lab
     size_t newlen = res->len + field;
     size_t newtotal = r->total - pb_len_field_size(res->len) + pb_len_field_size(newlen);
     if (newtotal > r->max_bytes || newlen < res->len)
-        return r->err = AUG_ETOOBIG;
+        return fail(r, AUG_ETOOBIG);
     chunk *c = util_arena_alloc(r->a, sizeof *c + field);
     if (c == NULL)
-        return r->err = util_arena_overflowed(r->a) ? AUG_ETOOBIG : AUG_ENOMEM;
+        return fail(r, util_arena_overflowed(r->a) ? AUG_ETOOBIG : AUG_ENOMEM);
     uint8_t *o = c->data;
     *o++ = PB_TAG(1, PB_LEN);
     o = pb_put_varint(o, body);
@@ -236,13 +257,17 @@ size_t wire_read_resp_bytes(const wire_read_resp *r)
 
 aug_err wire_read_resp_finish(wire_read_resp *r, aug_bytes *out)
 {
-    if (r->err != AUG_OK)
+    if (r->state == FAILED)
         return r->err;
+    if (r->state == FINISHED) {
+        *out = r->out;
+        return AUG_OK;
+    }
     uint8_t *buf = util_arena_alloc(r->a, r->total ? r->total : 1);
     size_t cap = snappy_max_compressed_length(r->total);
     uint8_t *z = buf != NULL ? util_arena_alloc(r->a, cap) : NULL;
     if (z == NULL)
-        return r->err = util_arena_overflowed(r->a) ? AUG_ETOOBIG : AUG_ENOMEM;
+        return fail(r, util_arena_overflowed(r->a) ? AUG_ETOOBIG : AUG_ENOMEM);
     uint8_t *o = buf;
     for (size_t i = 0; i < r->nqueries; i++) {
         *o++ = PB_TAG(1, PB_LEN);
@@ -255,7 +280,9 @@ aug_err wire_read_resp_finish(wire_read_resp *r, aug_bytes *out)
     AUG_ASSERT((size_t)(o - buf) == r->total);
     size_t zlen = cap;
     if (snappy_compress((const char *)buf, r->total, (char *)z, &zlen) != SNAPPY_OK)
-        return r->err = AUG_ENOMEM; /* cannot happen with cap = max_compressed_length */
-    *out = (aug_bytes){z, zlen};
+        return fail(r, AUG_ENOMEM); /* cannot happen with cap = max_compressed_length */
+    r->out = (aug_bytes){z, zlen};
+    r->state = FINISHED;
+    *out = r->out;
     return AUG_OK;
 }

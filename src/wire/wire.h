@@ -180,15 +180,17 @@ aug_err wire_read_resp_new(util_arena *a, size_t nqueries, size_t max_bytes, wir
 /* Adds a series to result `query`; labels (sorted by name, not checked) and
  * samples (bits exact) are encoded at once, so they are borrowed only for the
  * call.
- * Errors: AUG_EINVAL (query >= nqueries; not sticky), AUG_ETOOBIG (the
- * response would pass max_bytes, or the arena cap), AUG_ENOMEM. */
+ * Errors: AUG_EINVAL (query >= nqueries, or after a successful finish; not
+ * sticky), AUG_ETOOBIG (the response would pass max_bytes, or the arena
+ * cap), AUG_ENOMEM. */
 aug_err wire_read_resp_add(wire_read_resp *r, size_t query, const aug_label *labels, size_t nlabels,
                            const aug_sample *samples, size_t nsamples);
 
 /* Encoded (uncompressed) size of the response so far, ≤ max_bytes. */
 size_t wire_read_resp_bytes(const wire_read_resp *r);
 
-/* Serializes and snappy-compresses into the arena.
+/* Serializes and snappy-compresses into the arena. Calling it again returns
+ * the same bytes.
  *  out: out: the HTTP body, borrowed from the arena until util_arena_free.
  * Errors: the sticky error of a failed add, AUG_ETOOBIG (arena cap),
  * AUG_ENOMEM. */

@@ -34,8 +34,9 @@
  * and Sample plus a NUL-terminated copy of every string, through a function
  * pointer per allocation, then walks descriptors generically. For the
  * request shape Prometheus sends (2000 series × 8 labels × 1 sample) this
- * parser is several times faster end to end (snappy + parse + validation +
- * key + hash), measured by tests/bench/bench_wire ("pbc" vs "augur" rows);
+ * parser makes the full path (snappy + parse + validation + key + hash)
+ * about 3× faster: ~1.0 ms vs ~3.1 ms of CPU per request, ~500 vs ~1560
+ * ns/series (tests/bench/bench_wire, "decode augur" vs "decode pbc");
  * the protobuf-c reference decoder lives in tests/unit/wire/pbc_ref.c and
  * checks this one differentially in the unit tests and the fuzzer.
  *
@@ -46,7 +47,8 @@
  * survives; tests/unit/wire compares the bytes with protobuf-c's. It is a
  * direct writer rather than protobuf_c_message_pack because the input
  * strings are not NUL-terminated (protobuf-c needs copies) and packing needs
- * a struct and a pointer per label and sample; bench_wire measures both.
+ * a struct and a pointer per label and sample; bench_wire measures both
+ * (2000 series: ~0.84 vs ~2.6 ms, of which libsnappy's compressor is half).
  */
 #include "util/common.h"
 #include "util/assert.h"

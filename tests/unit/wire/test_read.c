@@ -325,6 +325,10 @@ static void test_response_roundtrip(void)
     aug_bytes body;
     CHECK_EQ_I64(wire_read_resp_finish(r, &body), AUG_OK);
 
+    aug_bytes again;
+    CHECK_EQ_I64(wire_read_resp_finish(r, &again), AUG_OK); /* FINISHED: same bytes */
+    CHECK(again.p == body.p && again.len == body.len);
+    CHECK_EQ_I64(wire_read_resp_add(r, 0, l0, 2, s0, 2), AUG_EINVAL);
     size_t pblen;
     Prometheus__ReadResponse *rr = unpack_resp(body, &pblen);
     CHECK(rr != NULL);
