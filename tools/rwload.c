@@ -74,6 +74,18 @@ static size_t series_labels(const opts *o, long i, char *buf, size_t buflen, aug
     for (long k = 11; k < extras && k < 14; k++)
         ADD(extra_names[k], "value-%ld-%ld", k, (i / 7) % 50);
 #undef ADD
+    /* remote-write requires labels sorted by name */
+    for (size_t a = 1; a < n; a++) {
+        for (size_t b = a; b > 0; b--) {
+            size_t m = AUG_MIN(l[b - 1].name.len, l[b].name.len);
+            int c = memcmp(l[b - 1].name.p, l[b].name.p, m);
+            if (c < 0 || (c == 0 && l[b - 1].name.len <= l[b].name.len))
+                break;
+            aug_label tmp = l[b - 1];
+            l[b - 1] = l[b];
+            l[b] = tmp;
+        }
+    }
     return n;
 }
 
