@@ -328,7 +328,7 @@ aug_err cfg_doc_write(FILE *f, cfg_doc_format fmt);
 /* One key of the table, for tests and tools. */
 typedef struct cfg_key_info {
     const char *path;     /* e.g. "scalers[].scale_up.max_per_minute", in buf */
-    const char *type;     /* "duration", "size", "selector", … */
+    const char *type;     /* "duration", "size", "selector", …; for lists the element type */
     const char *def;      /* default as written in YAML, or a phrase; "" if none */
     bool required;
     bool reloadable;
