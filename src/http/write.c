@@ -55,8 +55,10 @@ void http_handle_write(http_ctx *hc, http_reply *r)
         return;
     augur_server *srv = hc->srv;
     server_cfg *c = server_cfg_acquire(srv);
-    /* The arena holds the decoded body plus the views into it. */
-    util_arena *a = util_arena_new(c->wire.max_decoded_bytes * 3 + ((size_t)1 << 20));
+    /* The arena holds the decoded body plus the views into it: about 3.4x
+     * the decoded size for real requests, at worst 14x + 64 KiB (series of
+     * one 1-byte label), so 16x never refuses a request the limits allow. */
+    util_arena *a = util_arena_new(c->wire.max_decoded_bytes * 16 + ((size_t)1 << 20));
     if (a == NULL) {
         server_cfg_release(srv, c);
         http_reply_text(r, 503, "out of memory");
