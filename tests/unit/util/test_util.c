@@ -22,6 +22,34 @@ static void test_every_error_has_message(void)
     CHECK_STR(aug_strerror((aug_err)999), "AUG_E?: unknown error");
 }
 
+/* Every error code has a row in README's error table (CONVENTIONS 4). */
+static void test_every_error_in_readme(void)
+{
+    const char *src = getenv("AUG_SRCDIR");
+    CHECK(src != NULL);
+    if (src == NULL)
+        return;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/README.md", src);
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL);
+    if (f == NULL)
+        return;
+    static char text[1 << 20];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    for (int e = 0; e < AUG_ERR__COUNT; e++) {
+        const char *m = aug_strerror((aug_err)e);
+        char row[48];
+        snprintf(row, sizeof row, "| `%.*s` |", (int)(strchr(m, ':') - m), m);
+        if (strstr(text, row) == NULL) {
+            fprintf(stderr, "README.md lacks the row %s\n", row);
+            CHECK(0);
+        }
+    }
+}
+
 static void test_errf_formats_detail(void)
 {
     aug_errbuf eb = {{0}};
@@ -136,7 +164,7 @@ static void test_log_logfmt_and_json(void)
     free(buf);
 }
 
-CHECK_MAIN(CHECK_CASE(test_every_error_has_message), CHECK_CASE(test_errf_formats_detail),
+CHECK_MAIN(CHECK_CASE(test_every_error_has_message), CHECK_CASE(test_every_error_in_readme), CHECK_CASE(test_errf_formats_detail),
            CHECK_CASE(test_arena_cap_and_cleanup), CHECK_CASE(test_arena_large_and_many),
            CHECK_CASE(test_mem_counts_and_fails), CHECK_CASE(test_hash_spreads_sequential_keys),
            CHECK_CASE(test_log_logfmt_and_json))
