@@ -297,10 +297,11 @@ aug_err http_server_start(augur_server *srv, const http_opts *opts, http_server 
         return AUG_ENOMEM;
     h->srv = srv;
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-    h->d = MHD_start_daemon(flags, opts->port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &sa,
-                            MHD_OPTION_CONNECTION_LIMIT, opts->max_connections ? opts->max_connections : 64u,
-                            MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-                            NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+    /* The logger must be the first option so every message goes through it. */
+    h->d = MHD_start_daemon(flags, opts->port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+                            NULL, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_CONNECTION_LIMIT,
+                            opts->max_connections ? opts->max_connections : 64u, MHD_OPTION_CONNECTION_TIMEOUT,
+                            120u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
     if (h->d == NULL) {
         aug_free(h);
         return aug_errf(eb, AUG_EIO, "cannot listen on %s:%u (address in use or not permitted)", host,

@@ -63,20 +63,22 @@ class PrometheusEndToEnd(unittest.TestCase):
                 time.sleep(5)
             m = augur.metrics()
             self.assertGreater(m.get('augur_ingest_samples_total{result="accepted"}', 0), 100, augur.logs())
+            extra = {GAUGE: "", METRIC: ',type="float"'}
             for s in minutes:
                 t = s + 60 - 0.001  # augur stamps bucket [s, s+60) at its last millisecond
                 for name in (GAUGE, METRIC):
-                    ours, warn = prom.query(f'{name}{{job="prometheus",rollup="avg"}}', at=t)
+                    ours, warn = prom.query(f'{name}{{job="prometheus",rollup="avg"{extra[name]}}}', at=t)
                     self.assertEqual(warn, [], warn)
                     self.assertEqual(len(ours), 1, (name, ours, augur.logs()[-3000:]))
-                    theirs, _ = prom.query(f'avg_over_time({name}{{job="prometheus",rollup=""}}[1m])', at=t)
+                    theirs, _ = prom.query(f'avg_over_time({name}{{job="prometheus",rollup=""{extra[name]}}}[1m])',
+                                           at=t)
                     self.assertEqual(len(theirs), 1, theirs)
                     a, b = float(ours[0]["value"][1]), float(theirs[0]["value"][1])
                     self.assertAlmostEqual(a, b, delta=1e-9 * max(1.0, abs(b)), msg=(name, s, a, b))
                     # and the aggregate really came from augur (label present)
                     self.assertEqual(ours[0]["metric"].get("rollup"), "avg")
                 # counters: augur's reset-aware rate equals increase/60 within the bucket
-                ours, _ = prom.query(f'{METRIC}{{job="prometheus",rollup="count"}}', at=t)
+                ours, _ = prom.query(f'{METRIC}{{job="prometheus",rollup="count",type="float"}}', at=t)
                 self.assertGreaterEqual(float(ours[0]["value"][1]), 20)
             # a range query over history returns augur's minutes too
             res, _ = prom.query_range(f'{GAUGE}{{job="prometheus",rollup="max"}}', minutes[0], minutes[1] + 60, 60)
