@@ -185,7 +185,8 @@ int main(int argc, char **argv)
     server_register_store_metrics(&srv);
     if ((err = ingest_open(srv.store, &cfg->ingest, srv.metrics, &srv.ingest, &eb)) != AUG_OK)
         return fail("cannot start ingest", err, &eb);
-    http_opts ho = {.host = srv.listen_host, .port = srv.listen_port, .max_connections = cfg->max_connections};
+    http_opts ho = {.host = srv.listen_host, .port = srv.listen_port, .max_connections = cfg->max_connections,
+                   .connection_timeout_s = cfg->connection_timeout_s};
     if ((err = http_server_start(&srv, &ho, &srv.http, &eb)) != AUG_OK)
         return fail("cannot start the HTTP server", err, &eb);
 

@@ -49,6 +49,8 @@ aug_err server_cfg_load(const char *path, server_cfg **out, aug_errbuf *eb)
     c->read_max_points = (size_t)cfg->web.read_max_samples;
     c->read_max_bytes = (size_t)cfg->web.read_max_bytes;
     c->max_connections = (unsigned)cfg->web.max_connections;
+    c->connection_timeout_s = (unsigned)(cfg->web.connection_timeout_ms / 1000);
+    c->read_concurrency = (int)cfg->web.read_concurrency;
     c->minute_retention_s = cfg->storage.minute_retention_ms / 1000;
     c->store_initial_map = (size_t)cfg->storage.initial_map_size;
     c->store_max_map = (size_t)cfg->storage.max_map_size;

@@ -35,6 +35,8 @@ typedef struct server_cfg {
     size_t read_max_points;      /* samples one remote-read response may hold */
     size_t read_max_bytes;       /* encoded size one remote-read response may have */
     unsigned max_connections;    /* concurrent HTTP connections (restart to change) */
+    unsigned connection_timeout_s; /* idle connection timeout (restart to change) */
+    int read_concurrency;        /* remote-read requests served at once; more get 503 */
     int64_t minute_retention_s;  /* reads older than this use hour rollups */
     size_t store_initial_map;    /* storage.initial_map_size */
     size_t store_max_map;        /* storage.max_map_size */

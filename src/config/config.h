@@ -134,7 +134,6 @@ typedef struct cfg_storage {
 typedef struct cfg_ingest {
     cfg_selectors keep;
     int64_t close_delay_ms;
-    int64_t commit_interval_ms;
     int64_t checkpoint_interval_ms;
     uint64_t max_body_bytes;
     uint64_t max_decoded_bytes;
@@ -147,7 +146,6 @@ typedef struct cfg_ingest {
 } cfg_ingest;
 
 typedef struct cfg_web {
-    int64_t threads;
     int64_t max_connections;
     int64_t connection_timeout_ms;
     int64_t read_concurrency;

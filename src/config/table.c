@@ -43,8 +43,6 @@ static const cfg_row ingest_rows[] = {
      .doc = "Selectors of series whose rollups are kept besides forecast and scaler inputs; [] keeps only those."},
     {K("close_delay", CFG_T_DURATION, cfg_ingest, close_delay_ms), .def = "30s", .min = "0", .max = "1h",
      .doc = "A bucket closes when the wall clock passes its end plus this delay (or a later sample arrives)."},
-    {K("commit_interval", CFG_T_DURATION, cfg_ingest, commit_interval_ms), .def = "100ms", .min = "1ms",
-     .max = "10s", .doc = "Longest a sample waits for its group commit; remote-write replies only after it."},
     {K("checkpoint_interval", CFG_T_DURATION, cfg_ingest, checkpoint_interval_ms), .def = "5m", .min = "1s",
      .max = "1h", .doc = "How often per-series ingest state is checkpointed so the write-ahead log is truncated."},
     {K("max_body_bytes", CFG_T_SIZE, cfg_ingest, max_body_bytes), .def = "8MiB", .min = "1KiB", .max = "1GiB",
@@ -66,8 +64,6 @@ static const cfg_row ingest_rows[] = {
 };
 
 static const cfg_row web_rows[] = {
-    {K("threads", CFG_T_INT, cfg_web, threads), .def = "4", .min = "1", .max = "256", .flags = CFG_F_RESTART,
-     .doc = "HTTP worker threads."},
     {K("max_connections", CFG_T_INT, cfg_web, max_connections), .def = "256", .min = "1", .max = "65536",
      .flags = CFG_F_RESTART, .doc = "Open HTTP connections; more are refused."},
     {K("connection_timeout", CFG_T_DURATION, cfg_web, connection_timeout_ms), .def = "30s", .min = "1s",

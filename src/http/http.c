@@ -19,12 +19,14 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <strings.h>
 
 struct http_server {
     struct MHD_Daemon *d;
     augur_server *srv;
     uint16_t port;
+    _Atomic int reads_inflight; /* bounded by web.read_concurrency */
 };
 
 typedef struct request {
@@ -187,6 +189,20 @@ static size_t body_limit(augur_server *srv)
     return lim;
 }
 
+/* Remote-read is the one request whose memory scales with the data asked
+ * for, so at most web.read_concurrency run at once. */
+static bool read_slot_take(http_server *h)
+{
+    server_cfg *c = server_cfg_acquire(h->srv);
+    int limit = c->read_concurrency;
+    server_cfg_release(h->srv, c);
+    if (atomic_fetch_add(&h->reads_inflight, 1) >= limit) {
+        atomic_fetch_sub(&h->reads_inflight, 1);
+        return false;
+    }
+    return true;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
@@ -245,9 +261,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         http_reply_text(&r, 405, "method %s not allowed on %s (use %s)", method, url, rt->methods);
     } else if (rq->too_big) {
         http_reply_text(&r, 413, "request body over the %zu byte limit (ingest.max_body_bytes)", rq->limit);
+    } else if (rt->fn == http_handle_read && !read_slot_take(h)) {
+        http_reply_text(&r, 503, "too many remote-read requests at once (web.read_concurrency); retry");
     } else {
         http_ctx hc = {.srv = h->srv, .conn = conn, .body = {rq->body, rq->len}, .method = method};
         rt->fn(&hc, &r);
+        if (rt->fn == http_handle_read)
+            atomic_fetch_sub(&h->reads_inflight, 1);
     }
     if (r.status >= 400 && rt != NULL && rt->has_body)
         LOG_DEBUG("http", "request rejected", "path", url, "code", LOG_I64(r.status), "reason",
@@ -301,7 +321,7 @@ aug_err http_server_start(augur_server *srv, const http_opts *opts, http_server 
     h->d = MHD_start_daemon(flags, opts->port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
                             NULL, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_CONNECTION_LIMIT,
                             opts->max_connections ? opts->max_connections : 64u, MHD_OPTION_CONNECTION_TIMEOUT,
-                            120u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+                            opts->connection_timeout_s ? opts->connection_timeout_s : 30u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
     if (h->d == NULL) {
         aug_free(h);
         return aug_errf(eb, AUG_EIO, "cannot listen on %s:%u (address in use or not permitted)", host,

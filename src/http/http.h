@@ -20,6 +20,7 @@ typedef struct http_opts {
     const char *host;          /* bind address; only loopback or a given IP */
     uint16_t port;             /* 0 = pick a free port (see http_server_port) */
     unsigned max_connections;  /* concurrent connections (threads) */
+    unsigned connection_timeout_s; /* idle connections are closed after this */
 } http_opts;
 
 /* Binds and starts serving. Caller frees with http_server_stop. */

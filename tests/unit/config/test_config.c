@@ -236,7 +236,7 @@ static void test_table_defaults_and_bounds_parse(void)
                 "remote_write: [{url: 'http://x'}]\n");
     CHECK(c != NULL);
     cfg_free(c);
-    CHECK_EQ_I64(cfg_key_count(), 4 + 12 + 7 + 9 + 27 + 18);
+    CHECK_EQ_I64(cfg_key_count(), 4 + 11 + 6 + 9 + 27 + 18);
     char buf[128];
     cfg_key_info k = cfg_key_get(0, buf, sizeof buf);
     CHECK_STR(k.path, "storage.minute_retention");
@@ -259,7 +259,6 @@ static void test_defaults_applied(void)
     CHECK_EQ_I64(c->storage.max_map_size, 1ull << 40);
     CHECK_EQ_I64(c->ingest.keep.n, 0);
     CHECK_EQ_I64(c->ingest.close_delay_ms, 30000);
-    CHECK_EQ_I64(c->ingest.commit_interval_ms, 100);
     CHECK_EQ_I64(c->ingest.checkpoint_interval_ms, 300000);
     CHECK_EQ_I64(c->ingest.max_body_bytes, 8u << 20);
     CHECK_EQ_I64(c->ingest.max_decoded_bytes, 32u << 20);
@@ -269,7 +268,6 @@ static void test_defaults_applied(void)
     CHECK_EQ_I64(c->ingest.max_labels_per_series, 128);
     CHECK_EQ_I64(c->ingest.max_label_bytes, 16384);
     CHECK_EQ_I64(c->ingest.queue_limit, 2000000);
-    CHECK_EQ_I64(c->web.threads, 4);
     CHECK_EQ_I64(c->web.max_connections, 256);
     CHECK_EQ_I64(c->web.connection_timeout_ms, 30000);
     CHECK_EQ_I64(c->web.read_concurrency, 4);
@@ -318,10 +316,10 @@ static void test_every_key_reaches_its_field(void)
         "storage: {minute_retention: 2d, hour_retention: 3d, initial_map_size: 2MiB, max_map_size: 32MiB}\n"
         "ingest:\n"
         "  keep: ['{job=\"a\"}', 'up']\n"
-        "  close_delay: 1s\n  commit_interval: 2ms\n  checkpoint_interval: 3s\n  max_body_bytes: 4KiB\n"
+        "  close_delay: 1s\n  checkpoint_interval: 3s\n  max_body_bytes: 4KiB\n"
         "  max_decoded_bytes: 5KiB\n  max_series: 6\n  max_series_per_request: 7\n  max_samples_per_request: 8\n"
         "  max_labels_per_series: 9\n  max_label_bytes: 100B\n  queue_limit: 1001\n"
-        "web: {threads: 2, max_connections: 3, connection_timeout: 4s, read_concurrency: 5, read_max_series: 6,\n"
+        "web: {max_connections: 3, connection_timeout: 4s, read_concurrency: 5, read_max_series: 6,\n"
         "      read_max_samples: 7, read_max_bytes: 8MiB}\n"
         "forecasts:\n"
         "  - {name: jobs, series: 'jobs_total', rate: true, aggregate: 'sum without (pod)', resolution: hour,\n"
@@ -350,12 +348,12 @@ static void test_every_key_reaches_its_field(void)
     CHECK(c->storage.initial_map_size == 2u << 20 && c->storage.max_map_size == 32u << 20);
     const cfg_ingest *in = &c->ingest;
     CHECK(in->keep.n == 2 && strcmp(ingest_selector_text(in->keep.v[1]), "up") == 0);
-    CHECK(in->close_delay_ms == 1000 && in->commit_interval_ms == 2 && in->checkpoint_interval_ms == 3000);
+    CHECK(in->close_delay_ms == 1000 && in->checkpoint_interval_ms == 3000);
     CHECK(in->max_body_bytes == 4096 && in->max_decoded_bytes == 5120 && in->max_series == 6);
     CHECK(in->max_series_per_request == 7 && in->max_samples_per_request == 8 && in->max_labels_per_series == 9);
     CHECK(in->max_label_bytes == 100 && in->queue_limit == 1001);
     const cfg_web *w = &c->web;
-    CHECK(w->threads == 2 && w->max_connections == 3 && w->connection_timeout_ms == 4000);
+    CHECK(w->max_connections == 3 && w->connection_timeout_ms == 4000);
     CHECK(w->read_concurrency == 5 && w->read_max_series == 6 && w->read_max_samples == 7);
     CHECK(w->read_max_bytes == 8u << 20);
     const cfg_forecast *f = &c->forecasts[0];
@@ -438,7 +436,7 @@ static void test_errors_types_and_ranges(void)
     CHECK(fails_at("forecasts: [{name: a, series: up, aggregate: 'sum by job'}]\n", 1, 54, "expected '('"));
     CHECK(fails_at("scalers: [{name: s, forecast: f, replicas: up, target: 0}]\n", 1, 56, "must be greater than 0"));
     CHECK(fails_at("remote_write: [{url: 'http://x', headers: [a]}]\n", 1, 43, "expected a mapping of names"));
-    CHECK(fails_at("web:\n  threads: {a: 1}\n", 2, 12, "expected an integer, got a mapping"));
+    CHECK(fails_at("web:\n  read_concurrency: {a: 1}\n", 2, 21, "expected an integer, got a mapping"));
     CHECK(fails_at("[1, 2]\n", 1, 1, "the config must be a mapping of sections"));
     CHECK(fails_at("storage: 5\n", 1, 10, "storage: expected a mapping of keys, got a scalar"));
 }
@@ -543,7 +541,7 @@ static void test_errors_yaml_level(void)
     CHECK(fails_at("storage:\n  minute_retention: 1d\n bad\n", 3, 2, "YAML syntax error"));
     CHECK(fails_at("storage: {a: 1\n", 2, 1, "YAML syntax error"));
     CHECK(fails_at("web: {}\n---\nweb: {}\n", 2, 1, "only one YAML document"));
-    CHECK(fails_at("web: {threads: \"\\x00\"}\n", 1, 17, "expected an integer (got '?')"));
+    CHECK(fails_at("web: {read_concurrency: \"\\x00\"}\n", 1, 26, "expected an integer (got '?')"));
     CHECK(fails_at("storage: *nope\n", 1, 10, "YAML syntax error"));
     const char bad_utf8[] = "storage: {a: \"\xff\"}\n";
     CHECK(fails_at(bad_utf8, 1, 15, "invalid text"));
@@ -575,7 +573,7 @@ static void test_errors_are_sorted_capped_and_printed(void)
      * kept under the caret. */
     d = NULL;
     const char *y2 = "forecasts: [{name: a, series: up}]\nscalers: [{name: s, forecast: zz, replicas: up, target: 1}]\n"
-                     "web:\n\tthreads: 0\n";
+                     "web:\n\tread_concurrency: 0\n";
     CHECK(cfg_load_buffer("t.yml", y2, strlen(y2), &c, &d) == AUG_ECONFIG);
     /* a tab cannot indent YAML: the syntax error is the only one */
     CHECK(cfg_diag_count(d) == 1 && cfg_diag_error(d, 0)->line == 4);
@@ -766,14 +764,14 @@ static void test_alias_compiles_selector_once(void)
 
 static void test_needs_restart(void)
 {
-    cfg_config *a = load_ok("web: {threads: 4}\nstorage: {minute_retention: 1d}\n");
-    cfg_config *b = load_ok("web: {threads: 8}\n");
-    cfg_config *b2 = load_ok("storage: {minute_retention: 2d}\n");
+    cfg_config *a = load_ok("web: {max_connections: 4}\nstorage: {minute_retention: 1d}\n");
+    cfg_config *b = load_ok("web: {max_connections: 8}\n");
+    cfg_config *b2 = load_ok("web: {max_connections: 4}\nstorage: {minute_retention: 2d}\n");
     CHECK(a && b && b2);
     if (a && b && b2) {
         char key[64] = "";
         CHECK(cfg_needs_restart(a, b, key, sizeof key));
-        CHECK_STR(key, "web.threads");
+        CHECK_STR(key, "web.max_connections");
         CHECK(!cfg_needs_restart(a, b2, key, sizeof key));
         CHECK(!cfg_needs_restart(a, a, NULL, 0));
     }
