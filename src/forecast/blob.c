@@ -24,15 +24,19 @@
  *   snaive    u8 week, u8 K
  *   hw        f64 alpha, beta, phi, gamma, gammaw, l, b; i64 n_obs, n_steps;
  *             rob; f64 x p1 daily season; f64 x nw hour-of-week season
- *   fourier   u8 k1, k2, trend; f64 lambda; i64 anchor, n_obs; rob;
+ *   fourier   u8 k1, k2, trend; f64 lambda; i64 anchor; f64 offset; i64 n_obs; rob;
  *             f64 x p theta; f64 x p(p+1)/2 P (upper triangle, row-major)
  *   rob       f64 mad, i64 n, i32 run, i32 sign, f64 x run
- *   pending   per bucket: u8 cnt, then cnt x (i64 target, f64 x 6 forecasts)
+ *   pending   per bucket: u8 cnt, then cnt x (i64 target, f64 x 6 forecasts),
+ *             oldest origin first
  *   stats     per tracked forecaster (6) per bucket: f64 mae_s, f64 mae_w, i32 ns;
- *             f64 x 6 x 3 last lead-1 absolute errors
+ *             per tracked forecaster: f64 x 3 last lead-1 absolute errors,
+ *             f64 base_s, f64 base_w (slow lead-1 MAE)
  *   errors    per bucket: u16 n, f64 x n                (oldest first)
  *   history   i32 n = min(history, k_last - k_start + 1) (0 before the first
  *             point), f64 x n: slots k_last-n+1 .. k_last
+ *   outliers  u8 x ceil(n/8): bit i%8 of byte i/8 = slot k_last-n+1+i is a
+ *             flagged outlier; i32 run, i32 sign of the current outlier run
  *
  * p1, nw, p and the buckets are derived from the params exactly as
  * fc_model_new derives them. Every count and index is range-checked and every
@@ -41,15 +45,15 @@
  * are AUG_EMALFORMED.
  *
  * Worked example: fc_model_new(step 300 s, max_horizon 12), nothing fed,
- * encodes to 25,300 bytes: history 4032 and p1 288 give no stored values yet,
- * but the 288 daily and 168 hour-of-week season slots (zeros) and the
- * Fourier prior are written. Its header is
- *   41 55 46 4d  01  00  00 00  84 62 00 00  xx xx xx xx
- *   "AUFM"       v1  fl  res    N = 25284    CRC-32 of the payload
+ * encodes to 4968 bytes: no history values yet, but the 288 daily and 168
+ * hour-of-week season slots (zeros), the Fourier prior (k1 = 3: 7 features,
+ * 28 P entries) and the statistics of 5 buckets are written. Its header is
+ *   41 55 46 4d  01  00  00 00  58 13 00 00  e3 39 90 ed
+ *   "AUFM"       v1  fl  res    N = 4952     CRC-32 = 0xed9039e3
  * and the payload starts 2c 01 00 00 00 00 00 00 (step_s 300), 0c 00 00 00
  * (max_horizon 12), 00 (auto), 00 (weighted), c0 0f 00 00 (history 4032),
  * 20 01 00 00 (refit every 288 points). tests/unit/forecast/test_blob.c
- * checks these bytes.
+ * checks these bytes (the CRC equals zlib's crc32 of the payload).
  */
 #include "util/common.h"
 
@@ -193,6 +197,7 @@ static void write_payload(const fc_model *m, wr *w)
     put_u8(w, f->trend);
     put_f64(w, f->lambda);
     put_i64(w, f->anchor);
+    put_f64(w, f->off);
     put_i64(w, f->n_obs);
     put_rob(w, &f->rob);
     for (int32_t i = 0; i < f->p; i++)
@@ -204,10 +209,9 @@ static void write_payload(const fc_model *m, wr *w)
     for (int b = 0; b < c->nb; b++) {
         put_u8(w, t->cnt[b]);
         for (int j = 0; j < t->cnt[b]; j++) {
-            int idx = (t->head[b] + j) % FC_PEND;
-            put_i64(w, t->pt[b * FC_PEND + idx]);
+            put_i64(w, t->pt[b * FC_PEND + j]);
             for (int i = 0; i <= FC_NMEM; i++)
-                put_f64(w, t->pf[((size_t)i * (size_t)c->nb + (size_t)b) * FC_PEND + (size_t)idx]);
+                put_f64(w, t->pf[((size_t)i * (size_t)c->nb + (size_t)b) * FC_PEND + (size_t)j]);
         }
     }
     for (int i = 0; i <= FC_NMEM; i++) {
@@ -217,9 +221,12 @@ static void write_payload(const fc_model *m, wr *w)
             put_i32(w, t->ns[i][b]);
         }
     }
-    for (int i = 0; i <= FC_NMEM; i++)
+    for (int i = 0; i <= FC_NMEM; i++) {
         for (int j = 0; j < 3; j++)
             put_f64(w, t->last3[i][j]);
+        put_f64(w, t->base_s[i]);
+        put_f64(w, t->base_w[i]);
+    }
     for (int b = 0; b < c->nb; b++) {
         put_u16(w, t->en[b]);
         const double *ring = t->err + (size_t)b * FC_ERRN;
@@ -230,6 +237,15 @@ static void write_payload(const fc_model *m, wr *w)
     put_i32(w, nh);
     for (int64_t k = m->k_last - nh + 1; k <= m->k_last; k++)
         put_f64(w, m->hist[k % c->cap]);
+    fc_ctx x = {.c = c, .flag = m->flag};
+    for (int64_t i = 0; i < nh; i += 8) {
+        uint8_t byte = 0;
+        for (int64_t j = i; j < nh && j < i + 8; j++)
+            byte = (uint8_t)(byte | (fc_flagged(&x, m->k_last - nh + 1 + j) ? 1u << (j - i) : 0u));
+        put_u8(w, byte);
+    }
+    put_i32(w, m->out_run);
+    put_i32(w, m->out_sign);
 }
 
 size_t fc_model_blob_size(const fc_model *m)
@@ -414,6 +430,7 @@ static void read_state(dec *d, fc_model *m)
     f->trend = get_u8(r);
     f->lambda = get_fin(d, "fourier.lambda");
     f->anchor = get_i64(r);
+    f->off = get_fin(d, "fourier.offset");
     f->n_obs = get_i64(r);
     need(d, f->k1 >= 0 && f->k1 <= FC_FOU_K1MAX && (c->p1 || f->k1 == 0), "fourier.k1");
     need(d, f->k2 >= 0 && f->k2 <= FC_FOU_K2MAX && (c->p2 || f->k2 == 0), "fourier.k2");
@@ -440,13 +457,10 @@ static void read_state(dec *d, fc_model *m)
         need(d, cnt <= FC_PEND, "pending.count");
         if (d->bad)
             return;
-        t->head[b] = 0;
         t->cnt[b] = (uint8_t)cnt;
-        int64_t prev = INT64_MIN;
         for (int j = 0; j < cnt; j++) {
             int64_t tg = get_i64(r);
-            need(d, tg > prev && tg > m->k_last && tg <= m->k_last + c->lead[b], "pending.target");
-            prev = tg;
+            need(d, tg > m->k_last && tg <= m->k_last + c->lead[b], "pending.target");
             t->pt[b * FC_PEND + j] = tg;
             for (int i = 0; i <= FC_NMEM; i++) {
                 double v = get_f64(r);
@@ -469,6 +483,9 @@ static void read_state(dec *d, fc_model *m)
             t->last3[i][j] = get_fin(d, "stats.recent");
             need(d, t->last3[i][j] >= 0, "stats.recent");
         }
+        t->base_s[i] = get_fin(d, "stats.baseline");
+        t->base_w[i] = get_fin(d, "stats.baseline");
+        need(d, t->base_s[i] >= 0 && t->base_w[i] >= 0, "stats.baseline");
     }
     for (int b = 0; b < c->nb; b++) {
         int32_t n = get_u16(r);
@@ -491,6 +508,19 @@ static void read_state(dec *d, fc_model *m)
         need(d, !isinf(v) && (isnan(v) || fabs(v) <= 1e100), "history.value");
         m->hist[k % c->cap] = v;
     }
+    memset(m->flag, 0, sizeof(uint64_t) * (((size_t)c->cap + 63) / 64));
+    for (int64_t i = 0; i < nh; i += 8) {
+        int32_t byte = get_u8(r);
+        for (int64_t j = i; j < nh && j < i + 8; j++) {
+            if (byte >> (j - i) & 1) {
+                int64_t slot = (m->k_last - nh + 1 + j) % c->cap;
+                m->flag[slot >> 6] |= UINT64_C(1) << (slot & 63);
+            }
+        }
+    }
+    m->out_run = get_i32(r);
+    m->out_sign = get_i32(r);
+    need(d, m->out_run >= 0 && m->out_run < c->shift_m && m->out_sign >= -1 && m->out_sign <= 1, "outliers.run");
 }
 
 aug_err fc_model_decode(aug_bytes blob, fc_model **out, aug_errbuf *eb)

@@ -19,7 +19,7 @@
 
 #define FC_NAN ((double)NAN) /* NAN is a float constant */
 #define FC_NMEM 5          /* naive, lmed, snaive, hw, fourier */
-#define FC_NB_MAX 16       /* lead-time buckets: 1, 2, 4, ... doubling, then max_horizon */
+#define FC_NB_MAX 16       /* lead-time buckets: up to 1, 2, 4, ... doubling, then max_horizon */
 #define FC_PEND 9          /* pending forecasts per bucket (origins every ceil(lead/8) slots) */
 #define FC_ERRN 128        /* combined-forecast errors kept per bucket (interval quantiles) */
 #define FC_LMED_MAX 64     /* longest local-median window */
@@ -42,10 +42,13 @@ typedef struct fc_cfg {
     double P1, P2;       /* exact periods in slots (Fourier terms) */
     int32_t nw;          /* hour-of-week slots for Holt-Winters, 0 = off */
     int64_t wwidth;      /* seconds per hour-of-week slot */
-    int32_t nb;          /* lead buckets */
+    int32_t nb;          /* lead buckets: bucket b covers leads lead_lo[b]..lead[b] */
     int32_t lead[FC_NB_MAX];
+    int32_t lead_lo[FC_NB_MAX];
+    double mid[FC_NB_MAX];   /* (lead_lo + lead) / 2: where a bucket's statistics sit */
     int32_t stride[FC_NB_MAX];
     double decay[FC_NB_MAX]; /* per-sample discount of the error statistics */
+    double base_decay;       /* per-sample discount of the distrust baseline (4x slower) */
     int32_t shift_m;     /* same-sign outliers in a row that make a level shift */
     uint32_t pool;       /* bit i: member i may be used */
 } fc_cfg;
@@ -54,6 +57,7 @@ typedef struct fc_cfg {
 typedef struct fc_ctx {
     const fc_cfg *c;
     const double *hist;
+    const uint64_t *flag; /* bit j % cap: slot j was an isolated outlier */
     int64_t k;    /* the slot being updated, or the forecast origin */
     int64_t k_lo; /* oldest slot whose history value may be read */
     int64_t phase;
@@ -101,6 +105,7 @@ typedef struct fc_fou {
     double lambda;         /* tuned forgetting factor */
     int32_t p;             /* features */
     int64_t anchor;        /* slot where the trend feature is 0 */
+    double off;            /* first observed value: the regression fits y - off */
     int64_t n_obs;
     fc_rob rob;
     double th[FC_FOU_PMAX];
@@ -109,13 +114,14 @@ typedef struct fc_fou {
 
 /* Out-of-sample error tracking, see model.c. */
 typedef struct fc_track {
-    uint8_t head[FC_NB_MAX], cnt[FC_NB_MAX]; /* pending ring per bucket */
+    uint8_t cnt[FC_NB_MAX]; /* pending forecasts per bucket, oldest first */
     int64_t *pt;  /* [nb][FC_PEND] target slot of each pending forecast */
     double *pf;   /* [FC_NMEM+1][nb][FC_PEND] forecasts, NaN = none */
     double mae_s[FC_NMEM + 1][FC_NB_MAX]; /* discounted sum of |error| */
     double mae_w[FC_NMEM + 1][FC_NB_MAX]; /* discounted count */
     int32_t ns[FC_NMEM + 1][FC_NB_MAX];   /* samples seen (saturating) */
     double last3[FC_NMEM + 1][3];         /* the last three |lead-1 errors|, newest at ns % 3 */
+    double base_s[FC_NMEM + 1], base_w[FC_NMEM + 1]; /* slow discounted lead-1 MAE (distrust baseline) */
     double *err;  /* [nb][FC_ERRN] ring of signed combined errors */
     uint16_t ehead[FC_NB_MAX], en[FC_NB_MAX];
 } fc_track;
@@ -140,9 +146,17 @@ struct fc_model {
     fc_fou fo;
     fc_track tr;
     double *hist; /* [cap] */
+    uint64_t *flag; /* [(cap + 63) / 64] outlier bits, see model.c */
+    int32_t out_run, out_sign; /* current run of same-sign outliers */
     void *block;
     size_t block_bytes;
 };
+
+static inline bool fc_flagged(const fc_ctx *x, int64_t slot)
+{
+    int64_t i = slot % x->c->cap;
+    return (x->flag[i >> 6] >> (i & 63)) & 1u;
+}
 
 /* model.c */
 aug_err fc_cfg_derive(const fc_params *p, fc_params *norm, fc_cfg *c, aug_errbuf *eb);

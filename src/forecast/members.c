@@ -11,9 +11,11 @@
  *     by at most gamma*FC_ROB_C*mad instead of the spike. shift_m outliers in
  *     a row with the same sign are a level shift: the level (intercept)
  *     jumps by their median and the trend restarts at 0.
- *  3. Warm-up. Holt-Winters starts from nothing: its effective constants are
- *     max(constant, 1/visits) (alpha uses points seen, gamma the cycles), so
- *     the first cycles average instead of smoothing from a zero state. RLS
+ *  3. Warm-up. Holt-Winters watches its first daily cycle, then starts from
+ *     it (level = mean, season = deviations, as classic HW); its season
+ *     constant is max(gamma, 1/cycles) so the first cycles average instead
+ *     of smoothing from one noisy cycle (without a daily season the level
+ *     starts as a running mean: alpha = max(alpha, 1/points)). RLS
  *     starts from theta = 0, P = FC_P0 * I; the diagonal of P is clamped at
  *     FC_P0 so directions the data does not excite cannot wind up.
  *  4. Seasonal slots are absolute (UTC time of day / hour of week), so
@@ -158,7 +160,10 @@ double fc_lmed_forecast(const fc_lmed *l)
     return (l->n & 1) ? l->sorted[l->n / 2] : 0.5 * (l->sorted[l->n / 2 - 1] + l->sorted[l->n / 2]);
 }
 
-/* ---- seasonal naive / seasonal median ---- */
+/* ---- seasonal naive / seasonal median ----
+ * The median of the same slot K periods back. An isolated outlier (flagged
+ * by the engine, model.c) is skipped like a missing point, so a spike is
+ * not repeated a period later. */
 
 double fc_sn_forecast(const fc_sn *s, const fc_ctx *x, int64_t h)
 {
@@ -169,12 +174,14 @@ double fc_sn_forecast(const fc_sn *s, const fc_ctx *x, int64_t h)
     double v[FC_SN_KMAX];
     int n = 0;
     int64_t j0 = (h + per - 1) / per;
-    for (int64_t j = j0; j < j0 + s->K; j++) {
+    /* K values from the same slot of past periods, skipping missing points
+     * and flagged outliers (looking at most two periods further back). */
+    for (int64_t j = j0; j < j0 + s->K + 2 && n < s->K; j++) {
         int64_t slot = x->k + h - j * per;
         if (slot < x->k_lo)
             break;
         double y = x->hist[slot % c->cap];
-        if (!isnan(y))
+        if (!isnan(y) && !fc_flagged(x, slot))
             v[n++] = y;
     }
     return n > 0 ? fc_median(v, n) : FC_NAN;
@@ -215,6 +222,34 @@ static void renormalize(double *s, int32_t n, double *l)
     *l += mean;
 }
 
+/* Classic initialization at the end of the first daily cycle (slots
+ * k-p1+1..k of the history): level = mean of the observed values, season =
+ * their deviations (0 where missing), no trend. A cycle with no observation
+ * leaves the model uninitialized; the next point then sets the level. */
+static void init_from_cycle(fc_hw *h, const fc_ctx *x)
+{
+    const fc_cfg *c = x->c;
+    double sum = 0.0;
+    int64_t n = 0;
+    for (int64_t j = x->k - c->p1 + 1; j <= x->k; j++) {
+        double y = j >= x->k_lo ? x->hist[j % c->cap] : FC_NAN;
+        if (!isnan(y)) {
+            sum += y;
+            n++;
+        }
+    }
+    if (n == 0)
+        return;
+    double mean = sum / (double)n;
+    for (int64_t j = x->k - c->p1 + 1; j <= x->k; j++) {
+        double y = j >= x->k_lo ? x->hist[j % c->cap] : FC_NAN;
+        h->s[j % c->p1] = isnan(y) ? 0.0 : y - mean;
+    }
+    h->l = mean;
+    h->b = 0.0;
+    h->n_obs = n;
+}
+
 void fc_hw_update(fc_hw *h, const fc_ctx *x, double y)
 {
     const fc_cfg *c = x->c;
@@ -229,6 +264,12 @@ void fc_hw_update(fc_hw *h, const fc_ctx *x, double y)
             renormalize(h->w, c->nw, &h->l);
     }
     int64_t steps = h->n_steps++;
+    if (c->p1 && steps < c->p1) {
+        /* First cycle: only watch; at its last slot start from it. */
+        if (steps == c->p1 - 1)
+            init_from_cycle(h, x);
+        return;
+    }
     if (isnan(y)) {
         h->l += h->phi * h->b;
         h->b *= h->phi;
@@ -246,7 +287,9 @@ void fc_hw_update(fc_hw *h, const fc_ctx *x, double y)
     double shift;
     double eu = fc_rob_filter(&h->rob, e, c->shift_m, &shift);
     h->n_obs++;
-    double a = fmax(h->alpha, 1.0 / (double)h->n_obs);
+    /* Without a season the level starts as a running mean; with one it
+     * starts from the first cycle's mean and smooths at once. */
+    double a = c->p1 ? h->alpha : fmax(h->alpha, 1.0 / (double)h->n_obs);
     double g = 0.0, gw = 0.0;
     if (c->p1 && h->gamma > 0)
         g = fmax(h->gamma, 1.0 / (double)(steps / c->p1 + 1));
@@ -299,6 +342,7 @@ void fc_fou_reset(fc_fou *f, int64_t k)
 {
     f->p = fc_fou_nfeat(f->k1, f->k2, f->trend);
     f->anchor = k;
+    f->off = 0.0;
     f->n_obs = 0;
     memset(&f->rob, 0, sizeof f->rob);
     memset(f->th, 0, sizeof f->th);
@@ -356,9 +400,11 @@ void fc_fou_update(fc_fou *f, const fc_ctx *x, double y)
         int64_t slots = (x->k - f->anchor) / 2;
         reanchor(f, slots, (double)slots * (double)c->step / 86400.0);
     }
+    if (f->n_obs == 0)
+        f->off = y; /* the prior shrinks towards the first value, not 0 */
     double v[FC_FOU_PMAX], pv[FC_FOU_PMAX];
     features(f, c, x->k, v);
-    double yhat = 0.0;
+    double yhat = f->off;
     for (int32_t i = 0; i < p; i++)
         yhat += v[i] * f->th[i];
     double shift;
@@ -408,7 +454,7 @@ double fc_fou_forecast(const fc_fou *f, const fc_ctx *x, int64_t hs)
         return FC_NAN;
     double v[FC_FOU_PMAX];
     features(f, c, x->k + hs, v);
-    double y = 0.0;
+    double y = f->off;
     for (int32_t i = 0; i < f->p; i++)
         y += v[i] * f->th[i];
     return y;

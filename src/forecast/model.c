@@ -5,16 +5,21 @@
  *  1. has_first == 0 means nothing was fed: every counter is 0.
  *  2. k_start <= k_last; slots k_last-cap+1 .. k_last of the run are in hist
  *     (NaN = missing); members only read slots >= max(k_start, k-cap+1).
- *  3. For each bucket b the pending ring holds cnt[b] <= FC_PEND forecasts
- *     made at origins k (k % stride[b] == 0) for target k + lead[b], in
- *     increasing target order; every target is > k_last.
+ *  3. For each bucket b the pending list holds cnt[b] <= FC_PEND forecasts
+ *     made at origins k (k % stride[b] == 0), oldest first, for targets
+ *     k + origin_lead(b, k) with lead_lo[b] <= lead <= lead[b]; every target
+ *     is > k_last.
  *  4. Member i forecasts are stored (and its errors tracked) only if i is in
  *     the pool or is the naive fallback; other members are never updated.
  *  5. n_obs >= n_run; next_refit > 0.
  *
- * Tracking. After each observed slot every updated member forecasts the
- * bucket leads (1, 2, 4, ... doubling, then max_horizon) at origins spaced
- * ceil(lead/8) slots apart, and so does the combination. When the target
+ * Tracking. Lead times are grouped in buckets (1, 2, 3-4, 5-8, ... doubling,
+ * the last one ending at max_horizon). After each observed slot that is an
+ * origin of bucket b (every ceil(lead[b]/8) slots) every updated member and
+ * the combination forecast one lead of the bucket, cycling through its
+ * leads from origin to origin, so a bucket's statistics describe its whole
+ * range (an exact lead such as one day would flatter the naive forecast on
+ * a daily series: at one period naive equals seasonal naive). When the target
  * slot arrives the absolute error feeds a discounted mean per member and
  * bucket (half-life two days of slots), and the combination's signed error
  * feeds a ring of the last FC_ERRN per bucket. Errors are therefore always
@@ -22,10 +27,11 @@
  *
  * Combination (fc_cfg.pool, FC_COMBINE_*). At bucket b a member is eligible
  * once it has FC_WMIN errors there. Its score is its discounted MAE at b
- * times rho = max(1, median of its last 3 lead-1 errors / (3 x its long-run
- * lead-1 MAE)): a member whose short-lead error just jumped (a level shift it
- * did not follow) is distrusted at every lead before its long-lead errors
- * can show it. Weighted:
+ * times rho = max(1, median of its last 3 lead-1 errors / (3 x its lead-1
+ * MAE over a 4x longer half-life)): a member whose short-lead error just
+ * jumped (a level shift it did not follow) is distrusted at every lead
+ * before its long-lead errors can show it, and stays distrusted while it
+ * keeps missing. Weighted:
  * w ∝ (best/score)^2 for scores within 2x of the best. Select: the best.
  * With no eligible member the next shorter bucket decides; at lead 1 the
  * naive forecast is the fallback. Between buckets weights and quantiles are
@@ -36,6 +42,13 @@
  * to the combined forecast. A bucket with fewer than FC_NMIN errors borrows
  * the nearest shorter bucket's quantiles scaled by sqrt(lead ratio) x 1.25;
  * with none at all (cold) the spread of the data seen is used, x 1.5.
+ *
+ * Outliers. A point whose error against the combined lead-1 forecast is over
+ * FC_OUT_C times that forecast's lead-1 MAE is flagged in a bit per history
+ * slot; the seasonal naive member skips flagged slots, so an isolated spike
+ * is not repeated a day later. When shift_m flagged points in a row have the
+ * same sign they are a level shift, not outliers, and their flags are
+ * cleared. The other members have their own robust filter (members.c).
  *
  * States and transitions (computed by state_of from the counters, never
  * stored):
@@ -53,6 +66,7 @@
 
 #define FC_WMIN 8     /* errors a member needs at a bucket before it is used there */
 #define FC_RHO_C 3.0  /* recent lead-1 error over this many long-run MAEs = distrust */
+#define FC_OUT_C 5.0  /* a point this many lead-1 MAEs off the combined forecast is an outlier */
 #define FC_NMIN 16    /* combined errors a bucket needs for its own quantiles */
 #define FC_MAX_V 1e100
 #define FC_MAX_TS (INT64_C(1) << 40)
@@ -154,8 +168,11 @@ aug_err fc_cfg_derive(const fc_params *p, fc_params *norm, fc_cfg *c, aug_errbuf
     c->nb = nb;
     double half = (double)clamp64(2 * 86400 / step, 32, 8192);
     for (int32_t b = 0; b < nb; b++) {
+        c->lead_lo[b] = b ? c->lead[b - 1] + 1 : 1;
+        c->mid[b] = 0.5 * (double)(c->lead_lo[b] + c->lead[b]);
         c->stride[b] = (c->lead[b] + 7) / 8;
         c->decay[b] = exp2(-(double)c->stride[b] / half);
+    c->base_decay = exp2(-1.0 / (4.0 * half));
     }
     c->shift_m = (int32_t)clamp64(3600 / step, 3, FC_SHIFT_MAX);
 
@@ -181,7 +198,8 @@ aug_err fc_model_alloc(const fc_params *norm, const fc_cfg *c, fc_model **out)
 {
     size_t nhist = (size_t)c->cap, ns = (size_t)c->p1, nw = (size_t)c->nw;
     size_t npt = (size_t)c->nb * FC_PEND, npf = (size_t)(FC_NMEM + 1) * npt, nerr = (size_t)c->nb * FC_ERRN;
-    size_t bytes = 8 * (nhist + ns + nw + npt + npf + nerr);
+    size_t nflag = ((size_t)c->cap + 63) / 64;
+    size_t bytes = 8 * (nhist + nflag + ns + nw + npt + npf + nerr);
     fc_model *m = aug_calloc(1, sizeof *m);
     if (m == NULL)
         return AUG_ENOMEM;
@@ -197,6 +215,8 @@ aug_err fc_model_alloc(const fc_params *norm, const fc_cfg *c, fc_model **out)
     double *d = (double *)(void *)blk;
     m->hist = d;
     d += nhist;
+    m->flag = (uint64_t *)(void *)d;
+    d += nflag;
     m->hw.s = d;
     d += ns;
     m->hw.w = d;
@@ -253,12 +273,13 @@ static void members_reset(fc_model *m, int64_t k)
 
 static void tracker_reset(fc_track *t)
 {
-    memset(t->head, 0, sizeof t->head);
     memset(t->cnt, 0, sizeof t->cnt);
     memset(t->mae_s, 0, sizeof t->mae_s);
     memset(t->mae_w, 0, sizeof t->mae_w);
     memset(t->ns, 0, sizeof t->ns);
     memset(t->last3, 0, sizeof t->last3);
+    memset(t->base_s, 0, sizeof t->base_s);
+    memset(t->base_w, 0, sizeof t->base_w);
     memset(t->ehead, 0, sizeof t->ehead);
     memset(t->en, 0, sizeof t->en);
 }
@@ -267,6 +288,8 @@ void fc_model_reset_run(fc_model *m, int64_t k)
 {
     for (int32_t i = 0; i < m->c.cap; i++)
         m->hist[i] = FC_NAN;
+    memset(m->flag, 0, sizeof(uint64_t) * (((size_t)m->c.cap + 63) / 64));
+    m->out_run = m->out_sign = 0;
     m->k_start = k;
     m->n_run = 0;
     m->next_refit = m->n_obs + 32;
@@ -313,7 +336,7 @@ static void member_update(fc_model *m, int i, const fc_ctx *x, double y)
 
 static fc_ctx ctx_at(const fc_model *m, int64_t k, int64_t k_lo)
 {
-    fc_ctx x = {.c = &m->c, .hist = m->hist, .k = k, .k_lo = k_lo, .phase = m->phase};
+    fc_ctx x = {.c = &m->c, .hist = m->hist, .flag = m->flag, .k = k, .k_lo = k_lo, .phase = m->phase};
     return x;
 }
 
@@ -330,7 +353,7 @@ static double mae_of(const fc_track *t, int i, int b)
  * shift do). */
 static double distrust(const fc_track *t, int i)
 {
-    double long1 = mae_of(t, i, 0);
+    double long1 = t->base_w[i] > 0 ? t->base_s[i] / t->base_w[i] : FC_NAN;
     if (t->ns[i][0] < 3)
         return 1.0;
     double v[3] = {t->last3[i][0], t->last3[i][1], t->last3[i][2]};
@@ -404,8 +427,11 @@ static void record(fc_model *m, int i, int b, double e)
     double a = fabs(e), d = m->c.decay[b];
     t->mae_s[i][b] = d * t->mae_s[i][b] + a;
     t->mae_w[i][b] = d * t->mae_w[i][b] + 1.0;
-    if (b == 0)
+    if (b == 0) {
         t->last3[i][t->ns[i][0] % 3] = a;
+        t->base_s[i] = m->c.base_decay * t->base_s[i] + a;
+        t->base_w[i] = m->c.base_decay * t->base_w[i] + 1.0;
+    }
     if (t->ns[i][b] < INT32_MAX)
         t->ns[i][b]++;
     if (i == FC_NMEM) {
@@ -425,28 +451,96 @@ static double *pf_at(const fc_model *m, int i, int b, int idx)
     return m->tr.pf + ((size_t)i * (size_t)m->c.nb + (size_t)b) * FC_PEND + (size_t)idx;
 }
 
+/* The lead an origin at slot k forecasts for bucket b: the bucket's leads
+ * in turn, one per origin. */
+static int32_t origin_lead(const fc_cfg *c, int b, int64_t k)
+{
+    int64_t width = c->lead[b] - c->lead_lo[b] + 1;
+    return c->lead_lo[b] + (int32_t)((k / c->stride[b]) % width);
+}
+
 /* Scores the pending forecasts whose target is slot k (y may be NaN: then
- * they are dropped unscored) and drops any older ones. */
-static void settle(fc_model *m, int64_t k, double y)
+ * they are dropped unscored), drops any older ones, keeps the rest in order. */
+static double settle(fc_model *m, int64_t k, double y)
 {
     fc_track *t = &m->tr;
+    double combo1 = FC_NAN;
     for (int b = 0; b < m->c.nb; b++) {
-        while (t->cnt[b] > 0) {
-            int idx = t->head[b];
-            int64_t tg = t->pt[b * FC_PEND + idx];
-            if (tg > k)
-                break;
+        int keep = 0;
+        for (int j = 0; j < t->cnt[b]; j++) {
+            int64_t tg = t->pt[b * FC_PEND + j];
+            if (tg > k) {
+                if (keep != j) {
+                    t->pt[b * FC_PEND + keep] = tg;
+                    for (int i = 0; i <= FC_NMEM; i++)
+                        *pf_at(m, i, b, keep) = *pf_at(m, i, b, j);
+                }
+                keep++;
+                continue;
+            }
             if (tg == k && !isnan(y)) {
+                if (b == 0)
+                    combo1 = *pf_at(m, FC_NMEM, 0, j);
                 for (int i = 0; i <= FC_NMEM; i++) {
-                    double f = *pf_at(m, i, b, idx);
+                    double f = *pf_at(m, i, b, j);
                     if (!isnan(f))
                         record(m, i, b, y - f);
                 }
             }
-            t->head[b] = (uint8_t)((idx + 1) % FC_PEND);
-            t->cnt[b]--;
         }
+        t->cnt[b] = (uint8_t)keep;
     }
+    return combo1;
+}
+
+static void set_flag(fc_model *m, int64_t slot, bool on)
+{
+    int64_t i = slot % m->c.cap;
+    uint64_t bit = UINT64_C(1) << (i & 63);
+    if (on)
+        m->flag[i >> 6] |= bit;
+    else
+        m->flag[i >> 6] &= ~bit;
+}
+
+/* Outlier flag of slot k (see the note above); combo1 is the combined
+ * lead-1 forecast made for k (NaN if none). */
+static void flag_outlier(fc_model *m, int64_t k, int64_t k_lo, double y, double combo1)
+{
+    const fc_track *t = &m->tr;
+    double mae1 = t->ns[FC_NMEM][0] >= FC_WMIN ? mae_of(t, FC_NMEM, 0) : FC_NAN;
+    double e = y - combo1;
+    bool out = !isnan(y) && !isnan(combo1) && mae1 > 0 && fabs(e) > FC_OUT_C * mae1;
+    set_flag(m, k, out);
+    if (!out) {
+        if (!isnan(y))
+            m->out_run = 0;
+        return;
+    }
+    int32_t sign = e > 0 ? 1 : -1;
+    if (m->out_run == 0 || sign != m->out_sign) {
+        m->out_run = 0;
+        m->out_sign = sign;
+    }
+    if (++m->out_run >= m->c.shift_m) {
+        /* A level shift: the run is real data. */
+        for (int64_t j = k; j >= k_lo && j > k - 2 * (int64_t)m->c.shift_m; j--)
+            set_flag(m, j, false);
+        m->out_run = 0;
+    }
+}
+
+/* Drops the oldest pending forecast of bucket b (cannot happen with stride
+ * ceil(lead/8); keeps the list bounded anyway). */
+static void drop_oldest(fc_model *m, int b)
+{
+    fc_track *t = &m->tr;
+    for (int j = 1; j < t->cnt[b]; j++) {
+        t->pt[b * FC_PEND + j - 1] = t->pt[b * FC_PEND + j];
+        for (int i = 0; i <= FC_NMEM; i++)
+            *pf_at(m, i, b, j - 1) = *pf_at(m, i, b, j);
+    }
+    t->cnt[b]--;
 }
 
 /* Stores every updated member's forecast, and the combination's, for the
@@ -457,19 +551,18 @@ static void issue(fc_model *m, const fc_ctx *x)
     for (int b = 0; b < m->c.nb; b++) {
         if (x->k % m->c.stride[b] != 0)
             continue;
-        if (t->cnt[b] == FC_PEND) { /* cannot happen with stride = ceil(lead/8); stay bounded anyway */
-            t->head[b] = (uint8_t)((t->head[b] + 1) % FC_PEND);
-            t->cnt[b]--;
-        }
-        int idx = (t->head[b] + t->cnt[b]) % FC_PEND;
+        if (t->cnt[b] == FC_PEND)
+            drop_oldest(m, b);
+        int idx = t->cnt[b];
+        int32_t lead = origin_lead(&m->c, b, x->k);
         double f[FC_NMEM], w[FC_NMEM];
         for (int i = 0; i < FC_NMEM; i++) {
-            f[i] = updated(&m->c, i) ? member_forecast(m, i, x, m->c.lead[b]) : FC_NAN;
+            f[i] = updated(&m->c, i) ? member_forecast(m, i, x, lead) : FC_NAN;
             *pf_at(m, i, b, idx) = f[i];
         }
         weights(m, b, w);
         *pf_at(m, FC_NMEM, b, idx) = combine(w, f);
-        t->pt[b * FC_PEND + idx] = x->k + m->c.lead[b];
+        t->pt[b * FC_PEND + idx] = x->k + lead;
         t->cnt[b]++;
     }
 }
@@ -478,8 +571,9 @@ static void issue(fc_model *m, const fc_ctx *x)
 static void step_slot(fc_model *m, int64_t k, int64_t k_lo, double y)
 {
     fc_ctx x = ctx_at(m, k, k_lo);
-    settle(m, k, y);
+    double combo1 = settle(m, k, y);
     m->hist[k % m->c.cap] = y;
+    flag_outlier(m, k, k_lo, y, combo1);
     for (int i = 0; i < FC_NMEM; i++) {
         if (updated(&m->c, i))
             member_update(m, i, &x, y);
@@ -576,7 +670,7 @@ static void quantiles(const double *ring, int n, double *q)
 
 /* Data-based spread for a cold model: robust level spread, random-walk
  * growth of lag-1 changes, and a floor relative to the level; widened. */
-static void cold_quantiles(const fc_model *m, int32_t lead, double *q)
+static void cold_quantiles(const fc_model *m, double lead, double *q)
 {
     double v[64], d[64];
     int n = 0, nd = 0;
@@ -595,7 +689,7 @@ static void cold_quantiles(const fc_model *m, int32_t lead, double *q)
     for (int i = 0; i < n; i++)
         v[i] = fabs(v[i] - med);
     double s_lvl = n > 1 ? 1.4826 * fc_median(v, n) : 0.0;
-    double s_dif = nd > 0 ? 1.4826 * fc_median(d, nd) * sqrt((double)lead) : 0.0;
+    double s_dif = nd > 0 ? 1.4826 * fc_median(d, nd) * sqrt(lead) : 0.0;
     double s = fmax(fmax(s_lvl, s_dif), 0.05 * fabs(med));
     if (m->n_run < 3)
         s = fmax(s, 0.5 * fabs(m->nv.last));
@@ -616,11 +710,11 @@ static int bucket_quantiles(const fc_model *m, double q[][NQ])
             own++;
             last_own = b;
         } else if (last_own >= 0) {
-            double f = sqrt((double)m->c.lead[b] / (double)m->c.lead[last_own]) * 1.25;
+            double f = sqrt(m->c.mid[b] / m->c.mid[last_own]) * 1.25;
             for (int j = 0; j < NQ; j++)
                 q[b][j] = q[last_own][j] * f;
         } else {
-            cold_quantiles(m, m->c.lead[b], q[b]);
+            cold_quantiles(m, m->c.mid[b], q[b]);
         }
     }
     return own;
@@ -638,11 +732,12 @@ aug_err fc_model_predict(const fc_model *m, int32_t h, fc_forecast *out)
     fc_ctx x = ctx_at(m, m->k_last, lo_slot(m, m->k_last));
     int b = 0;
     for (int32_t s = 1; s <= h; s++) {
-        while (b + 1 < c->nb && c->lead[b + 1] < s)
+        /* Interpolate between the buckets whose mid leads bracket s. */
+        while (b + 1 < c->nb && c->mid[b + 1] <= (double)s)
             b++;
-        /* lead[b] <= s <= lead[b+1] (or s == lead[0] == 1 when nb == 1) */
         int b2 = b + 1 < c->nb ? b + 1 : b;
-        double t = b2 == b ? 0.0 : (double)(s - c->lead[b]) / (double)(c->lead[b2] - c->lead[b]);
+        double t = b2 == b ? 0.0 : ((double)s - c->mid[b]) / (c->mid[b2] - c->mid[b]);
+        t = fmin(fmax(t, 0.0), 1.0);
         double wi[FC_NMEM], f[FC_NMEM], qq[NQ];
         for (int i = 0; i < FC_NMEM; i++) {
             wi[i] = (1.0 - t) * w[b][i] + t * w[b2][i];
@@ -771,44 +866,44 @@ static void solo_eval(fc_model *t, int i, const replay_win *rw, double eps, doub
     const fc_cfg *c = &t->c;
     int64_t tg[FC_NB_MAX][FC_PEND];
     double fv[FC_NB_MAX][FC_PEND], nvv[FC_NB_MAX][FC_PEND], sum[FC_NB_MAX], sumn[FC_NB_MAX];
-    int head[FC_NB_MAX], cnt[FC_NB_MAX], ns[FC_NB_MAX], nall[FC_NB_MAX];
+    int cnt[FC_NB_MAX], ns[FC_NB_MAX], nall[FC_NB_MAX];
     for (int b = 0; b < c->nb; b++) {
-        head[b] = cnt[b] = ns[b] = nall[b] = 0;
+        cnt[b] = ns[b] = nall[b] = 0;
         sum[b] = sumn[b] = 0.0;
     }
     members_reset(t, rw->k_lo);
     for (int64_t k = rw->k_lo; k <= rw->k_hi; k++) {
         double y = t->hist[k % c->cap];
         for (int b = 0; b < c->nb; b++) {
-            while (cnt[b] > 0 && tg[b][head[b]] <= k) {
-                int h = head[b];
-                if (tg[b][h] == k && !isnan(y) && k >= rw->eval_from) {
+            int keep = 0;
+            for (int j = 0; j < cnt[b]; j++) {
+                if (tg[b][j] > k) {
+                    tg[b][keep] = tg[b][j];
+                    fv[b][keep] = fv[b][j];
+                    nvv[b][keep] = nvv[b][j];
+                    keep++;
+                } else if (tg[b][j] == k && !isnan(y) && k >= rw->eval_from) {
                     nall[b]++;
-                    if (!isnan(fv[b][h])) {
-                        sum[b] += fabs(y - fv[b][h]);
-                        sumn[b] += fabs(y - nvv[b][h]);
+                    if (!isnan(fv[b][j])) {
+                        sum[b] += fabs(y - fv[b][j]);
+                        sumn[b] += fabs(y - nvv[b][j]);
                         ns[b]++;
                     }
                 }
-                head[b] = (h + 1) % FC_PEND;
-                cnt[b]--;
             }
+            cnt[b] = keep;
         }
         fc_ctx x = ctx_at(t, k, rw->k_lo);
         member_update(t, i, &x, y);
         if (isnan(y))
             continue;
         for (int b = 0; b < c->nb; b++) {
-            if (k % c->stride[b] != 0 || k + c->lead[b] < rw->eval_from)
+            if (k % c->stride[b] != 0 || k + c->lead[b] < rw->eval_from || cnt[b] == FC_PEND)
                 continue; /* not an origin, or its target is never scored */
-            if (cnt[b] == FC_PEND) {
-                head[b] = (head[b] + 1) % FC_PEND;
-                cnt[b]--;
-            }
-            int idx = (head[b] + cnt[b]) % FC_PEND;
-            tg[b][idx] = k + c->lead[b];
-            fv[b][idx] = member_forecast(t, i, &x, c->lead[b]);
-            nvv[b][idx] = y;
+            int32_t lead = origin_lead(c, b, k);
+            tg[b][cnt[b]] = k + lead;
+            fv[b][cnt[b]] = member_forecast(t, i, &x, lead);
+            nvv[b][cnt[b]] = y;
             cnt[b]++;
         }
     }
@@ -1050,6 +1145,7 @@ aug_err fc_model_refit(fc_model *m)
     t->n_run = m->n_run;
     t->refits = m->refits + 1;
     memcpy(t->hist, m->hist, sizeof(double) * (size_t)m->c.cap);
+    memcpy(t->flag, m->flag, sizeof(uint64_t) * (((size_t)m->c.cap + 63) / 64));
     copy_member_params(t, m);
 
     replay_win rw = {.k_lo = lo_slot(m, m->k_last), .k_hi = m->k_last};
@@ -1072,6 +1168,8 @@ aug_err fc_model_refit(fc_model *m)
     }
     members_reset(t, rw.k_lo);
     tracker_reset(&t->tr);
+    memset(t->flag, 0, sizeof(uint64_t) * (((size_t)t->c.cap + 63) / 64));
+    t->out_run = t->out_sign = 0;
     for (int64_t k = rw.k_lo; k <= rw.k_hi; k++)
         step_slot(t, k, rw.k_lo, t->hist[k % t->c.cap]);
     schedule_next(t);
