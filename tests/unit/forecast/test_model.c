@@ -98,10 +98,10 @@ static void test_bad_points_rejected_model_unchanged(void)
     size_t n0, n1;
     uint8_t *before = blob_of(m, &n0);
     int64_t ts = T0 + 99 * STEP;
-    CHECK_EQ_I64(fc_model_update(m, ts + STEP, NAN, &eb), AUG_EINVAL);
+    CHECK_EQ_I64(fc_model_update(m, ts + STEP, FC_NAN, &eb), AUG_EINVAL);
     CHECK(strstr(eb.msg, "finite") != NULL);
-    CHECK_EQ_I64(fc_model_update(m, ts + STEP, INFINITY, NULL), AUG_EINVAL);
-    CHECK_EQ_I64(fc_model_update(m, ts + STEP, -INFINITY, NULL), AUG_EINVAL);
+    CHECK_EQ_I64(fc_model_update(m, ts + STEP, HUGE_VAL, NULL), AUG_EINVAL);
+    CHECK_EQ_I64(fc_model_update(m, ts + STEP, -HUGE_VAL, NULL), AUG_EINVAL);
     CHECK_EQ_I64(fc_model_update(m, ts + STEP, 1e101, NULL), AUG_EINVAL);
     CHECK_EQ_I64(fc_model_update(m, ts, 1.0, &eb), AUG_EINVAL); /* equal */
     CHECK(strstr(eb.msg, "not after") != NULL);
