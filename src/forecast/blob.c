@@ -45,11 +45,11 @@
  * are AUG_EMALFORMED.
  *
  * Worked example: fc_model_new(step 300 s, max_horizon 12), nothing fed,
- * encodes to 4968 bytes: no history values yet, but the 288 daily and 168
+ * encodes to 5080 bytes: no history values yet, but the 288 daily and 168
  * hour-of-week season slots (zeros), the Fourier prior (k1 = 3: 7 features,
  * 28 P entries) and the statistics of 5 buckets are written. Its header is
- *   41 55 46 4d  01  00  00 00  58 13 00 00  e3 39 90 ed
- *   "AUFM"       v1  fl  res    N = 4952     CRC-32 = 0xed9039e3
+ *   41 55 46 4d  01  00  00 00  c8 13 00 00  cb 97 f9 a8
+ *   "AUFM"       v1  fl  res    N = 5064     CRC-32 = 0xa8f997cb
  * and the payload starts 2c 01 00 00 00 00 00 00 (step_s 300), 0c 00 00 00
  * (max_horizon 12), 00 (auto), 00 (weighted), c0 0f 00 00 (history 4032),
  * 20 01 00 00 (refit every 288 points). tests/unit/forecast/test_blob.c

@@ -11,10 +11,10 @@
  *     by at most gamma*FC_ROB_C*mad instead of the spike. shift_m outliers in
  *     a row with the same sign are a level shift: the level (intercept)
  *     jumps by their median and the trend restarts at 0.
- *  3. Warm-up. Holt-Winters watches its first daily cycle, then starts from
- *     it (level = mean, season = deviations, as classic HW); its season
- *     constant is max(gamma, 1/cycles) so the first cycles average instead
- *     of smoothing from one noisy cycle (without a daily season the level
+ *  3. Warm-up. Holt-Winters watches its first two daily cycles, then starts
+ *     from them robustly (init_from_cycles); its season constant is
+ *     max(gamma, 1/cycles) so the next cycles average instead of smoothing
+ *     from two noisy ones (without a daily season the level
  *     starts as a running mean: alpha = max(alpha, 1/points)). RLS
  *     starts from theta = 0, P = FC_P0 * I; the diagonal of P is clamped at
  *     FC_P0 so directions the data does not excite cannot wind up.
@@ -222,32 +222,120 @@ static void renormalize(double *s, int32_t n, double *l)
     *l += mean;
 }
 
-/* Classic initialization at the end of the first daily cycle (slots
- * k-p1+1..k of the history): level = mean of the observed values, season =
- * their deviations (0 where missing), no trend. A cycle with no observation
- * leaves the model uninitialized; the next point then sets the level. */
-static void init_from_cycle(fc_hw *h, const fc_ctx *x)
+/* In-place heapsort (no allocation, O(n log n) worst case). */
+static void sift(double *v, int64_t n, int64_t i)
+{
+    for (;;) {
+        int64_t c = 2 * i + 1;
+        if (c >= n)
+            return;
+        if (c + 1 < n && v[c + 1] > v[c])
+            c++;
+        if (!(v[c] > v[i]))
+            return;
+        double t = v[c];
+        v[c] = v[i];
+        v[i] = t;
+        i = c;
+    }
+}
+
+static void heapsort_d(double *v, int64_t n)
+{
+    for (int64_t i = n / 2 - 1; i >= 0; i--)
+        sift(v, n, i);
+    for (int64_t e = n - 1; e > 0; e--) {
+        double t = v[0];
+        v[0] = v[e];
+        v[e] = t;
+        sift(v, e, 0);
+    }
+}
+
+/* Median of the observed values of the cycle starting at slot `first`,
+ * and their median absolute deviation; *n = how many. Uses h->s as
+ * scratch (p1 doubles). */
+static double cycle_median(fc_hw *h, const fc_ctx *x, int64_t first, double *mad, int64_t *n)
 {
     const fc_cfg *c = x->c;
-    double sum = 0.0;
-    int64_t n = 0;
-    for (int64_t j = x->k - c->p1 + 1; j <= x->k; j++) {
+    int64_t m = 0;
+    for (int64_t j = first; j < first + c->p1; j++) {
         double y = j >= x->k_lo ? x->hist[j % c->cap] : FC_NAN;
-        if (!isnan(y)) {
-            sum += y;
-            n++;
-        }
+        if (!isnan(y))
+            h->s[m++] = y;
     }
-    if (n == 0)
+    *n = m;
+    *mad = 0.0;
+    if (m == 0)
+        return FC_NAN;
+    heapsort_d(h->s, m);
+    double med = (m & 1) ? h->s[m / 2] : 0.5 * (h->s[m / 2 - 1] + h->s[m / 2]);
+    for (int64_t i = 0; i < m; i++)
+        h->s[i] = fabs(h->s[i] - med);
+    heapsort_d(h->s, m);
+    *mad = (m & 1) ? h->s[m / 2] : 0.5 * (h->s[m / 2 - 1] + h->s[m / 2]);
+    return med;
+}
+
+/* Running median of y - level over slots i-half..i+half of the cycle that
+ * starts at `first` (circular within the cycle, missing skipped; NaN if all
+ * are missing). */
+static double smooth_dev(const fc_ctx *x, int64_t first, int64_t i, double level, int64_t half)
+{
+    const fc_cfg *c = x->c;
+    int64_t p = c->p1;
+    double win[5];
+    int m = 0;
+    for (int64_t d = -half; d <= half; d++) {
+        int64_t j = first + (i + d + p) % p;
+        double y = j >= x->k_lo ? x->hist[j % c->cap] : FC_NAN;
+        if (!isnan(y))
+            win[m++] = y - level;
+    }
+    return m > 0 ? fc_median(win, m) : FC_NAN;
+}
+
+/* Robust start from the first two daily cycles (still in the history), so
+ * that neither an outlier nor a burst of many points in either day becomes
+ * part of the season (in the spirit of the robust starting values of Gelper,
+ * Fried & Croux 2010):
+ *  - each day's deviations from its own median, through a running median
+ *    of 5 slots (3 when a day has fewer than 96 slots);
+ *  - per slot, the mean of the two days when they agree within 5 MADs (the
+ *    days' mean median absolute deviation), else the deviation nearer zero
+ *    (a burst is in one day only); winsorized at 5 MADs;
+ *  - level = the second day's median; no trend.
+ * Two days with no observation leave the model uninitialized; the next
+ * point then sets the level. */
+static void init_from_cycles(fc_hw *h, const fc_ctx *x)
+{
+    const fc_cfg *c = x->c;
+    int64_t p = c->p1, first2 = x->k - p + 1, first1 = first2 - p, n1, n2;
+    double mad1, mad2;
+    double m1 = cycle_median(h, x, first1, &mad1, &n1);
+    double m2 = cycle_median(h, x, first2, &mad2, &n2);
+    if (n1 + n2 == 0) {
+        for (int64_t i = 0; i < p; i++)
+            h->s[i] = 0.0;
         return;
-    double mean = sum / (double)n;
-    for (int64_t j = x->k - c->p1 + 1; j <= x->k; j++) {
-        double y = j >= x->k_lo ? x->hist[j % c->cap] : FC_NAN;
-        h->s[j % c->p1] = isnan(y) ? 0.0 : y - mean;
     }
-    h->l = mean;
+    double lim = 5.0 * (n1 && n2 ? 0.5 * (mad1 + mad2) : n1 ? mad1 : mad2);
+    int64_t half = p >= 96 ? 2 : 1;
+    for (int64_t i = 0; i < p; i++) {
+        double d1 = n1 ? smooth_dev(x, first1, i, m1, half) : FC_NAN;
+        double d2 = n2 ? smooth_dev(x, first2, i, m2, half) : FC_NAN;
+        double d;
+        if (isnan(d1) || isnan(d2))
+            d = isnan(d1) ? (isnan(d2) ? 0.0 : d2) : d1;
+        else if (fabs(d1 - d2) <= lim)
+            d = 0.5 * (d1 + d2);
+        else
+            d = fabs(d1) < fabs(d2) ? d1 : d2;
+        h->s[(first2 + i) % p] = fmax(-lim, fmin(lim, d));
+    }
+    h->l = n2 ? m2 : m1;
     h->b = 0.0;
-    h->n_obs = n;
+    h->n_obs = n1 + n2;
 }
 
 void fc_hw_update(fc_hw *h, const fc_ctx *x, double y)
@@ -264,10 +352,10 @@ void fc_hw_update(fc_hw *h, const fc_ctx *x, double y)
             renormalize(h->w, c->nw, &h->l);
     }
     int64_t steps = h->n_steps++;
-    if (c->p1 && steps < c->p1) {
-        /* First cycle: only watch; at its last slot start from it. */
-        if (steps == c->p1 - 1)
-            init_from_cycle(h, x);
+    if (c->p1 && steps < 2 * (int64_t)c->p1) {
+        /* First two cycles: only watch; at the last slot start from them. */
+        if (steps == 2 * (int64_t)c->p1 - 1)
+            init_from_cycles(h, x);
         return;
     }
     if (isnan(y)) {

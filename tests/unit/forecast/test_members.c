@@ -214,6 +214,25 @@ static void test_spike_absorbed_auto(void)
     check_spike(FC_AUTO, 1.5);
 }
 
+/* Holt-Winters starts its season from the first day: a 14-point burst of
+ * +1000 in that day (a news event on a tweet series) must not become part
+ * of the season. Found on Twitter_volume_AAPL, where it wrecked HW for days. */
+static void test_first_day_burst_not_in_season(void)
+{
+    fc_model *m = new_model(FC_HW, STEP, DAY);
+    double worst = 0.0;
+    for (int64_t k = 0; k < 5 * DAY; k++) {
+        double v = spike_truth(k) + (urand() - 0.5) + (k >= 150 && k < 164 ? 1000.0 : 0.0);
+        feed(m, k, v);
+        if (k >= 3 * DAY && (k + 1) % DAY == 0)
+            worst = fmax(worst, max_err(m, DAY, k, spike_truth));
+    }
+    if (!(worst <= 2.0))
+        fprintf(stderr, "  hw: worst 24 h error %.4g after a first-day burst\n", worst);
+    CHECK(worst <= 2.0);
+    fc_model_free(m);
+}
+
 /* Seasonal naive (K = 1) repeats yesterday, spike included, unless the
  * engine flagged it; the seasonal median (K >= 3) does not either way. */
 static void test_spike_seasonal_median(void)
@@ -268,5 +287,6 @@ CHECK_MAIN(CHECK_CASE(test_sine_snaive_exact), CHECK_CASE(test_sine_holt_winters
            CHECK_CASE(test_step_adapted_auto), CHECK_CASE(test_step_adapted_snaive),
            CHECK_CASE(test_step_adapted_flat), CHECK_CASE(test_step_seasonal_median_lag),
            CHECK_CASE(test_spike_absorbed_holt_winters), CHECK_CASE(test_spike_absorbed_fourier),
-           CHECK_CASE(test_spike_absorbed_auto), CHECK_CASE(test_spike_seasonal_median),
+           CHECK_CASE(test_spike_absorbed_auto), CHECK_CASE(test_first_day_burst_not_in_season),
+           CHECK_CASE(test_spike_seasonal_median),
            CHECK_CASE(test_robust_filter))
