@@ -363,8 +363,15 @@ static double distrust(const fc_track *t, int i)
     return fmin(fmax(med / (FC_RHO_C * long1), 1.0), 1e6);
 }
 
-/* Member weights at bucket b (sum 1), see the combination note above. */
-static void weights(const fc_model *m, int b, double *w)
+static void distrust_all(const fc_model *m, double *rho)
+{
+    for (int i = 0; i < FC_NMEM; i++)
+        rho[i] = (m->c.pool >> i & 1u) ? distrust(&m->tr, i) : 1.0;
+}
+
+/* Member weights at bucket b (sum 1), see the combination note above; rho
+ * from distrust_all. */
+static void weights(const fc_model *m, int b, const double *rho, double *w)
 {
     const fc_track *t = &m->tr;
     for (int i = 0; i < FC_NMEM; i++)
@@ -376,7 +383,7 @@ static void weights(const fc_model *m, int b, double *w)
             score[i] = FC_NAN;
             if (!(m->c.pool >> i & 1u) || t->ns[i][bb] < FC_WMIN)
                 continue;
-            score[i] = mae_of(t, i, bb) * distrust(t, i);
+            score[i] = mae_of(t, i, bb) * rho[i];
             if (score[i] < best) {
                 best = score[i];
                 ibest = i;
@@ -466,6 +473,11 @@ static double settle(fc_model *m, int64_t k, double y)
     fc_track *t = &m->tr;
     double combo1 = FC_NAN;
     for (int b = 0; b < m->c.nb; b++) {
+        bool due = false;
+        for (int j = 0; j < t->cnt[b] && !due; j++)
+            due = t->pt[b * FC_PEND + j] <= k;
+        if (!due)
+            continue;
         int keep = 0;
         for (int j = 0; j < t->cnt[b]; j++) {
             int64_t tg = t->pt[b * FC_PEND + j];
@@ -548,6 +560,8 @@ static void drop_oldest(fc_model *m, int b)
 static void issue(fc_model *m, const fc_ctx *x)
 {
     fc_track *t = &m->tr;
+    double rho[FC_NMEM];
+    distrust_all(m, rho);
     for (int b = 0; b < m->c.nb; b++) {
         if (x->k % m->c.stride[b] != 0)
             continue;
@@ -560,7 +574,7 @@ static void issue(fc_model *m, const fc_ctx *x)
             f[i] = updated(&m->c, i) ? member_forecast(m, i, x, lead) : FC_NAN;
             *pf_at(m, i, b, idx) = f[i];
         }
-        weights(m, b, w);
+        weights(m, b, rho, w);
         *pf_at(m, FC_NMEM, b, idx) = combine(w, f);
         t->pt[b * FC_PEND + idx] = x->k + lead;
         t->cnt[b]++;
@@ -725,10 +739,11 @@ aug_err fc_model_predict(const fc_model *m, int32_t h, fc_forecast *out)
     if (h < 1 || h > m->c.H || !m->has_first)
         return AUG_EINVAL;
     const fc_cfg *c = &m->c;
-    double q[FC_NB_MAX][NQ], w[FC_NB_MAX][FC_NMEM];
+    double q[FC_NB_MAX][NQ], w[FC_NB_MAX][FC_NMEM], rho[FC_NMEM];
     bucket_quantiles(m, q);
+    distrust_all(m, rho);
     for (int b = 0; b < c->nb; b++)
-        weights(m, b, w[b]);
+        weights(m, b, rho, w[b]);
     fc_ctx x = ctx_at(m, m->k_last, lo_slot(m, m->k_last));
     int b = 0;
     for (int32_t s = 1; s <= h; s++) {
@@ -792,9 +807,10 @@ aug_err fc_model_state(const fc_model *m, fc_status *out)
     fc_state st = state_of(m, &own);
     const fc_cfg *c = &m->c;
     int bl = c->nb - 1;
-    double w0[FC_NMEM], wl[FC_NMEM];
-    weights(m, 0, w0);
-    weights(m, bl, wl);
+    double w0[FC_NMEM], wl[FC_NMEM], rho[FC_NMEM];
+    distrust_all(m, rho);
+    weights(m, 0, rho, w0);
+    weights(m, bl, rho, wl);
     out->state = st;
     out->points = m->n_obs;
     out->last_ts = m->last_ts;
@@ -864,23 +880,31 @@ typedef struct replay_win {
 static void solo_eval(fc_model *t, int i, const replay_win *rw, double eps, double *ratio)
 {
     const fc_cfg *c = &t->c;
-    int64_t tg[FC_NB_MAX][FC_PEND];
+    int64_t tg[FC_NB_MAX][FC_PEND], next_org[FC_NB_MAX], due[FC_NB_MAX];
     double fv[FC_NB_MAX][FC_PEND], nvv[FC_NB_MAX][FC_PEND], sum[FC_NB_MAX], sumn[FC_NB_MAX];
     int cnt[FC_NB_MAX], ns[FC_NB_MAX], nall[FC_NB_MAX];
     for (int b = 0; b < c->nb; b++) {
         cnt[b] = ns[b] = nall[b] = 0;
         sum[b] = sumn[b] = 0.0;
+        due[b] = INT64_MAX; /* earliest pending target */
+        /* First origin whose target can be scored (k % stride == 0 as live). */
+        int64_t k0 = AUG_MAX(rw->k_lo, rw->eval_from - c->lead[b]);
+        next_org[b] = (k0 + c->stride[b] - 1) / c->stride[b] * c->stride[b];
     }
     members_reset(t, rw->k_lo);
     for (int64_t k = rw->k_lo; k <= rw->k_hi; k++) {
         double y = t->hist[k % c->cap];
         for (int b = 0; b < c->nb; b++) {
+            if (k < due[b])
+                continue;
             int keep = 0;
+            due[b] = INT64_MAX;
             for (int j = 0; j < cnt[b]; j++) {
                 if (tg[b][j] > k) {
                     tg[b][keep] = tg[b][j];
                     fv[b][keep] = fv[b][j];
                     nvv[b][keep] = nvv[b][j];
+                    due[b] = AUG_MIN(due[b], tg[b][j]);
                     keep++;
                 } else if (tg[b][j] == k && !isnan(y) && k >= rw->eval_from) {
                     nall[b]++;
@@ -895,15 +919,17 @@ static void solo_eval(fc_model *t, int i, const replay_win *rw, double eps, doub
         }
         fc_ctx x = ctx_at(t, k, rw->k_lo);
         member_update(t, i, &x, y);
-        if (isnan(y))
-            continue;
         for (int b = 0; b < c->nb; b++) {
-            if (k % c->stride[b] != 0 || k + c->lead[b] < rw->eval_from || cnt[b] == FC_PEND)
-                continue; /* not an origin, or its target is never scored */
+            if (k != next_org[b])
+                continue;
+            next_org[b] += c->stride[b];
+            if (isnan(y) || cnt[b] == FC_PEND)
+                continue;
             int32_t lead = origin_lead(c, b, k);
             tg[b][cnt[b]] = k + lead;
             fv[b][cnt[b]] = member_forecast(t, i, &x, lead);
             nvv[b][cnt[b]] = y;
+            due[b] = AUG_MIN(due[b], k + lead);
             cnt[b]++;
         }
     }
