@@ -34,13 +34,13 @@
  * keeps missing. Weighted:
  * w ∝ (best/score)^2 for scores within 2x of the best. Select: the best.
  * With no eligible member the next shorter bucket decides; at lead 1 the
- * naive forecast is the fallback. Between buckets weights and quantiles are
- * interpolated linearly in the lead.
+ * naive forecast is the fallback. Between the buckets' mid leads, weights
+ * and quantiles are interpolated linearly.
  *
  * Intervals. Quantiles 2.5/10/50/90/97.5% of the bucket's error ring
  * (Hyndman-Fan type 6, unbiased coverage for exchangeable errors) are added
  * to the combined forecast. A bucket with fewer than FC_NMIN errors borrows
- * the nearest shorter bucket's quantiles scaled by sqrt(lead ratio) x 1.25;
+ * the nearest shorter bucket's quantiles scaled by sqrt(mid-lead ratio) x 1.25;
  * with none at all (cold) the spread of the data seen is used, x 1.5.
  *
  * Outliers. A point whose error against the combined lead-1 forecast is over
