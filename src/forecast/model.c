@@ -62,6 +62,7 @@
 #include "util/common.h"
 
 #include "forecast/fc_impl.h"
+#include "util/assert.h"
 #include "util/mem.h"
 
 #define FC_WMIN 8     /* errors a member needs at a bucket before it is used there */
@@ -601,6 +602,40 @@ static int64_t lo_slot(const fc_model *m, int64_t k)
     return AUG_MAX(m->k_start, k - m->c.cap + 1);
 }
 
+/* ------------------------------------------------------------- invariants */
+
+bool fc_model_check(const fc_model *m)
+{
+    const fc_cfg *c = &m->c;
+    const fc_track *t = &m->tr;
+    if (!m->has_first && (m->n_obs != 0 || m->n_run != 0))
+        return false; /* 1 */
+    if (m->k_start > m->k_last || m->n_obs < m->n_run || m->next_refit <= 0)
+        return false; /* 2, 5 */
+    for (int b = 0; b < c->nb; b++) {
+        if (t->cnt[b] > FC_PEND || t->en[b] > FC_ERRN)
+            return false;
+        for (int j = 0; j < t->cnt[b]; j++) {
+            int64_t tg = t->pt[b * FC_PEND + j];
+            if (tg <= m->k_last || tg > m->k_last + c->lead[b])
+                return false; /* 3 */
+        }
+    }
+    for (int i = 0; i < FC_NMEM; i++) {
+        if (updated(c, i))
+            continue;
+        for (int b = 0; b < c->nb; b++)
+            if (t->ns[i][b] != 0)
+                return false; /* 4 */
+    }
+    if (m->lm.n < 0 || m->lm.n > m->lm.w || m->lm.w > FC_LMED_MAX)
+        return false;
+    for (int32_t i = 1; i < m->lm.n; i++)
+        if (m->lm.sorted[i - 1] > m->lm.sorted[i])
+            return false;
+    return m->fo.p == fc_fou_nfeat(m->fo.k1, m->fo.k2, m->fo.trend) && m->fo.p <= FC_FOU_PMAX;
+}
+
 /* ------------------------------------------------------------------- API */
 
 aug_err fc_model_new(const fc_params *p, fc_model **out, aug_errbuf *eb)
@@ -654,6 +689,7 @@ aug_err fc_model_update(fc_model *m, int64_t ts, double v, aug_errbuf *eb)
     m->last_ts = ts;
     m->n_obs++;
     m->n_run++;
+    AUG_DEBUG_ASSERT(fc_model_check(m));
     return AUG_OK;
 }
 
@@ -1203,5 +1239,6 @@ aug_err fc_model_refit(fc_model *m)
     aug_free(m->block);
     *m = *t;
     aug_free(t);
+    AUG_DEBUG_ASSERT(fc_model_check(m));
     return AUG_OK;
 }
