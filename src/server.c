@@ -141,7 +141,7 @@ static double store_stat(augur_server *srv, int which)
 {
     store_stats st;
     if (store_stats_get(srv->store, &st) != AUG_OK)
-        return NAN;
+        return (double)NAN;
     switch (which) {
     case 0: return (double)st.file_bytes;
     case 1: return (double)st.used_bytes;

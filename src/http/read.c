@@ -35,7 +35,7 @@ static double agg_value(agg a, const store_rollup *r, int64_t width_s)
     case AGG_RATE: return r->increase / (double)width_s;
     case AGG__N: break;
     }
-    return NAN;
+    return (double)NAN;
 }
 
 typedef struct query_plan {

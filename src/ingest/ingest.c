@@ -236,7 +236,8 @@ static void entry_init(entry *e, util_hash128 h)
     e->st.last_ts_ms = INT64_MIN;
 }
 
-static inline bool table_check(const ingest *g)
+#if defined(AUG_DEBUG_ASSERTS) && AUG_DEBUG_ASSERTS
+static bool table_check(const ingest *g)
 {
     size_t used = 0;
     for (size_t i = 0; i <= g->slot_mask && g->slots; i++) {
@@ -254,6 +255,7 @@ static inline bool table_check(const ingest *g)
     }
     return used * 2 <= g->slot_mask + 1;
 }
+#endif
 
 /* ---- transaction bookkeeping ---- */
 

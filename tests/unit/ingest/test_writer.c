@@ -141,8 +141,8 @@ static void test_stale_and_nonfinite(void)
     double stale;
     memcpy(&stale, &stale_bits, sizeof stale);
     add(&a, b, 2);
-    add(&a, b + 1000, NAN);
-    add(&a, b + 2000, INFINITY);
+    add(&a, b + 1000, (double)NAN);
+    add(&a, b + 2000, (double)INFINITY);
     add(&a, b + 3000, 4);
     add(&a, b + 4000, stale);
     ingest_result r;
