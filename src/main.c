@@ -13,6 +13,7 @@
 #include "util/common.h"
 #include "http/http.h"
 #include "server.h"
+#include "util/lockfile.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/time.h"
@@ -177,6 +178,9 @@ int main(int argc, char **argv)
                                         "version=\"" AUG_VERSION "\""),
                       1);
 
+    int lock_fd = -1;
+    if ((err = util_lockfile_acquire(f.storage_path, &lock_fd, &eb)) != AUG_OK)
+        return fail("cannot lock the store", err, &eb);
     store_opts so = {.path = f.storage_path,
                      .initial_map_bytes = cfg->store_initial_map,
                      .max_map_bytes = cfg->store_max_map};
@@ -214,6 +218,7 @@ int main(int argc, char **argv)
     http_server_stop(srv.http);
     ingest_close(srv.ingest);
     store_close(srv.store);
+    util_lockfile_release(lock_fd);
     server_cfg_release(&srv, srv.cfg);
     metrics_registry_free(srv.metrics);
     pthread_mutex_destroy(&srv.cfg_lock);

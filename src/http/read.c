@@ -83,36 +83,6 @@ static aug_err plan_query(util_arena *a, const wire_query *q, query_plan *p, aug
     return ingest_selector_from_matchers(p->matchers, p->nmatchers, &p->sel, eb);
 }
 
-/* Splits a canonical label key (name 0xFF value 0xFF ...) into labels, with
- * room for one more label inserted later. */
-static aug_err key_labels(util_arena *a, aug_bytes key, aug_label **out, size_t *n)
-{
-    size_t fields = 0;
-    for (size_t i = 0; i < key.len; i++)
-        fields += key.p[i] == 0xFF;
-    if (fields % 2 != 0)
-        return AUG_ECORRUPT;
-    aug_label *l = util_arena_alloc(a, (fields / 2 + 1) * sizeof *l);
-    if (l == NULL)
-        return AUG_ENOMEM;
-    size_t k = 0, start = 0;
-    bool name = true;
-    for (size_t i = 0; i < key.len; i++) {
-        if (key.p[i] != 0xFF)
-            continue;
-        aug_str s = {(const char *)key.p + start, i - start};
-        if (name)
-            l[k].name = s;
-        else
-            l[k++].value = s;
-        name = !name;
-        start = i + 1;
-    }
-    *out = l;
-    *n = k;
-    return AUG_OK;
-}
-
 /* Inserts rollup="<agg>" at its sorted position into a copy of labels. */
 static aug_label *with_rollup(util_arena *a, const aug_label *l, size_t n, agg ag)
 {
@@ -298,7 +268,7 @@ static aug_err run_query(read_ctx *rc, const server_cfg *c, size_t qi, const wir
             continue;
         aug_label *labels;
         size_t nlabels;
-        if ((err = key_labels(rc->a, key, &labels, &nlabels)) != AUG_OK)
+        if ((err = wire_key_labels(rc->a, key, 1, &labels, &nlabels)) != AUG_OK)
             break;
         err = serve_series(rc, qi, ids[i], labels, nlabels, &p, spans, nspans, eb);
     }

@@ -122,6 +122,14 @@ aug_err wire_write_decode(util_arena *a, aug_bytes body, const wire_limits *lim,
  * Errors: AUG_ENOMEM. */
 aug_err wire_write_encode(const wire_series *series, size_t nseries, uint8_t **out, size_t *outlen);
 
+/* Splits a canonical label key (name 0xFF value 0xFF ..., see
+ * storage/store.h) back into labels pointing into key, with room for
+ * `spare` more labels after them (read.c inserts rollup="..."). The array
+ * comes from the arena; the strings are borrowed from key.
+ * @return AUG_OK; AUG_ECORRUPT if the key is not a sequence of name/value
+ *         pairs; AUG_ENOMEM when the arena is exhausted. */
+aug_err wire_key_labels(util_arena *a, aug_bytes key, size_t spare, aug_label **out, size_t *n);
+
 /* ---- remote read ---- */
 
 typedef enum wire_match_type {

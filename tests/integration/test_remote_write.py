@@ -328,5 +328,37 @@ class Durability(unittest.TestCase):
             a.cleanup()
 
 
+class StoreTools(unittest.TestCase):
+    def test_second_writer_is_refused_and_inspect_reads_live_store(self):
+        a = Augur().start()
+        try:
+            t0 = minute_base()
+            self.assertEqual(a.write([(series("it_tool", env="a\"b"), [(t0, 2.0), (t0 + 1000, 4.0), (t0 + MIN, 1.0)])])[0],
+                             204)
+            # a second daemon on the same store must refuse to start
+            import subprocess
+            from augur_harness import binary, free_port
+            p = subprocess.run([binary("augur"), "--config.file=" + a.config_path, "--storage.path=" + a.store,
+                                "--web.listen-address=127.0.0.1:%d" % free_port()],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 1)
+            self.assertIn("in use by another augur process", p.stderr + p.stdout)
+            # inspect reads while the daemon runs
+            ls = subprocess.run([binary("augurctl"), "inspect", "--storage.path=" + a.store],
+                                capture_output=True, text=True, timeout=30)
+            self.assertEqual(ls.returncode, 0, ls.stderr)
+            self.assertIn('it_tool{env="a\\"b",job="test"}', ls.stdout)
+            dump = subprocess.run([binary("augurctl"), "inspect", "--storage.path=" + a.store,
+                                   "--series", 'it_tool{job="test"}'], capture_output=True, text=True, timeout=30)
+            self.assertEqual(dump.returncode, 0, dump.stderr)
+            lines = dump.stdout.strip().splitlines()
+            self.assertEqual(lines[0], "series,resolution,start,count,sum,min,max,last,increase")
+            self.assertEqual(len(lines), 2)
+            self.assertTrue(lines[1].endswith(",minute,%d,2,6,2,4,4,2" % (t0 // 1000)), lines[1])
+        finally:
+            a.stop()
+            a.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
