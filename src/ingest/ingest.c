@@ -909,7 +909,7 @@ aug_err ingest_open(store *s, const ingest_opts *opts, metrics_registry *reg, in
     }
     if (err == AUG_OK) {
         g->last_sweep_ms = util_now_ms();
-        g->next_retention_ms = g->last_sweep_ms + 60 * 1000;
+        g->next_retention_ms = g->last_sweep_ms; /* first pass right after start-up */
         if (pthread_create(&g->thread, NULL, writer_main, g) != 0)
             err = aug_errf(eb, AUG_ENOMEM, "cannot start the writer thread");
         else
