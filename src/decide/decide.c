@@ -347,9 +347,7 @@ static const char *bound_name(decide_margin m)
     return m == DECIDE_MARGIN_80 ? "upper-80" : m == DECIDE_MARGIN_95 ? "upper-95" : "mean";
 }
 
-/* ceil() that ignores floating-point noise just above an integer, so that
- * 0.7 × 10 / 0.7 asks for 10 replicas, not 11. NaN and <= 0 give 0. */
-static int32_t ceil_replicas(double x)
+int32_t decide_ceil_replicas(double x)
 {
     if (!(x > 0))
         return 0;
@@ -359,7 +357,7 @@ static int32_t ceil_replicas(double x)
     return c < 0 ? 0 : (int32_t)c;
 }
 
-static int32_t clamp_i32(int32_t v, int32_t lo, int32_t hi)
+int32_t decide_clamp_replicas(int32_t v, int32_t lo, int32_t hi)
 {
     return v < lo ? lo : v > hi ? hi : v;
 }
@@ -516,7 +514,7 @@ static void check_prepared(eval *e)
     }
     if (e->prepared) {
         e->prep_load = best;
-        e->prep_need = clamp_i32(ceil_replicas(need_of(e, best, false)), p->min_replicas, p->max_replicas);
+        e->prep_need = decide_clamp_replicas(decide_ceil_replicas(need_of(e, best, false)), p->min_replicas, p->max_replicas);
     }
 }
 
@@ -725,12 +723,12 @@ aug_err decide_evaluate(const decide_params *p, decide_state *st, const decide_i
     /* The need that speaks for the outcome: the window's for a scale-up,
      * the hold range's for a scale-down, else the side that came closest. */
     double need = up ? e.need_up : down || e.need_hold < (double)e.cur ? e.need_hold : e.need_up;
-    e.rec = up || down ? ceil_replicas(need) : e.cur;
-    if (!up && !down && ceil_replicas(need) != e.cur)
+    e.rec = up || down ? decide_ceil_replicas(need) : e.cur;
+    if (!up && !down && decide_ceil_replicas(need) != e.cur)
         e.limits |= DECIDE_LIMIT_TOLERANCE;
 
     /* 5. clamp */
-    e.recc = clamp_i32(e.rec, p->min_replicas, p->max_replicas);
+    e.recc = decide_clamp_replicas(e.rec, p->min_replicas, p->max_replicas);
 
     /* 6. stabilize */
     int32_t win_max = hist_push_max(&s, e.t, p->stabilization_s, e.recc);
@@ -766,7 +764,7 @@ aug_err decide_evaluate(const decide_params *p, decide_state *st, const decide_i
 
     /* 9. clamp again, spend, act */
     int32_t before = e.fin;
-    e.fin = clamp_i32(e.fin, p->min_replicas, p->max_replicas);
+    e.fin = decide_clamp_replicas(e.fin, p->min_replicas, p->max_replicas);
     if (e.recc != e.rec)
         e.limits |= e.rec > p->max_replicas ? DECIDE_LIMIT_MAX : DECIDE_LIMIT_MIN;
     if (e.fin != before)

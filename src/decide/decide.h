@@ -245,4 +245,12 @@ typedef struct decide_output {
 aug_err decide_evaluate(const decide_params *p, decide_state *st, const decide_input *in, decide_output *out,
                         aug_errbuf *eb);
 
+/* ceil() that ignores floating-point noise just above an integer, so that
+ * 0.7 × 10 / 0.7 asks for 10 replicas, not 11. NaN and values <= 0 give 0;
+ * huge values saturate at INT32_MAX. Shared by the rules and the simulator. */
+int32_t decide_ceil_replicas(double x);
+
+/* v clamped to [lo, hi]. */
+int32_t decide_clamp_replicas(int32_t v, int32_t lo, int32_t hi);
+
 #endif

@@ -68,21 +68,6 @@ double decide_sim_capacity(const decide_params *p)
     return p->capacity_per_replica;
 }
 
-/* Same rounding as decide.c: float noise just above an integer is ignored. */
-static int32_t ceil_replicas(double x)
-{
-    if (!(x > 0))
-        return 0;
-    double c = ceil(x - 1e-9 * AUG_MAX(1.0, x));
-    if (c >= (double)INT32_MAX)
-        return INT32_MAX;
-    return c < 0 ? 0 : (int32_t)c;
-}
-
-static int32_t clamp_i32(int32_t v, int32_t lo, int32_t hi)
-{
-    return v < lo ? lo : v > hi ? hi : v;
-}
 
 static int32_t min_range(const int32_t *req, size_t lo, size_t hi)
 {
@@ -97,19 +82,19 @@ static int32_t min_range(const int32_t *req, size_t lo, size_t hi)
 static int32_t hpa_replicas(double need, int32_t R, int32_t ready, double tol)
 {
     if (ready <= 0)
-        return R > 0 ? R : ceil_replicas(need); /* no metrics from ready pods: no change */
+        return R > 0 ? R : decide_ceil_replicas(need); /* no metrics from ready pods: no change */
     double ratio = need / (double)ready;
     bool unready = R > ready;
     if (!(unready && ratio > 1.0)) {
         if (fabs(1.0 - ratio) <= tol)
             return R;
-        return ceil_replicas(ratio * (double)ready);
+        return decide_ceil_replicas(ratio * (double)ready);
     }
     /* Scale-up with pending replicas: count them at 0% usage. */
     double nratio = need / (double)R;
     if (fabs(1.0 - nratio) <= tol || nratio < 1.0)
         return R;
-    int32_t r = ceil_replicas(nratio * (double)R);
+    int32_t r = decide_ceil_replicas(nratio * (double)R);
     return r < R ? R : r;
 }
 
@@ -199,8 +184,8 @@ aug_err decide_simulate(const decide_sim_params *sp, const int64_t *ts, const do
     if (hpa_rec == NULL || points == NULL)
         goto nomem;
 
-    int32_t init = sp->initial_replicas > 0 ? sp->initial_replicas : ceil_replicas(d[0] / unit);
-    init = clamp_i32(init, p->min_replicas, p->max_replicas);
+    int32_t init = sp->initial_replicas > 0 ? sp->initial_replicas : decide_ceil_replicas(d[0] / unit);
+    init = decide_clamp_replicas(init, p->min_replicas, p->max_replicas);
     res.initial_replicas = init;
     for (int pol = 0; pol < DECIDE_POLICY__COUNT; pol++)
         req[pol][0] = init;
@@ -210,8 +195,8 @@ aug_err decide_simulate(const decide_sim_params *sp, const int64_t *ts, const do
         int64_t end = (k + 1 < n ? ts[k + 1] : ts[k] + sp->step_s) + L;
         int32_t mx = 0;
         for (size_t j = k; j < n && ts[j] < end; j++)
-            mx = AUG_MAX(mx, ceil_replicas(d[j] / unit));
-        req[DECIDE_POLICY_ORACLE][k + 1] = clamp_i32(mx, p->min_replicas, p->max_replicas);
+            mx = AUG_MAX(mx, decide_ceil_replicas(d[j] / unit));
+        req[DECIDE_POLICY_ORACLE][k + 1] = decide_clamp_replicas(mx, p->min_replicas, p->max_replicas);
     }
 
     if (rows != NULL) {
@@ -240,7 +225,7 @@ aug_err decide_simulate(const decide_sim_params *sp, const int64_t *ts, const do
                 down = AUG_MAX(down, hpa_rec[j]);
             r = AUG_MIN(rh[k], down);
         }
-        rh[k + 1] = clamp_i32(r, p->min_replicas, p->max_replicas);
+        rh[k + 1] = decide_clamp_replicas(r, p->min_replicas, p->max_replicas);
 
         /* augur: forecast fed point by point, then the decision engine. */
         decide_forecast_path fc = {.points = points, .cap = sp->horizon_steps, .recent_error = (double)NAN};

@@ -137,7 +137,7 @@ static size_t utf8_decode(const uint8_t *p, size_t n, uint32_t *cp)
     return len;
 }
 
-static size_t utf8_encode(uint32_t cp, uint8_t out[4])
+size_t ingest_utf8_encode(uint32_t cp, uint8_t out[4])
 {
     if (cp < 0x80) {
         out[0] = (uint8_t)cp;
@@ -395,7 +395,7 @@ static void emit_literal(tr *t, uint32_t cp, size_t pos)
         putc1(t, (char)cp);
     } else {
         uint8_t b[4];
-        size_t k = utf8_encode(cp, b);
+        size_t k = ingest_utf8_encode(cp, b);
         note_nonascii(t, pos);
         putc1(t, '(');
         put(t, b, k);
@@ -561,7 +561,7 @@ static void emit_cls(tr *t, cls *c, bool negate, size_t pos)
     }
     for (size_t k = 0; k < c->nlist; k++) {
         uint8_t b[4];
-        size_t len = utf8_encode(c->list[k], b);
+        size_t len = ingest_utf8_encode(c->list[k], b);
         if (!first)
             putc1(t, '|');
         put(t, b, len);
@@ -951,7 +951,7 @@ bool ingest_re_literals(const char *pat, size_t n, char *buf, aug_str *alts, siz
         if (c == '\\') {
             esc e = read_escape(p, n, &i);
             if (e.kind == ESC_LIT) {
-                o += utf8_encode(e.cp, (uint8_t *)buf + o);
+                o += ingest_utf8_encode(e.cp, (uint8_t *)buf + o);
                 continue;
             }
             if (e.kind != ESC_QUOTE)

@@ -45,4 +45,8 @@ aug_err ingest_re_translate(const char *p, size_t n, ingest_re *out, size_t *err
  * buf. Duplicates and order are preserved; the caller sorts. */
 bool ingest_re_literals(const char *p, size_t n, char *buf, aug_str *alts, size_t *nalts);
 
+/* Writes code point cp (<= 0x10FFFF) as UTF-8 into out; returns the length
+ * (1-4). Shared by the regex translator and selector string unescaping. */
+size_t ingest_utf8_encode(uint32_t cp, uint8_t out[4]);
+
 #endif

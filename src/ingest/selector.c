@@ -554,29 +554,6 @@ static int hexdig(char c)
     return -1;
 }
 
-static size_t encode_utf8(uint32_t cp, uint8_t out[4])
-{
-    if (cp < 0x80) {
-        out[0] = (uint8_t)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (uint8_t)(0xc0 | (cp >> 6));
-        out[1] = (uint8_t)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (uint8_t)(0xe0 | (cp >> 12));
-        out[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-        out[2] = (uint8_t)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    out[0] = (uint8_t)(0xf0 | (cp >> 18));
-    out[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
-    out[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-    out[3] = (uint8_t)(0x80 | (cp & 0x3f));
-    return 4;
-}
 
 /* One escape after a backslash at p->i - 1 inside a `quote` string. */
 static aug_err string_escape(ps *p, char quote, size_t bs)
@@ -620,7 +597,7 @@ static aug_err string_escape(ps *p, char quote, size_t bs)
         if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
             return perr(p, bs, AUG_EMALFORMED, "escape '\\%c' names an invalid code point", e);
         uint8_t u[4];
-        pool_put(p, u, encode_utf8(v, u), bs);
+        pool_put(p, u, ingest_utf8_encode(v, u), bs);
         return AUG_OK;
     }
     default:
