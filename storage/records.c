@@ -106,6 +106,7 @@
  *      03 01 b0 ea 01 3f e0 00 00 00 00 00 00
  */
 #include "util/common.h"
+#include "util/bits.h"
 #include "storage/records.h"
 
 #include <float.h>
@@ -136,19 +137,6 @@ static uint64_t get_be64(const uint8_t *p)
     return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
 }
 
-static uint64_t f64_bits(double d)
-{
-    uint64_t u;
-    memcpy(&u, &d, sizeof u);
-    return u;
-}
-
-static double bits_f64(uint64_t u)
-{
-    double d;
-    memcpy(&d, &u, sizeof d);
-    return d;
-}
 
 /* Two's complement without implementation-defined conversions. */
 static uint64_t i2u(int64_t x)
@@ -256,7 +244,7 @@ static bool rd_f64(rd *r, double *v)
     uint64_t u;
     if (!rd_be64(r, &u))
         return false;
-    *v = bits_f64(u);
+    *v = util_bits_f64(u);
     return true;
 }
 
@@ -487,8 +475,8 @@ aug_err store_record_rollup_key_decode(aug_bytes in, uint32_t *id, store_res *re
 
 static size_t rollup_body_put(uint8_t *p, const store_rollup *r, int64_t start_s)
 {
-    uint64_t bs = f64_bits(r->sum), bmin = f64_bits(r->min), bmax = f64_bits(r->max), blast = f64_bits(r->last);
-    uint64_t binc = f64_bits(r->increase);
+    uint64_t bs = util_f64_bits(r->sum), bmin = util_f64_bits(r->min), bmax = util_f64_bits(r->max), blast = util_f64_bits(r->last);
+    uint64_t binc = util_f64_bits(r->increase);
     uint8_t flags = 0;
     if (bs == bmin && bs == bmax && bs == blast)
         flags |= ROLLUP_ONE;
@@ -575,12 +563,12 @@ static unsigned value_kind(uint64_t bits, uint64_t prev_bits, uint64_t *zz)
 {
     if (bits == prev_bits)
         return VAL_SAME;
-    double v = bits_f64(bits);
+    double v = util_bits_f64(bits);
     size_t best = 8;
     unsigned kind = VAL_F64;
     if (v >= -9007199254740992.0 && v <= 9007199254740992.0) { /* ±2^53, excludes NaN */
         int64_t i = (int64_t)v;
-        if (f64_bits((double)i) == bits) { /* integral and not -0.0 */
+        if (util_f64_bits((double)i) == bits) { /* integral and not -0.0 */
             *zz = zz_enc(i);
             best = uvarint_len(*zz);
             kind = VAL_INT;
@@ -588,7 +576,7 @@ static unsigned value_kind(uint64_t bits, uint64_t prev_bits, uint64_t *zz)
     }
     if (best > 4 && !isnan(v) && (isinf(v) || fabs(v) <= (double)FLT_MAX)) {
         float f = (float)v;
-        if (f64_bits((double)f) == bits)
+        if (util_f64_bits((double)f) == bits)
             kind = VAL_F32;
     }
     return kind;
@@ -608,7 +596,7 @@ aug_err store_record_wal_encode(const store_wal_entry *e, size_t n, uint8_t *out
     for (size_t i = 0; i < n; i++) {
         if (e[i].id == 0)
             return AUG_EINVAL;
-        uint64_t bits = f64_bits(e[i].value), zz = 0;
+        uint64_t bits = util_f64_bits(e[i].value), zz = 0;
         unsigned kind = value_kind(bits, prev_bits, &zz);
         unsigned idm = e[i].id == prev_id ? ID_SAME : e[i].id == prev_id + 1u ? ID_NEXT : ID_DELTA;
         bool ts_same = e[i].ts_ms == prev_ts;
@@ -704,19 +692,19 @@ aug_err store_record_wal_decode(aug_bytes in, store_wal_entry *out, size_t cap, 
             int64_t iv;
             if (!rd_zz(&r, &iv) || iv < -9007199254740992LL || iv > 9007199254740992LL)
                 return AUG_ECORRUPT;
-            bits = f64_bits((double)iv);
+            bits = util_f64_bits((double)iv);
         } else if (kind == VAL_F32) {
             uint32_t fb;
             float f;
             if (!rd_be32(&r, &fb))
                 return AUG_ECORRUPT;
             memcpy(&f, &fb, sizeof f);
-            bits = f64_bits((double)f);
+            bits = util_f64_bits((double)f);
         } else if (kind == VAL_F64) {
             if (!rd_be64(&r, &bits))
                 return AUG_ECORRUPT;
         }
-        out[i] = (store_wal_entry){.id = (uint32_t)id, .ts_ms = ts, .value = bits_f64(bits)};
+        out[i] = (store_wal_entry){.id = (uint32_t)id, .ts_ms = ts, .value = util_bits_f64(bits)};
         prev_id = (uint32_t)id;
         prev_ts = ts;
         prev_bits = bits;
@@ -746,7 +734,7 @@ size_t store_record_state_encode(const store_series_state *st, uint8_t out[STORE
     if (flags & ST_HAS_TS)
         n += uvarint_put(out + n, zz_enc(st->last_ts_ms));
     if (flags & ST_HAS_PREV) {
-        put_be64(out + n, f64_bits(st->prev_value));
+        put_be64(out + n, util_f64_bits(st->prev_value));
         n += 8;
     }
     if (flags & ST_MINUTE) {

@@ -171,7 +171,7 @@ typedef struct esc {
     const char *why; /* ESC_BAD / ESC_UNSUP */
 } esc;
 
-static int hexval(uint8_t c)
+int ingest_hexval(uint8_t c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -218,8 +218,8 @@ static esc read_escape(const uint8_t *p, size_t n, size_t *i)
         if (j < n && p[j] == '{') {
             size_t digits = 0;
             j++;
-            while (j < n && hexval(p[j]) >= 0 && digits < 8) {
-                v = v * 16 + (uint32_t)hexval(p[j]);
+            while (j < n && ingest_hexval(p[j]) >= 0 && digits < 8) {
+                v = v * 16 + (uint32_t)ingest_hexval(p[j]);
                 j++, digits++;
             }
             if (digits == 0 || j >= n || p[j] != '}' || v > 0x10ffff) {
@@ -229,12 +229,12 @@ static esc read_escape(const uint8_t *p, size_t n, size_t *i)
             }
             j++;
         } else {
-            if (j + 2 > n || hexval(p[j]) < 0 || hexval(p[j + 1]) < 0) {
+            if (j + 2 > n || ingest_hexval(p[j]) < 0 || ingest_hexval(p[j + 1]) < 0) {
                 e.kind = ESC_BAD;
                 e.why = "invalid \\x escape: need two hex digits";
                 break;
             }
-            v = (uint32_t)(hexval(p[j]) * 16 + hexval(p[j + 1]));
+            v = (uint32_t)(ingest_hexval(p[j]) * 16 + ingest_hexval(p[j + 1]));
             j += 2;
         }
         e.cp = v;

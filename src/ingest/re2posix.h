@@ -49,4 +49,7 @@ bool ingest_re_literals(const char *p, size_t n, char *buf, aug_str *alts, size_
  * (1-4). Shared by the regex translator and selector string unescaping. */
 size_t ingest_utf8_encode(uint32_t cp, uint8_t out[4]);
 
+/* Value of one hex digit (0-9, a-f, A-F), or -1. */
+int ingest_hexval(uint8_t c);
+
 #endif

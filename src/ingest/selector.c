@@ -543,16 +543,6 @@ static aug_str ident(ps *p, bool metric)
     return (aug_str){p->pool + off, p->i - start};
 }
 
-static int hexdig(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 
 /* One escape after a backslash at p->i - 1 inside a `quote` string. */
@@ -584,7 +574,7 @@ static aug_err string_escape(ps *p, char quote, size_t bs)
         int digits = e == 'x' ? 2 : e == 'u' ? 4 : 8;
         uint32_t v = 0;
         for (int k = 0; k < digits; k++) {
-            int h = p->i < p->n ? hexdig(p->s[p->i]) : -1;
+            int h = p->i < p->n ? ingest_hexval((uint8_t)(p->s[p->i])) : -1;
             if (h < 0)
                 return perr(p, bs, AUG_EMALFORMED, "escape '\\%c' needs %d hex digits", e, digits);
             v = v * 16 + (uint32_t)h;

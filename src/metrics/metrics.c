@@ -6,6 +6,7 @@
  * _Atomic uint64_t so updates need no lock (CAS loop for add).
  */
 #include "util/common.h"
+#include "util/bits.h"
 #include "metrics/metrics.h"
 #include "util/mem.h"
 
@@ -49,24 +50,11 @@ struct metrics_registry {
     metrics_counter *dropped;
 };
 
-static uint64_t dbits(double d)
-{
-    uint64_t u;
-    memcpy(&u, &d, sizeof u);
-    return u;
-}
-
-static double bitsd(uint64_t u)
-{
-    double d;
-    memcpy(&d, &u, sizeof d);
-    return d;
-}
 
 static void atomic_add_double(_Atomic uint64_t *slot, double delta)
 {
     uint64_t old = atomic_load_explicit(slot, memory_order_relaxed);
-    while (!atomic_compare_exchange_weak_explicit(slot, &old, dbits(bitsd(old) + delta), memory_order_relaxed,
+    while (!atomic_compare_exchange_weak_explicit(slot, &old, util_f64_bits(util_bits_f64(old) + delta), memory_order_relaxed,
                                                   memory_order_relaxed)) {
     }
 }
@@ -191,7 +179,7 @@ metrics_gauge *metrics_gauge_get(metrics_registry *r, const char *name, const ch
 
 void metrics_gauge_set(metrics_gauge *g, double v)
 {
-    atomic_store_explicit(&((child *)g)->u, dbits(v), memory_order_relaxed);
+    atomic_store_explicit(&((child *)g)->u, util_f64_bits(v), memory_order_relaxed);
 }
 
 void metrics_gauge_add(metrics_gauge *g, double delta)
@@ -201,7 +189,7 @@ void metrics_gauge_add(metrics_gauge *g, double delta)
 
 double metrics_gauge_value(const metrics_gauge *g)
 {
-    return bitsd(atomic_load_explicit(&((const child *)g)->u, memory_order_relaxed));
+    return util_bits_f64(atomic_load_explicit(&((const child *)g)->u, memory_order_relaxed));
 }
 
 void metrics_gauge_func(metrics_registry *r, const char *name, const char *help, const char *labels,
@@ -383,7 +371,7 @@ aug_err metrics_render(metrics_registry *r, char **out, size_t *len)
             if (f->type == KIND_COUNTER) {
                 render_series(&b, f->name, "", c->labels, NULL, (double)atomic_load(&c->u));
             } else if (f->type == KIND_GAUGE) {
-                double v = c->fn ? c->fn(c->fn_arg) : bitsd(atomic_load(&c->u));
+                double v = c->fn ? c->fn(c->fn_arg) : util_bits_f64(atomic_load(&c->u));
                 render_series(&b, f->name, "", c->labels, NULL, v);
             } else {
                 uint64_t cum = 0;
@@ -399,7 +387,7 @@ aug_err metrics_render(metrics_registry *r, char **out, size_t *len)
                     }
                     render_series(&b, f->name, "_bucket", c->labels, le, (double)cum);
                 }
-                render_series(&b, f->name, "_sum", c->labels, NULL, bitsd(atomic_load(&c->sum_bits)));
+                render_series(&b, f->name, "_sum", c->labels, NULL, util_bits_f64(atomic_load(&c->sum_bits)));
                 render_series(&b, f->name, "_count", c->labels, NULL, (double)atomic_load(&c->count));
             }
         }
