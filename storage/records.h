@@ -108,4 +108,38 @@ aug_err store_record_wal_decode(aug_bytes in, store_wal_entry *out, size_t cap, 
 size_t store_record_state_encode(const store_series_state *st, uint8_t out[STORE_STATE_RECORD_MAX]);
 aug_err store_record_state_decode(aug_bytes in, store_series_state *out);
 
+/* ---- outbox key and record (defined in outbox.c, format at its top) ---- */
+#define STORE_OUTBOX_KEY_LEN 16u
+void store_record_outbox_key_encode(uint64_t target, uint64_t seq, uint8_t out[STORE_OUTBOX_KEY_LEN]);
+aug_err store_record_outbox_key_decode(aug_bytes in, uint64_t *target, uint64_t *seq); /* len != 16 → AUG_ECORRUPT */
+/* Upper bound of the encoded size of a record of these series; 0 if it
+ * overflows size_t. */
+size_t store_record_outbox_bound(const store_outbox_series *s, size_t n);
+/* Encodes n >= 1 series into out (capacity cap >= the bound); *len receives
+ * the size. n 0, a series without samples or a non-canonical key →
+ * AUG_EINVAL; cap too small → AUG_ETOOBIG. */
+aug_err store_record_outbox_encode(const store_outbox_series *s, size_t n, uint8_t *out, size_t cap, size_t *len);
+
+/* Decoder state: one series at a time (front-coded keys are rebuilt in the
+ * caller's key buffer over the previous key). Fields are private. */
+typedef struct store_record_outbox_rd {
+    const uint8_t *p;
+    size_t len, off;
+    size_t nseries, nsamples;         /* from the header */
+    size_t series_left, samples_left;
+    size_t keylen;                    /* length of the previous key in keybuf */
+    int64_t prev_ts;
+} store_record_outbox_rd;
+
+/* Checks the version and reads the header counts (nseries/nsamples may be
+ * NULL). The counts are bounded by in.len, so they are safe to allocate by. */
+aug_err store_record_outbox_open(aug_bytes in, store_record_outbox_rd *r, size_t *nseries, size_t *nsamples);
+/* Decodes the next series: its key into keybuf (the same buffer on every
+ * call; keycap >= in.len always suffices) and its samples into smp (smpcap
+ * >= in.len / 9 + 1 always suffices); out borrows both. AUG_ENOTFOUND after
+ * the last series (once the whole record checked out), AUG_ECORRUPT,
+ * AUG_ETOOBIG if a buffer is too small. */
+aug_err store_record_outbox_next(store_record_outbox_rd *r, uint8_t *keybuf, size_t keycap,
+                                 store_outbox_sample *smp, size_t smpcap, store_outbox_series *out);
+
 #endif

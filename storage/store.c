@@ -3,13 +3,15 @@
  *
  * Design notes
  * ------------
- * 1. One environment, six named DBIs (records.c documents every byte):
+ * 1. One environment, seven named DBIs (records.c documents every byte):
  *      meta      name → u64              (schema stamp "store.schema", caller values)
  *      series    id → canonical label key
  *      postings  name 0xFF value 0xFF → ids   (DUPSORT | DUPFIXED)
  *      rollup    id | res | start → rollup record
  *      wal       seq → batch of (id, ts, value)
  *      state     id → ingest state checkpoint
+      outbox    target | seq → batch of samples for a remote-write target
+                (outbox.c documents its bytes; created when missing)
  *    Opened with MDB_NOTLS (read txns are not tied to a thread, so HTTP
  *    pool threads may each hold one) and normal sync commits: a successful
  *    store_txn_commit has been fdatasync'ed.
@@ -399,14 +401,18 @@ typedef struct dbi_spec {
     const char *name;
     unsigned flags;
     size_t off;
+    /* Added to schema 1 after stores were written: created when missing,
+     * and older augurs never open it, so no version bump is needed. */
+    bool additive;
 } dbi_spec;
 
 static const dbi_spec dbis[] = {
-    {"series", 0, offsetof(store, series)},
-    {"postings", MDB_DUPSORT | MDB_DUPFIXED, offsetof(store, postings)},
-    {"rollup", 0, offsetof(store, rollup)},
-    {"wal", 0, offsetof(store, wal)},
-    {"state", 0, offsetof(store, state)},
+    {"series", 0, offsetof(store, series), false},
+    {"postings", MDB_DUPSORT | MDB_DUPFIXED, offsetof(store, postings), false},
+    {"rollup", 0, offsetof(store, rollup), false},
+    {"wal", 0, offsetof(store, wal), false},
+    {"state", 0, offsetof(store, state), false},
+    {"outbox", 0, offsetof(store, outbox), true},
 };
 
 /* Opens (creating on a fresh environment) every DBI and checks the schema
@@ -458,7 +464,7 @@ static aug_err schema_open(store *s, aug_errbuf *eb)
     }
     for (size_t i = 0; i < AUG_ARRAY_LEN(dbis); i++) {
         MDB_dbi *dbi = (MDB_dbi *)(void *)((char *)s + dbis[i].off);
-        rc = mdb_dbi_open(txn, dbis[i].name, dbis[i].flags | create, dbi);
+        rc = mdb_dbi_open(txn, dbis[i].name, dbis[i].flags | (dbis[i].additive ? MDB_CREATE : create), dbi);
         unsigned flags = 0;
         if (rc == 0)
             rc = mdb_dbi_flags(txn, *dbi, &flags);

@@ -217,4 +217,95 @@ aug_err store_state_put(store_txn *t, uint32_t id, const store_series_state *st)
 aug_err store_state_foreach(store_txn *t, aug_err (*fn)(void *arg, uint32_t id, const store_series_state *st),
                             void *arg);
 
+/* ==== remote-write outbox (storage/outbox.c) ===============================
+ *
+ * Batches of samples waiting for a remote-write target, so nothing is lost
+ * while a target is down or augur restarts. export/ owns the policy (what is
+ * appended, when it is acknowledged, what a queue limit drops); the store
+ * only keeps records in order. Byte format and design: top of outbox.c.
+ *
+ * A target is a uint64 id, store_outbox_target_id(name) of the target's
+ * configured name. Its records are keyed by seq, a uint64 > 0 the caller
+ * assigns, strictly increasing per target; the oldest record has the
+ * smallest seq. A record holds >= 1 series, each a canonical label key (see
+ * the top of this file) with >= 1 samples (bit patterns preserved exactly).
+ *
+ * Threads and transactions as for the rest of the store: appends and
+ * deletes need a write transaction, reads any transaction.
+ */
+
+typedef struct store_outbox_sample {
+    int64_t ts_ms;
+    double value;   /* bit pattern preserved exactly (staleness NaN too) */
+} store_outbox_sample;
+
+typedef struct store_outbox_series {
+    aug_bytes key;                      /* canonical label key */
+    const store_outbox_sample *samples; /* >= 1 */
+    size_t nsamples;
+} store_outbox_series;
+
+/* Counts over a range of one target's records. */
+typedef struct store_outbox_info {
+    uint64_t records;    /* records counted */
+    uint64_t samples;    /* samples in them (from the record headers) */
+    uint64_t bytes;      /* encoded value bytes */
+    uint64_t corrupt;    /* records whose header is unreadable (0 samples counted) */
+    uint64_t first_seq;  /* seq of the first record counted; 0 if none */
+    uint64_t last_seq;   /* seq of the last record counted; 0 if none */
+} store_outbox_info;
+
+/* The id of a target name: FNV-1a 64 of its bytes (stable, on-disk). */
+uint64_t store_outbox_target_id(aug_str name);
+
+/* Appends one record of n >= 1 series to target. seq 0, n 0, a series
+ * without samples or whose key is not canonical, or a seq not above every
+ * seq the target already has → AUG_EINVAL (the txn is failed). AUG_EFULL
+ * (map full: abort, store_map_grow, retry), AUG_ETOOBIG. */
+aug_err store_outbox_append(store_txn *t, uint64_t target, uint64_t seq, const store_outbox_series *s, size_t n);
+
+/* Counts every record of target (reads only record headers). */
+aug_err store_outbox_info_get(store_txn *t, uint64_t target, store_outbox_info *out);
+
+/* A record handed to store_outbox_foreach's fn: an iterator over its
+ * series, borrowed for the call. */
+typedef struct store_outbox_rec store_outbox_rec;
+
+/* Calls fn for each record of target with seq >= from_seq, oldest first.
+ * fn returning non-OK stops the walk and that value is returned (a caller
+ * that only wants a prefix returns a value of its own choosing and checks
+ * for it). fn must not write to t (the record is borrowed from LMDB). Not
+ * reentrant on one txn: a nested call → AUG_EINVAL. */
+aug_err store_outbox_foreach(store_txn *t, uint64_t target, uint64_t from_seq,
+                             aug_err (*fn)(void *arg, uint64_t seq, store_outbox_rec *rec), void *arg);
+
+/* The record's series and sample counts from its header: AUG_OK, or
+ * AUG_ECORRUPT / AUG_EVERSION for a record that cannot be read (its seq is
+ * still known to fn, so the caller can delete it). */
+aug_err store_outbox_rec_counts(const store_outbox_rec *r, size_t *nseries, size_t *nsamples);
+/* Encoded size of the record value. */
+size_t store_outbox_rec_bytes(const store_outbox_rec *r);
+/* The next series of the record: AUG_OK with *out filled (key and samples
+ * borrowed until the next call or the end of fn), AUG_ENOTFOUND after the
+ * last one, AUG_ECORRUPT / AUG_EVERSION for a bad record (sticky),
+ * AUG_ENOMEM, AUG_ETOOBIG. */
+aug_err store_outbox_rec_next(store_outbox_rec *r, store_outbox_series *out);
+
+/* Deletes target's records with seq <= upto_seq, oldest first, at most
+ * max_records of them (0 = no limit); *deleted (may be NULL) receives what
+ * was deleted (fewer than max_records records means done). Records that are
+ * not there are simply not counted, so acknowledging twice is harmless. */
+aug_err store_outbox_delete_upto(store_txn *t, uint64_t target, uint64_t upto_seq, size_t max_records,
+                                 store_outbox_info *deleted);
+
+/* Deletes target's oldest records until at least min_samples samples were
+ * deleted or none is left (a queue limit); *dropped (may be NULL) receives
+ * what was deleted. */
+aug_err store_outbox_drop_oldest(store_txn *t, uint64_t target, uint64_t min_samples, store_outbox_info *dropped);
+
+/* Calls fn once per target that has records, in id order, with the counts
+ * of all its records (e.g. to find targets no longer configured). */
+aug_err store_outbox_targets(store_txn *t, aug_err (*fn)(void *arg, uint64_t target, const store_outbox_info *info),
+                             void *arg);
+
 #endif

@@ -31,7 +31,7 @@ typedef struct store_bufs {
 
 struct store {
     MDB_env *env;
-    MDB_dbi meta, series, postings, rollup, wal, state;
+    MDB_dbi meta, series, postings, rollup, wal, state, outbox;
     char *path;            /* directory, for messages and stats */
     char *data_path;       /* <path>/data.mdb */
     /* Writer-preferring: every transaction holds it shared for its whole
