@@ -119,6 +119,7 @@ typedef struct target {
     size_t batch_size;
     int64_t min_backoff_ms, max_backoff_ms;
     export_post *post;     /* sender thread only */
+    util_arena *batch_arena; /* sender thread only: the batch being built */
     uint64_t rng;          /* sender thread only */
     pthread_t thread;
     bool started;
@@ -790,10 +791,10 @@ static bool send_batch(target *t, const uint8_t *body, size_t len, const batch *
 static void *sender_main(void *arg)
 {
     target *t = arg;
-    batch b = {.limit = t->batch_size, .a = util_arena_new(BATCH_ARENA_CAP)};
+    batch b = {.limit = t->batch_size, .a = t->batch_arena};
     pending pend = {0};
     unsigned attempt = 0;
-    while (b.a != NULL) {
+    for (;;) {
         if (pend.has) {
             aug_err e = ack(t, pend.upto, pend.r);
             if (e != AUG_OK) {
@@ -836,14 +837,11 @@ static void *sender_main(void *arg)
         if (!go_on)
             break;
     }
-    if (b.a == NULL)
-        LOG_ERROR(SUB, "sender cannot start: out of memory", "target", t->name);
     /* An acknowledged batch is deleted before exiting, so a reopen does not
      * send it again. */
     if (pend.has && ack(t, pend.upto, pend.r) != AUG_OK)
         LOG_ERROR(SUB, "cannot delete acknowledged records at exit; they will be resent", "target", t->name);
     aug_free(b.ser);
-    util_arena_free(b.a);
     return NULL;
 }
 
@@ -938,6 +936,8 @@ static aug_err target_init(export *x, target *t, const cfg_remote_write *rw, aug
     aug_err e = export_post_new(rw, sender_should_abort, t, &t->post, eb);
     if (e != AUG_OK)
         return e;
+    if ((t->batch_arena = util_arena_new(BATCH_ARENA_CAP)) == NULL)
+        return AUG_ENOMEM;
 
     pthread_condattr_t ca;
     if (pthread_condattr_init(&ca) != 0)
@@ -998,6 +998,7 @@ static void destroy(export *x)
     for (size_t i = 0; i < x->nt; i++) {
         target *t = &x->t[i];
         export_post_free(t->post);
+        util_arena_free(t->batch_arena);
         export_smap_free(t->smap);
         if (t->sync_ok) {
             pthread_mutex_destroy(&t->mu);

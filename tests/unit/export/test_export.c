@@ -944,10 +944,74 @@ static void test_unreadable_record_dropped(void)
     env_free(&e);
 }
 
+/* Fault injection (CONVENTIONS 17): fail the Nth allocation, for every N,
+ * in export_open and in export_enqueue. Each run must end in AUG_ENOMEM
+ * with nothing half-done: no leak (env_free checks aug_mem_used and ASan
+ * runs this too), no sample enqueued, no series map changed (the samples
+ * refused by a failed enqueue are accepted by the next one). */
+static void test_out_of_memory(void)
+{
+    env e;
+    env_init(&e);
+    receiver gone = {0};
+    CHECK(rx_start(&gone));
+    uint16_t port = gone.port;
+    rx_stop(&gone);
+    /* A dead target with a 1 h backoff: after its first failure the sender
+     * sleeps and allocates nothing while the enqueues are tortured. */
+    env_config(&e, "remote_write:\n  - url: http://127.0.0.1:%u/w\n    name: a\n    min_backoff: 1h\n"
+                   "    max_backoff: 1h\n",
+               (unsigned)port);
+    env_open_export(&e); /* registers the metric children once */
+    export_close(e.x, 0);
+    e.x = NULL;
+    int64_t base = aug_mem_used();
+    long n;
+    for (n = 0; n < 100000; n++) {
+        aug_mem_fail_after(n);
+        aug_err err = export_open(e.s, e.cfg, e.reg, &e.opts, &e.x, NULL);
+        aug_mem_fail_reset();
+        if (err == AUG_OK)
+            break;
+        CHECK_EQ_I64(err, AUG_ENOMEM);
+        CHECK(e.x == NULL);
+        CHECK_EQ_I64(aug_mem_used(), base);
+        if (check_failed_in_test)
+            break;
+    }
+    CHECK(n > 5 && e.x != NULL);
+    for (int ms = 0; ms < WAIT_MS; ms++) { /* until the sender sleeps in its backoff */
+        export_target_stats st;
+        CHECK_EQ_I64(export_target_stats_get(e.x, 0, &st), AUG_OK);
+        if (st.failing)
+            break;
+        usleep(1000);
+    }
+    evaluation ev;
+    make_eval(&ev, 10, T0, 1);
+    enqueue_ok(&e, ev.s, ev.n); /* warm: scratch buffers and arena exist */
+    make_eval(&ev, 10, T0 + 1000, 2);
+    for (n = 0; n < 100000; n++) {
+        aug_mem_fail_after(n);
+        aug_err err = export_enqueue(e.x, ev.s, ev.n, NULL);
+        aug_mem_fail_reset();
+        if (err == AUG_OK)
+            break;
+        CHECK_EQ_I64(err, AUG_ENOMEM);
+        CHECK_EQ_I64(outbox_samples(&e, "a"), 10);
+        if (check_failed_in_test)
+            break;
+    }
+    CHECK(n > 0);
+    CHECK_EQ_I64(outbox_samples(&e, "a"), 20);
+    CHECK_EQ_I64(samples_total(&e, "a", "rejected_out_of_order"), 0);
+    env_free(&e);
+}
+
 CHECK_MAIN(CHECK_CASE(test_exact_bytes_headers_metrics), CHECK_CASE(test_outbox_doc_claim),
            CHECK_CASE(test_batches_keep_order), CHECK_CASE(test_retry_503_same_batch_nothing_lost),
            CHECK_CASE(test_429_and_network_errors_retried), CHECK_CASE(test_400_dropped_not_retried),
            CHECK_CASE(test_queue_limit_drops_oldest), CHECK_CASE(test_out_of_order_future_and_bad_labels),
            CHECK_CASE(test_future_tolerance_and_series_limit), CHECK_CASE(test_restart_resumes_never_resends),
            CHECK_CASE(test_two_targets_independent), CHECK_CASE(test_close_drains_and_orphans_are_purged),
-           CHECK_CASE(test_unreadable_record_dropped))
+           CHECK_CASE(test_unreadable_record_dropped), CHECK_CASE(test_out_of_memory))
