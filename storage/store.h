@@ -14,8 +14,9 @@
  * Series ids are dense uint32 values starting at 1, assigned by the caller
  * (the ingest writer) in order; 0 is never a valid id.
  *
- * Threads: one writer thread owns write transactions (LMDB allows one at a
- * time anyway); any thread may run read transactions concurrently. A
+ * Threads: one writer thread owns the ingest write transactions; export/
+ * takes short ones for the outbox from its own threads (LMDB runs one write
+ * transaction at a time); any thread may run read transactions concurrently. A
  * transaction object belongs to the thread that began it. A thread may hold
  * several transactions of one store at once (e.g. a read txn beside the
  * write txn). The store grows its map by itself (store_map_grow), which waits
@@ -95,7 +96,10 @@ aug_err store_open(const store_opts *opts, store **out, aug_errbuf *eb);
 /* Closes the environment. All transactions must have ended. NULL is a no-op. */
 void store_close(store *s);
 
-/* Begins a transaction. write=true only from the writer thread. A write
+/* Begins a transaction. Write transactions are serialized by LMDB (a second
+ * one waits for the first to end), so whoever takes one keeps it short: the
+ * ingest writer owns the bulk of them, export/ takes small ones of its own
+ * (outbox appends and deletes) from its threads. A write
  * txn first grows the map (doubling) when its high-water mark has passed 3/4,
  * unless the calling thread already holds a txn of s. If another process
  * grew the map, its size is adopted. AUG_ENOMEM, AUG_EAGAIN (reader slots

@@ -482,7 +482,7 @@ aug_err export_enqueue(export *x, const export_series *series, size_t n, aug_err
         return aug_errf(eb, AUG_EINVAL, "export_enqueue: NULL argument");
     if (atomic_load(&x->closing))
         return aug_errf(eb, AUG_ESHUTDOWN, "exporter is closing");
-    if (n == 0 || x->nt == 0)
+    if (n == 0)
         return AUG_OK;
     pthread_mutex_lock(&x->enq_mu);
     util_arena *a = x->enq_arena;
@@ -492,10 +492,10 @@ aug_err export_enqueue(export *x, const export_series *series, size_t n, aug_err
     outcome *out = NULL;
     store_outbox_series *acc = NULL;
     export_smap_undo *undo = NULL;
-    if (n > SIZE_MAX / sizeof *undo / x->nt ||
-        (p = util_arena_alloc(a, n * sizeof *p)) == NULL || (out = util_arena_alloc(a, x->nt * sizeof *out)) == NULL ||
-        (acc = util_arena_alloc(a, n * sizeof *acc)) == NULL ||
-        (undo = util_arena_alloc(a, x->nt * n * sizeof *undo)) == NULL) {
+    size_t nt = AUG_MAX(x->nt, (size_t)1);
+    if (n > SIZE_MAX / sizeof *undo / nt || (p = util_arena_alloc(a, n * sizeof *p)) == NULL ||
+        (out = util_arena_alloc(a, nt * sizeof *out)) == NULL || (acc = util_arena_alloc(a, n * sizeof *acc)) == NULL ||
+        (undo = util_arena_alloc(a, nt * n * sizeof *undo)) == NULL) {
         e = util_arena_overflowed(a) ? aug_errf(eb, AUG_ETOOBIG, "evaluation of %zu series is too large", n)
                                      : AUG_ENOMEM;
         goto done;
@@ -505,7 +505,7 @@ aug_err export_enqueue(export *x, const export_series *series, size_t n, aug_err
         p[i].h = util_hash128_of(p[i].key.p, p[i].key.len);
         p[i].smp = (store_outbox_sample){.ts_ms = series[i].ts_ms, .value = series[i].value};
     }
-    if (e != AUG_OK)
+    if (e != AUG_OK || x->nt == 0) /* no targets: the samples were only validated */
         goto done;
     e = enqueue_once(x, p, n, out, acc, undo);
     if (e == AUG_EFULL) {

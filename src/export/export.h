@@ -38,8 +38,6 @@
  *   samples; an enqueue that would pass it deletes the OLDEST records first
  *   (whole records, so possibly a few more samples than needed), counted as
  *   dropped_queue_full. Fresh forecasts are worth more than stale ones.
- *   (The config's key doc says "new ones are dropped"; this is the
- *   behaviour the export issue asks for, and docs/export.md says so.)
  *
  * Series map: per target, at most export_opts.series_limit (default
  * 100000) entries of series hash → last timestamp enqueued (~72 bytes an
@@ -112,7 +110,8 @@ typedef struct export_series {
 
 typedef struct export_opts {
     /* Wall clock in ms for the future check and the last-success gauge;
-     * NULL → util_now_ms. Tests pass a fake. */
+     * NULL → util_now_ms. Called from the enqueuing thread and from every
+     * sender thread, so it must be thread-safe. Tests pass a fake. */
     int64_t (*now_ms)(void *arg);
     void *clock_arg;
     /* Seed of the backoff jitter PRNG; 0 → derived from the monotonic clock
@@ -125,7 +124,7 @@ typedef struct export_opts {
 } export_opts;
 
 /* Opens the exporter for cfg->remote_write (0 targets is valid: enqueue
- * then does nothing), counts each target's backlog, deletes the outbox of
+ * then only validates), counts each target's backlog, deletes the outbox of
  * targets no longer configured, registers the metrics and starts one
  * sender thread per target.
  *  s:    in: the store; must outlive the exporter.

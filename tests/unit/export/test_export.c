@@ -902,10 +902,13 @@ static void test_close_drains_and_orphans_are_purged(void)
     CHECK_EQ_I64(outbox_samples(&e, "b"), 0);
     export_close(e.x, 0);
     e.x = NULL;
-    /* No targets at all: enqueue is a no-op. */
+    /* No targets at all: enqueue only validates. */
     env_config(&e, "remote_write: []\n");
     env_open_export(&e);
     enqueue_ok(&e, ev.s, ev.n);
+    aug_label bad = {{"no-dash", 7}, {"x", 1}};
+    export_series bs = {.labels = &bad, .nlabels = 1, .ts_ms = T0, .value = 1};
+    CHECK_EQ_I64(export_enqueue(e.x, &bs, 1, NULL), AUG_EINVAL);
     CHECK_EQ_I64(export_target_count(e.x), 0);
     CHECK_EQ_I64(export_wait_idle(e.x, 0), AUG_OK);
     rx_stop(&a);
