@@ -385,7 +385,9 @@ typedef struct outcome {
 static aug_err enqueue_target(export *x, target *t, store_txn *txn, const prepared *p, size_t n, int64_t now,
                               store_outbox_series *acc, outcome *o)
 {
-    export_smap_reserve(t->smap, n);
+    aug_err e = export_smap_reserve(t->smap, n);
+    if (e != AUG_OK)
+        return e;
     size_t k = 0;
     o->new_max_ts = t->max_ts;
     int64_t limit_ts = now > INT64_MAX - x->opts.future_tolerance_ms ? INT64_MAX : now + x->opts.future_tolerance_ms;
@@ -409,7 +411,6 @@ static aug_err enqueue_target(export *x, target *t, store_txn *txn, const prepar
             break;
         }
     }
-    aug_err e = AUG_OK;
     for (size_t off = 0; off < k && e == AUG_OK; off += t->batch_size) {
         size_t m = AUG_MIN(t->batch_size, k - off);
         e = store_outbox_append(txn, t->id, t->next_seq + o->seqs, acc + off, m);

@@ -40,8 +40,9 @@
  *   dropped_queue_full. Fresh forecasts are worth more than stale ones.
  *
  * Series map: per target, at most export_opts.series_limit (default
- * 100000) entries of series hash → last timestamp enqueued (~72 bytes an
- * entry with the eviction scratch). When full, the oldest quarter (by
+ * 100000) entries of series hash → last timestamp enqueued; memory follows
+ * the number of series (~50-100 bytes each; 8.6 MiB for a full default
+ * map, ~200 KiB for 2000 series). When full, the oldest quarter (by
  * timestamp) is forgotten and the map's floor rises to the newest
  * timestamp forgotten; a series not in the map is admitted only above the
  * floor. The floor is also persisted per target (store meta

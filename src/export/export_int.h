@@ -56,8 +56,11 @@ aug_err export_smap_new(size_t limit, int64_t floor, export_smap **out);
 void export_smap_free(export_smap *m);
 size_t export_smap_count(const export_smap *m);
 int64_t export_smap_floor(const export_smap *m);
-/* Evicts (see above) so that n more series fit, if they do not already. */
-void export_smap_reserve(export_smap *m, size_t n);
+/* Makes room for n more series: grows the table (memory follows the
+ * number of series, up to what `limit` needs) and evicts (see above) if
+ * count + n would pass the limit. Call it before admitting up to n series;
+ * AUG_ENOMEM (the map is unchanged). */
+aug_err export_smap_reserve(export_smap *m, size_t n);
 /* Admits ts for series h: records it and fills *undo on EXPORT_SMAP_OK. */
 export_smap_rc export_smap_admit(export_smap *m, util_hash128 h, int64_t ts, export_smap_undo *undo);
 /* Undoes n admissions, newest first (pass them in the order admitted). */

@@ -4,14 +4,22 @@
  * Design notes
  * ------------
  * 1. Open addressing with linear probing over a power-of-two table at most
- *    half full (capacity >= 2 × limit), 24 bytes a slot. A slot is empty
- *    when its `lo` is 0; stored hashes have bit 0 of `lo` forced to 1, which
- *    leaves 127 bits of identity (collision odds ~2^-60 at 2^33 series).
- *    The home slot is taken from `hi`.
+ *    half full, 24 bytes a slot. A slot is empty when its `lo` is 0; stored
+ *    hashes have bit 0 of `lo` forced to 1, which leaves 127 bits of
+ *    identity (collision odds ~2^-60 at 2^33 series). The home slot is
+ *    taken from `hi`.
+ * 1a. Memory follows use: the table starts at 64 slots and doubles (a
+ *    rehash, in export_smap_reserve, before any admission) while the
+ *    entries to hold pass half of it, up to the smallest power of two >= 2
+ *    × limit. The eviction scratch (note 3) is allocated when the table
+ *    reaches that size, the only time eviction can be needed. So a target
+ *    with 2000 ai_* series costs ~200 KiB whatever the limit; at the
+ *    default limit (100000) a full map costs 6.3 MiB of table plus 2.3 MiB
+ *    of scratch.
  * 2. Removal (rollback of a new series) is backward-shift deletion, so no
  *    tombstones ever accumulate.
  * 3. Eviction (export_smap_reserve) copies the entries into a scratch
- *    array (allocated once, `limit` slots, so eviction cannot fail), picks
+ *    array (`limit` slots, allocated with the full-size table), picks
  *    the cutoff timestamp with quickselect there, raises the floor to it,
  *    clears the table and re-inserts the entries above the cutoff. O(capacity)
  *    per eviction, and an eviction frees at least a quarter of the map, so
@@ -35,30 +43,36 @@ typedef struct slot {
 struct export_smap {
     slot *t;
     size_t mask;    /* capacity - 1 */
+    size_t max_cap; /* smallest power of two >= 2 × limit */
     size_t count;
     size_t limit;
     int64_t floor;
-    slot *scratch;  /* `limit` slots, for eviction */
+    slot *scratch;  /* `limit` slots, for eviction; NULL until the table is full size */
 };
+
+#define INITIAL_CAP 64u
 
 aug_err export_smap_new(size_t limit, int64_t floor, export_smap **out)
 {
     *out = NULL;
     if (limit == 0 || limit > ((size_t)1 << 40))
         return AUG_EINVAL;
-    size_t cap = 16;
-    while (cap < limit * 2)
-        cap *= 2;
+    size_t max_cap = INITIAL_CAP;
+    while (max_cap < limit * 2)
+        max_cap *= 2;
     export_smap *m = aug_calloc(1, sizeof *m);
     if (m == NULL)
         return AUG_ENOMEM;
+    size_t cap = AUG_MIN((size_t)INITIAL_CAP, max_cap);
     m->t = aug_calloc(cap, sizeof *m->t);
-    m->scratch = aug_malloc(limit * sizeof *m->scratch);
-    if (m->t == NULL || m->scratch == NULL) {
+    if (m->t != NULL && cap == max_cap) /* a small limit: full size from the start */
+        m->scratch = aug_malloc(limit * sizeof *m->scratch);
+    if (m->t == NULL || (cap == max_cap && m->scratch == NULL)) {
         export_smap_free(m);
         return AUG_ENOMEM;
     }
     m->mask = cap - 1;
+    m->max_cap = max_cap;
     m->limit = limit;
     m->floor = floor;
     *out = m;
@@ -159,10 +173,44 @@ static int64_t select_kth(slot *a, size_t n, size_t k)
     return a[k].ts;
 }
 
-void export_smap_reserve(export_smap *m, size_t n)
+/* Rehashes into a table of cap slots (note 1a). */
+static aug_err grow(export_smap *m, size_t cap)
 {
+    slot *nt = aug_calloc(cap, sizeof *nt);
+    slot *scratch = m->scratch;
+    if (nt != NULL && cap == m->max_cap && scratch == NULL)
+        scratch = aug_malloc(m->limit * sizeof *scratch);
+    if (nt == NULL || (cap == m->max_cap && scratch == NULL)) {
+        aug_free(nt);
+        return AUG_ENOMEM;
+    }
+    slot *old = m->t;
+    size_t old_cap = m->mask + 1;
+    m->t = nt;
+    m->mask = cap - 1;
+    m->scratch = scratch;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i].lo != 0)
+            m->t[find(m, (util_hash128){.lo = old[i].lo, .hi = old[i].hi})] = old[i];
+    aug_free(old);
+    return AUG_OK;
+}
+
+aug_err export_smap_reserve(export_smap *m, size_t n)
+{
+    /* Room in the table for what may be admitted (load <= 1/2). */
+    size_t want = n <= m->limit && m->count <= m->limit - n ? m->count + n : m->limit;
+    size_t cap = m->mask + 1;
+    if (want > cap / 2 && cap < m->max_cap) {
+        while (cap < want * 2 && cap < m->max_cap)
+            cap *= 2;
+        aug_err e = grow(m, cap);
+        if (e != AUG_OK)
+            return e;
+    }
     if (m->count == 0 || (n <= m->limit && m->count <= m->limit - n))
-        return;
+        return AUG_OK;
+    AUG_ASSERT(m->scratch != NULL); /* count + n > limit: the table is full size */
     size_t need = n >= m->limit ? m->count : m->count - (m->limit - n);
     size_t k = AUG_MAX(need, m->count / 4);
     k = AUG_MAX(k, (size_t)1);
@@ -186,6 +234,7 @@ void export_smap_reserve(export_smap *m, size_t n)
         m->count++;
     }
     AUG_DEBUG_ASSERT(export_smap_check(m));
+    return AUG_OK;
 }
 
 export_smap_rc export_smap_admit(export_smap *m, util_hash128 h, int64_t ts, export_smap_undo *undo)
@@ -201,7 +250,8 @@ export_smap_rc export_smap_admit(export_smap *m, util_hash128 h, int64_t ts, exp
     }
     if (ts <= m->floor)
         return EXPORT_SMAP_OLD;
-    if (m->count >= m->limit)
+    /* The limit, or a table not grown by export_smap_reserve (load > 1/2). */
+    if (m->count >= m->limit || m->count >= (m->mask + 1) / 2)
         return EXPORT_SMAP_FULL;
     m->t[i] = (slot){.lo = h.lo, .hi = h.hi, .ts = ts};
     m->count++;
@@ -239,5 +289,5 @@ bool export_smap_check(const export_smap *m)
                 return false;
         }
     }
-    return c == m->count && c <= m->limit;
+    return c == m->count && c <= m->limit && c <= (m->mask + 1) / 2;
 }

@@ -61,13 +61,14 @@ static void test_eviction(void)
     enum { LIMIT = 100 };
     export_smap *m = new_map(LIMIT, INT64_MIN);
     export_smap_undo u;
+    CHECK_EQ_I64(export_smap_reserve(m, LIMIT), AUG_OK);
     for (uint64_t i = 0; i < LIMIT; i++)
         CHECK_EQ_I64(export_smap_admit(m, H(i), (int64_t)i, &u), EXPORT_SMAP_OK);
     CHECK_EQ_I64(export_smap_admit(m, H(1000), 1000, &u), EXPORT_SMAP_FULL);
-    export_smap_reserve(m, 0); /* fits already: nothing happens */
+    CHECK_EQ_I64(export_smap_reserve(m, 0), AUG_OK); /* fits already: nothing happens */
     CHECK_EQ_I64(export_smap_count(m), LIMIT);
     /* Room for 10 more: the oldest quarter (ts 0..24) goes. */
-    export_smap_reserve(m, 10);
+    CHECK_EQ_I64(export_smap_reserve(m, 10), AUG_OK);
     CHECK(export_smap_check(m));
     CHECK_EQ_I64(export_smap_count(m), 75);
     CHECK_EQ_I64(export_smap_floor(m), 24);
@@ -80,9 +81,10 @@ static void test_eviction(void)
     /* One evaluation (all the same ts) larger than the map: everything
      * goes at once, the floor becomes that ts, the excess is refused. */
     m = new_map(10, INT64_MIN);
+    CHECK_EQ_I64(export_smap_reserve(m, 10), AUG_OK);
     for (uint64_t i = 0; i < 10; i++)
         CHECK_EQ_I64(export_smap_admit(m, H(i), 500, &u), EXPORT_SMAP_OK);
-    export_smap_reserve(m, 15);
+    CHECK_EQ_I64(export_smap_reserve(m, 15), AUG_OK);
     CHECK_EQ_I64(export_smap_count(m), 0);
     CHECK_EQ_I64(export_smap_floor(m), 500);
     size_t ok = 0, full = 0;
@@ -112,7 +114,7 @@ static void test_random_against_reference(void)
         size_t n = 1 + check_rand() % 40;
         clock += (int64_t)(check_rand() % 3); /* sometimes the same ts again */
         int64_t floor_before = export_smap_floor(m);
-        export_smap_reserve(m, n);
+        CHECK_EQ_I64(export_smap_reserve(m, n), AUG_OK);
         evictions += export_smap_floor(m) != floor_before;
         CHECK(export_smap_check(m));
         size_t nu = 0;
@@ -122,7 +124,7 @@ static void test_random_against_reference(void)
         for (size_t k = 0; k < n; k++) {
             /* A hot set written every round and a long tail of rare series. */
             uint64_t s = check_rand() % 4 ? check_rand() % 50 : 50 + check_rand() % (SERIES - 50);
-            int64_t ts = clock - (int64_t)(check_rand() % 4 == 0 ? check_rand() % 5 : 0);
+            int64_t ts = clock - (int64_t)(check_rand() % 4 == 0 ? check_rand() % 40 : 0);
             export_smap_rc rc = export_smap_admit(m, H(s), ts, &undo[nu]);
             if (rc == EXPORT_SMAP_OK) {
                 /* Safety: strictly after everything admitted before. */
@@ -152,10 +154,45 @@ static void test_random_against_reference(void)
     }
     CHECK(evictions > 10);
     CHECK(admitted > 10000);
+    CHECK(refused_known > 0); /* the floor path was exercised */
     fprintf(stderr, "  %zu admitted, %zu evictions, %zu refused after being forgotten\n", admitted, evictions,
             refused_known);
     export_smap_free(m);
 }
 
+/* Memory follows the number of series, not the limit; the map grows by
+ * rehashing and keeps every entry across growth; without a reserve the
+ * table refuses rather than fill past half. */
+static void test_growth(void)
+{
+    int64_t before = aug_mem_used();
+    export_smap *m = new_map(1000000, INT64_MIN);
+    CHECK(aug_mem_used() - before < 4096); /* 64 slots, no scratch */
+    export_smap_undo u;
+    size_t refused = 0;
+    for (uint64_t i = 0; i < 100; i++)
+        refused += export_smap_admit(m, H(i), 1, &u) == EXPORT_SMAP_FULL;
+    CHECK_EQ_I64(refused, 68); /* 32 fit in 64 slots at load 1/2 */
+    for (uint64_t i = 0; i < 5000; i += 50) {
+        CHECK_EQ_I64(export_smap_reserve(m, 50), AUG_OK);
+        for (uint64_t j = i; j < i + 50; j++)
+            export_smap_admit(m, H(j), 2, &u);
+        CHECK(export_smap_check(m));
+    }
+    CHECK_EQ_I64(export_smap_count(m), 5000);
+    for (uint64_t i = 0; i < 5000; i++)
+        CHECK_EQ_I64(export_smap_admit(m, H(i), 2, &u), EXPORT_SMAP_OLD); /* all still known */
+    int64_t used = aug_mem_used() - before;
+    CHECK(used > 5000 * 24 && used < 5000 * 24 * 5); /* ~4 slots per entry at most, no scratch */
+    /* Growth that cannot allocate leaves the map as it was. */
+    aug_mem_fail_after(0);
+    CHECK_EQ_I64(export_smap_reserve(m, 100000), AUG_ENOMEM);
+    aug_mem_fail_reset();
+    CHECK_EQ_I64(export_smap_count(m), 5000);
+    CHECK(export_smap_check(m));
+    export_smap_free(m);
+    CHECK_EQ_I64(aug_mem_used(), before);
+}
+
 CHECK_MAIN(CHECK_CASE(test_admit_and_rollback), CHECK_CASE(test_floor), CHECK_CASE(test_eviction),
-           CHECK_CASE(test_random_against_reference))
+           CHECK_CASE(test_random_against_reference), CHECK_CASE(test_growth))
