@@ -41,7 +41,7 @@
  *
  * Series map: per target, at most export_opts.series_limit (default
  * 100000) entries of series hash → last timestamp enqueued; memory follows
- * the number of series (~50-100 bytes each; 8.6 MiB for a full default
+ * the number of series (~50-100 bytes each; 8.3 MiB for a full default
  * map, ~200 KiB for 2000 series). When full, the oldest quarter (by
  * timestamp) is forgotten and the map's floor rises to the newest
  * timestamp forgotten; a series not in the map is admitted only above the

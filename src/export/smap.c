@@ -14,7 +14,7 @@
  *    × limit. The eviction scratch (note 3) is allocated when the table
  *    reaches that size, the only time eviction can be needed. So a target
  *    with 2000 ai_* series costs ~200 KiB whatever the limit; at the
- *    default limit (100000) a full map costs 6.3 MiB of table plus 2.3 MiB
+ *    default limit (100000) a full map costs 6 MiB of table plus 2.3 MiB
  *    of scratch.
  * 2. Removal (rollback of a new series) is backward-shift deletion, so no
  *    tombstones ever accumulate.
