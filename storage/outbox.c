@@ -85,6 +85,7 @@
 #include "util/common.h"
 #include "storage/records.h"
 #include "storage/store_int.h"
+#include "util/bits.h"
 
 /* ---- primitives (records.c keeps its own; these are the few needed) ---- */
 
@@ -240,9 +241,7 @@ aug_err store_record_outbox_encode(const store_outbox_series *s, size_t n, uint8
         for (size_t j = 0; j < s[i].nsamples; j++) {
             const store_outbox_sample *x = &s[i].samples[j];
             o += uvarint_put(out + o, zz_enc(u2i(i2u(x->ts_ms) - i2u(prev_ts))));
-            uint64_t bits;
-            memcpy(&bits, &x->value, sizeof bits);
-            put_be64(out + o, bits);
+            put_be64(out + o, util_f64_bits(x->value));
             o += 8;
             prev_ts = x->ts_ms;
         }
@@ -317,10 +316,9 @@ aug_err store_record_outbox_next(store_record_outbox_rd *r, uint8_t *keybuf, siz
         if (!get_uvarint(r->p, r->len, &r->off, &d) || r->len - r->off < 8)
             return AUG_ECORRUPT;
         r->prev_ts = u2i(i2u(r->prev_ts) + i2u(zz_dec(d)));
-        uint64_t bits = get_be64(r->p + r->off);
-        r->off += 8;
         smp[j].ts_ms = r->prev_ts;
-        memcpy(&smp[j].value, &bits, sizeof bits);
+        smp[j].value = util_bits_f64(get_be64(r->p + r->off));
+        r->off += 8;
     }
     r->series_left--;
     r->samples_left -= (size_t)ns;
