@@ -52,6 +52,7 @@ static const char usage_text[] =
     "usage: augurctl simulate --trace F.csv --config FILE [--scaler NAME]\n"
     "                         [--format table|json] [--timeline out.csv] [--plot out.svg]\n"
     "                         [--capacity N] [--step S] [--warmup DUR]\n"
+    "                         [--plot-from T] [--plot-to T]\n"
     "\n"
     "Replays a demand trace through a capacity model for three policies and reports,\n"
     "per policy, minutes under capacity, replica-hours, scale actions and peak\n"
@@ -74,6 +75,8 @@ static const char usage_text[] =
     "  --timeline F.csv   one row per step: timestamp, demand, requested and ready\n"
     "                     replicas per policy, augur's forecast band and action\n"
     "  --plot F.svg       an SVG of demand, ready capacity per policy, forecast band\n"
+    "  --plot-from T, --plot-to T\n"
+    "                     plot only the steps in [T1, T2) (timestamps as in the trace)\n"
     "  --capacity N       demand units one replica serves at 100%; default for a\n"
     "                     utilization scaler: median non-zero demand / (5 x target),\n"
     "                     i.e. the median needs 5 replicas; queue: from the config\n"
@@ -634,12 +637,13 @@ typedef struct opts {
     double capacity; /* 0: not given */
     long step;
     int64_t warmup_s;
+    int64_t plot_from, plot_to; /* INT64_MIN / INT64_MAX: not given */
 } opts;
 
 /* Returns -1 to go on, else the exit code. */
 static int parse_args(int argc, char **argv, opts *op)
 {
-    *op = (opts){.warmup_s = 86400};
+    *op = (opts){.warmup_s = 86400, .plot_from = INT64_MIN, .plot_to = INT64_MAX};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -680,6 +684,13 @@ static int parse_args(int argc, char **argv, opts *op)
                 fprintf(stderr, TOOL ": --step must be %d..%d seconds, got '%s'\n", FC_MIN_STEP, FC_MAX_STEP, val);
                 return 2;
             }
+        } else if (strcmp(a, "--plot-from") == 0 || strcmp(a, "--plot-to") == 0) {
+            int64_t t;
+            if (!ctl_parse_ts(val, &t)) {
+                fprintf(stderr, TOOL ": %s takes Unix seconds or YYYY-MM-DD HH:MM:SS, got '%s'\n", a, val);
+                return 2;
+            }
+            *(strcmp(a, "--plot-from") == 0 ? &op->plot_from : &op->plot_to) = t;
         } else if (strcmp(a, "--warmup") == 0) {
             const char *why;
             int64_t ms;
@@ -878,8 +889,19 @@ int ctl_simulate(int argc, char **argv)
     }
     if (op.timeline != NULL && write_timeline(op.timeline, rows, m) != 0)
         goto done;
-    if (op.plot != NULL && write_plot(op.plot, &ri, rows, m, &res) != 0)
-        goto done;
+    if (op.plot != NULL) {
+        size_t lo = 0, hi = m;
+        while (lo < m && rows[lo].ts_s < op.plot_from)
+            lo++;
+        while (hi > lo && rows[hi - 1].ts_s >= op.plot_to)
+            hi--;
+        if (hi == lo) {
+            fprintf(stderr, TOOL ": no step of the trace in the --plot-from/--plot-to range\n");
+            goto done;
+        }
+        if (write_plot(op.plot, &ri, rows + lo, hi - lo, &res) != 0)
+            goto done;
+    }
     rc = 0;
 done:
     feed_free(&fd);
