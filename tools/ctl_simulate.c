@@ -52,7 +52,7 @@ static const char usage_text[] =
     "usage: augurctl simulate --trace F.csv --config FILE [--scaler NAME]\n"
     "                         [--format table|json] [--timeline out.csv] [--plot out.svg]\n"
     "                         [--capacity N] [--step S] [--warmup DUR]\n"
-    "                         [--plot-from T] [--plot-to T]\n"
+    "                         [--plot-from T] [--plot-to T] [--forecast engine|perfect]\n"
     "\n"
     "Replays a demand trace through a capacity model for three policies and reports,\n"
     "per policy, minutes under capacity, replica-hours, scale actions and peak\n"
@@ -83,6 +83,9 @@ static const char usage_text[] =
     "  --step S           the trace's step in seconds; default: the median spacing\n"
     "  --warmup DUR       simulate but do not score the first DUR (default 1d: the\n"
     "                     forecast model learns its first day); 0 scores everything\n"
+    "  --forecast F       engine (default): augur's forecast engine; perfect: give the\n"
+    "                     scaler the trace's true future with a zero-width band, to\n"
+    "                     see what the decision rules reach when the forecast is exact\n"
     "\n"
     "Exit status: 0 ok, 1 on bad input or config, 2 on usage errors.\n";
 
@@ -240,6 +243,37 @@ static aug_err feed_forecast(void *ctx, int64_t ts, double v, size_t h, decide_f
     return AUG_OK;
 }
 
+/* --forecast perfect: the true future, a zero-width band, a ready model.
+ * Past the end of the trace the last value holds. */
+typedef struct perfect {
+    const int64_t *ts;
+    const double *v;
+    size_t n, k; /* k: index of the next point to be fed */
+    int64_t step_s;
+} perfect;
+
+static aug_err perfect_forecast(void *ctx, int64_t ts, double v, size_t h, decide_forecast_path *out)
+{
+    perfect *pf = ctx;
+    AUG_UNUSED(v);
+    while (pf->k < pf->n && pf->ts[pf->k] <= ts)
+        pf->k++;
+    size_t j = pf->k; /* first point after ts */
+    for (size_t i = 0; i < h; i++) {
+        int64_t t = ts + (int64_t)(i + 1) * pf->step_s;
+        while (j < pf->n && pf->ts[j] < t)
+            j++;
+        double m = pf->v[j < pf->n ? j : pf->n - 1];
+        out->points[i] = (decide_point){m, m, m, m, m};
+    }
+    out->n = h;
+    out->origin_s = ts;
+    out->step_s = pf->step_s;
+    out->model = DECIDE_MODEL_READY;
+    out->recent_error = 0;
+    return AUG_OK;
+}
+
 /* ------------------------------------------------------------- helpers */
 
 static int cmp_double(const void *a, const void *b)
@@ -349,6 +383,7 @@ typedef struct run_info {
     int64_t score_from;
     int64_t warmup_s;
     const char *cap_source; /* "--capacity", "derived", "config" */
+    bool perfect;           /* --forecast perfect */
     double cap_median;      /* for "derived" */
     const feed *fd;
 } run_info;
@@ -377,10 +412,16 @@ static void print_table(FILE *o, const run_info *ri, const decide_sim_result *r)
                 ri->cap_median, p->target);
     else
         fprintf(o, " (from %s)\n", ri->cap_source);
-    fprintf(o, "forecast  augur's engine (auto), fed point by point: %ld refits, %ld points not fed (same slot); "
-               "reactive rule on %.1f%% of scored steps; initial replicas %d\n\n",
-            ri->fd->refits, ri->fd->skipped, a->steps ? 100.0 * (double)a->fallback_steps / (double)a->steps : 0.0,
-            (int)r->initial_replicas);
+    if (ri->perfect)
+        fprintf(o, "forecast  PERFECT: the scaler sees the trace's true future (zero-width band), not augur's "
+                   "engine; initial replicas %d\n\n",
+                (int)r->initial_replicas);
+    else
+        fprintf(o,
+                "forecast  augur's engine (auto), fed point by point: %ld refits, %ld points not fed (same slot); "
+                "reactive rule on %.1f%% of scored steps; initial replicas %d\n\n",
+                ri->fd->refits, ri->fd->skipped,
+                a->steps ? 100.0 * (double)a->fallback_steps / (double)a->steps : 0.0, (int)r->initial_replicas);
     fprintf(o, "%-8s %14s %14s %8s %15s\n", "policy", "min_under_cap", "replica_hours", "actions", "peak_shortfall");
     for (int pol = 0; pol < DECIDE_POLICY__COUNT; pol++) {
         const decide_sim_metrics *m = &r->policy[pol];
@@ -411,6 +452,8 @@ static void print_json(FILE *o, const run_info *ri, const decide_sim_result *r)
         json_num(o, r->capacity_per_replica);
         fputs(",\"capacity_source\":", o);
         json_str(o, ri->cap_source);
+        fputs(",\"forecast\":", o);
+        json_str(o, ri->perfect ? "perfect" : "engine");
         fputs(",\"minutes_under_capacity\":", o);
         json_num(o, m->minutes_under);
         fputs(",\"replica_hours\":", o);
@@ -638,6 +681,7 @@ typedef struct opts {
     long step;
     int64_t warmup_s;
     int64_t plot_from, plot_to; /* INT64_MIN / INT64_MAX: not given */
+    bool perfect;               /* --forecast perfect */
 } opts;
 
 /* Returns -1 to go on, else the exit code. */
@@ -671,6 +715,13 @@ static int parse_args(int argc, char **argv, opts *op)
                 op->json = true;
             } else if (strcmp(val, "table") != 0) {
                 fprintf(stderr, TOOL ": --format is table or json, got '%s'\n", val);
+                return 2;
+            }
+        } else if (strcmp(a, "--forecast") == 0) {
+            if (strcmp(val, "perfect") == 0) {
+                op->perfect = true;
+            } else if (strcmp(val, "engine") != 0) {
+                fprintf(stderr, TOOL ": --forecast is engine or perfect, got '%s'\n", val);
                 return 2;
             }
         } else if (strcmp(a, "--capacity") == 0) {
@@ -846,8 +897,14 @@ int ctl_simulate(int argc, char **argv)
         fprintf(stderr, TOOL ": forecast model: %s\n", aug_errmsg(&eb, e));
         goto done;
     }
-    sp.forecaster = feed_forecast;
-    sp.forecaster_ctx = &fd;
+    perfect pf = {.ts = ts, .v = dem, .n = m, .step_s = step};
+    if (op.perfect) {
+        sp.forecaster = perfect_forecast;
+        sp.forecaster_ctx = &pf;
+    } else {
+        sp.forecaster = feed_forecast;
+        sp.forecaster_ctx = &fd;
+    }
     if (op.timeline != NULL || op.plot != NULL) {
         rows = aug_calloc(m, sizeof *rows);
         if (rows == NULL) {
@@ -878,6 +935,7 @@ int ctl_simulate(int argc, char **argv)
                    .warmup_s = op.warmup_s,
                    .cap_source = cap_source,
                    .cap_median = cap_median,
+                   .perfect = op.perfect,
                    .fd = &fd};
     if (op.json)
         print_json(stdout, &ri, &res);

@@ -147,6 +147,7 @@ static void test_step_trace_known_answer(void)
     }
     CHECK(strstr(a, "\"scaler\":\"step\"") != NULL);
     CHECK(strstr(a, "\"capacity_source\":\"--capacity\"") != NULL);
+    CHECK(strstr(a, "\"forecast\":\"engine\"") != NULL);
     CHECK_NEAR(json_field(a, "capacity_per_replica"), 10, 0);
     CHECK_NEAR(json_field(a, "step_s"), 300, 0);
     CHECK_NEAR(json_field(a, "scored_steps"), N, 0);
@@ -209,6 +210,26 @@ static void test_step_trace_known_answer(void)
     CHECK(oracle_ok);
     CHECK_EQ_I64(last_req, 12);
     remove(tmp_timeline);
+}
+
+/* --forecast perfect: the scaler sees the true future with a zero-width
+ * band. With window 1m the scale-up window holds only the point at +10 min,
+ * so at step S-2 it sees 60 (need 12) and requests 12, ready at S: exactly
+ * the oracle's sequence (never under, 1 action, the same replica-hours). */
+static void test_perfect_forecast_equals_the_oracle(void)
+{
+    setup();
+    CHECK_EQ_I64(ctl_runv(ctl_simulate, "simulate", "--trace", trace, "--config", config, "--capacity", "10",
+                          "--warmup", "0", "--format", "json", "--forecast", "perfect", (const char *)NULL),
+                 0);
+    char a[1024], o[1024];
+    CHECK(json_line("augur", a, sizeof a));
+    CHECK(json_line("oracle", o, sizeof o));
+    CHECK(strstr(a, "\"forecast\":\"perfect\"") != NULL);
+    CHECK_NEAR(json_field(a, "minutes_under_capacity"), 0, 0);
+    CHECK_NEAR(json_field(a, "replica_hours"), (4.0 * 286 + 12.0 * 50) / 12, 1e-6);
+    CHECK_NEAR(json_field(a, "scale_actions"), 1, 0);
+    CHECK_NEAR(json_field(a, "goal_met"), 1, 0);
 }
 
 /* The table names the capacity it used; the derived default is the median
@@ -394,6 +415,9 @@ static void test_config_errors_and_usage(void)
     CHECK_EQ_I64(ctl_runv(ctl_simulate, "simulate", "--trace", trace, "--config", config, "--capacity", "0",
                           (const char *)NULL),
                  2);
+    CHECK_EQ_I64(ctl_runv(ctl_simulate, "simulate", "--trace", trace, "--config", config, "--forecast", "magic",
+                          (const char *)NULL),
+                 2);
     CHECK_EQ_I64(ctl_runv(ctl_simulate, "simulate", "--trace", trace, "--config", config, "--warmup", "1x",
                           (const char *)NULL),
                  2);
@@ -421,6 +445,7 @@ static void test_timestamp_formats(void)
     CHECK(!ctl_parse_ts("2015-3-1 00:00:00", &t));
 }
 
-CHECK_MAIN(CHECK_CASE(test_step_trace_known_answer), CHECK_CASE(test_table_and_derived_capacity),
+CHECK_MAIN(CHECK_CASE(test_step_trace_known_answer), CHECK_CASE(test_perfect_forecast_equals_the_oracle),
+           CHECK_CASE(test_table_and_derived_capacity),
            CHECK_CASE(test_plot_is_well_formed_svg), CHECK_CASE(test_trace_errors_and_duplicates),
            CHECK_CASE(test_config_errors_and_usage), CHECK_CASE(test_timestamp_formats))
