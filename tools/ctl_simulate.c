@@ -104,7 +104,8 @@ typedef struct feed {
     fc_forecast *buf;     /* max_horizon points */
     int32_t max_horizon;
     int64_t step_s;
-    int64_t last_ts;      /* of the last point the model took */
+    int64_t last_ts;      /* of the last point the model took (valid when fed) */
+    bool fed;             /* the model took at least one point */
     long skipped;         /* points not fed (slot not after the last) */
     long refits;
     /* note 3: forecasts at lead `lead` waiting for their actual (FIFO) */
@@ -205,12 +206,13 @@ static aug_err feed_forecast(void *ctx, int64_t ts, double v, size_t h, decide_f
     feed_score(f, ts, v);
     aug_errbuf eb = {{0}};
     aug_err e = fc_model_update(f->m, ts, v, &eb);
-    if (e == AUG_EINVAL && f->last_ts != 0) {
+    if (e == AUG_EINVAL && f->fed) {
         f->skipped++; /* same slot as the last point: predict from where the model is */
     } else if (e != AUG_OK) {
         return e;
     } else {
         f->last_ts = ts;
+        f->fed = true;
         if (fc_model_refit_due(f->m)) {
             if ((e = fc_model_refit(f->m)) != AUG_OK)
                 return e;

@@ -189,7 +189,8 @@ static void test_step_trace_known_answer(void)
         double dem;
         int ar, ad, hr, hd, orq, od;
         if (sscanf(line, "%lld,%lf,%d,%d,%d,%d,%d,%d", &ts, &dem, &ar, &ad, &hr, &hd, &orq, &od) != 8) {
-            CHECK(!"timeline row does not parse");
+            fprintf(stderr, "timeline row %d does not parse: %s", rows, line);
+            CHECK(false);
             break;
         }
         ts_ok &= ts == 1425168000LL + 300LL * rows; /* 2015-03-01 00:00:00 UTC */
