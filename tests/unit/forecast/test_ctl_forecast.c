@@ -2,63 +2,14 @@
  * accuracy harness calls: header and rows `timestamp,mean,lo80,hi80,lo95,
  * hi95` at last_timestamp + k*step, the step inferred when not given, and
  * malformed input reported with its line number. The tool's source is
- * included so its entry point runs in-process; stdout and stderr are
- * captured into temporary files. */
+ * included so its entry point runs in-process (../ctl_capture.h captures
+ * stdout and stderr). */
 #include "../../../tools/ctl_forecast.c"
 
 #include <unistd.h>
 
 #include "../check.h"
-
-static char out_buf[1 << 16], err_buf[4096];
-
-static void slurp(FILE *f, char *buf, size_t cap)
-{
-    fflush(f);
-    rewind(f);
-    size_t n = fread(buf, 1, cap - 1, f);
-    buf[n] = '\0';
-}
-
-/* Runs ctl_forecast with the given argv, captures both streams. */
-static int run(int argc, char **argv)
-{
-    fflush(stdout);
-    fflush(stderr);
-    FILE *o = tmpfile(), *e = tmpfile();
-    int so = dup(1), se = dup(2);
-    dup2(fileno(o), 1);
-    dup2(fileno(e), 2);
-    int rc = ctl_forecast(argc, argv);
-    fflush(stdout);
-    fflush(stderr);
-    dup2(so, 1);
-    dup2(se, 2);
-    close(so);
-    close(se);
-    slurp(o, out_buf, sizeof out_buf);
-    slurp(e, err_buf, sizeof err_buf);
-    fclose(o);
-    fclose(e);
-    return rc;
-}
-
-/* Copies NULL-terminated const strings into a mutable argv and runs it. */
-static int runv(const char *a0, ...)
-{
-    static char store[16][256];
-    char *argv[16];
-    int argc = 0;
-    va_list ap;
-    va_start(ap, a0);
-    for (const char *a = a0; a != NULL && argc < 16; a = va_arg(ap, const char *)) {
-        snprintf(store[argc], sizeof store[argc], "%s", a);
-        argv[argc] = store[argc];
-        argc++;
-    }
-    va_end(ap);
-    return run(argc, argv);
-}
+#include "../ctl_capture.h"
 
 static char path[64];
 
@@ -84,9 +35,9 @@ static void write_series(int64_t t0, int64_t step, int n)
 static void test_output_contract(void)
 {
     write_series(1400000400, 3600, 240);
-    CHECK_EQ_I64(runv("forecast", "--input", path, "--horizon", "30", "--step", "3600", (const char *)NULL), 0);
+    CHECK_EQ_I64(ctl_runv(ctl_forecast, "forecast", "--input", path, "--horizon", "30", "--step", "3600", (const char *)NULL), 0);
     char *save = NULL;
-    char *line = strtok_r(out_buf, "\n", &save);
+    char *line = strtok_r(ctl_out, "\n", &save);
     CHECK_STR(line, "timestamp,mean,lo80,hi80,lo95,hi95");
     int rows = 0;
     for (char *l = strtok_r(NULL, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
@@ -106,23 +57,23 @@ static void test_output_contract(void)
 static void test_step_inferred(void)
 {
     write_series(1400000000, 300, 2000);
-    static char first[sizeof out_buf];
-    CHECK_EQ_I64(runv("forecast", "--input", path, "--horizon", "12", "--step", "300", (const char *)NULL), 0);
-    memcpy(first, out_buf, sizeof out_buf);
-    CHECK_EQ_I64(runv("forecast", "--input", path, "--horizon", "12", (const char *)NULL), 0);
-    CHECK_STR(out_buf, first);
+    static char first[sizeof ctl_out];
+    CHECK_EQ_I64(ctl_runv(ctl_forecast, "forecast", "--input", path, "--horizon", "12", "--step", "300", (const char *)NULL), 0);
+    memcpy(first, ctl_out, sizeof ctl_out);
+    CHECK_EQ_I64(ctl_runv(ctl_forecast, "forecast", "--input", path, "--horizon", "12", (const char *)NULL), 0);
+    CHECK_STR(ctl_out, first);
     remove(path);
 }
 
 static void check_error(const char *text, const char *want)
 {
     write_file(text);
-    int rc = runv("forecast", "--input", path, "--horizon", "3", "--step", "60", (const char *)NULL);
+    int rc = ctl_runv(ctl_forecast, "forecast", "--input", path, "--horizon", "3", "--step", "60", (const char *)NULL);
     CHECK_EQ_I64(rc, 1);
-    if (strstr(err_buf, want) == NULL)
-        fprintf(stderr, "  expected \"%s\" in: %s", want, err_buf);
-    CHECK(strstr(err_buf, want) != NULL);
-    CHECK(out_buf[0] == '\0'); /* nothing half-printed */
+    if (strstr(ctl_err, want) == NULL)
+        fprintf(stderr, "  expected \"%s\" in: %s", want, ctl_err);
+    CHECK(strstr(ctl_err, want) != NULL);
+    CHECK(ctl_out[0] == '\0'); /* nothing half-printed */
     remove(path);
 }
 
@@ -141,13 +92,13 @@ static void test_malformed_input_names_the_line(void)
 
 static void test_usage_errors(void)
 {
-    CHECK_EQ_I64(runv("forecast", "--input", "x.csv", (const char *)NULL), 2);
-    CHECK_EQ_I64(runv("forecast", "--input", "x.csv", "--horizon", "0", (const char *)NULL), 2);
-    CHECK_EQ_I64(runv("forecast", "--input", "x.csv", "--horizon", "5", "--model", "prophet", (const char *)NULL), 2);
-    CHECK_EQ_I64(runv("forecast", "--help", (const char *)NULL), 0);
-    CHECK(strstr(out_buf, "usage: augurctl forecast") != NULL);
-    CHECK_EQ_I64(runv("forecast", "--input", "/nonexistent/x.csv", "--horizon", "5", (const char *)NULL), 1);
-    CHECK(strstr(err_buf, "cannot open") != NULL);
+    CHECK_EQ_I64(ctl_runv(ctl_forecast, "forecast", "--input", "x.csv", (const char *)NULL), 2);
+    CHECK_EQ_I64(ctl_runv(ctl_forecast, "forecast", "--input", "x.csv", "--horizon", "0", (const char *)NULL), 2);
+    CHECK_EQ_I64(ctl_runv(ctl_forecast, "forecast", "--input", "x.csv", "--horizon", "5", "--model", "prophet", (const char *)NULL), 2);
+    CHECK_EQ_I64(ctl_runv(ctl_forecast, "forecast", "--help", (const char *)NULL), 0);
+    CHECK(strstr(ctl_out, "usage: augurctl forecast") != NULL);
+    CHECK_EQ_I64(ctl_runv(ctl_forecast, "forecast", "--input", "/nonexistent/x.csv", "--horizon", "5", (const char *)NULL), 1);
+    CHECK(strstr(ctl_err, "cannot open") != NULL);
 }
 
 static void test_every_model_kind_runs(void)
@@ -155,10 +106,10 @@ static void test_every_model_kind_runs(void)
     write_series(1400000000, 3600, 24 * 12);
     static const char *kinds[] = {"auto", "naive", "lmed", "snaive", "hw", "fourier"};
     for (size_t i = 0; i < AUG_ARRAY_LEN(kinds); i++) {
-        CHECK_EQ_I64(runv("forecast", "--input", path, "--horizon", "24", "--model", kinds[i], "--state", (const char *)NULL), 0);
-        CHECK(strstr(err_buf, "state: ready") != NULL);
+        CHECK_EQ_I64(ctl_runv(ctl_forecast, "forecast", "--input", path, "--horizon", "24", "--model", kinds[i], "--state", (const char *)NULL), 0);
+        CHECK(strstr(ctl_err, "state: ready") != NULL);
     }
-    CHECK_EQ_I64(runv("forecast", "--input", path, "--horizon", "24", "--combine", "select", (const char *)NULL), 0);
+    CHECK_EQ_I64(ctl_runv(ctl_forecast, "forecast", "--input", path, "--horizon", "24", "--combine", "select", (const char *)NULL), 0);
     remove(path);
 }
 
