@@ -449,11 +449,47 @@ static void count(ingest_result *r, outcome o)
     }
 }
 
+/* Prefetch distances for apply_batch, in series. With 100k+ series the
+ * slot index and the entries do not fit in cache, so each lookup is two
+ * dependent cache misses (slot, then entry); perf showed the writer spending
+ * ~35% of its time on them. The slot of series i + SLOT_AHEAD is fetched
+ * first; by i + ENTRY_AHEAD it has arrived, so its first probe's entry is
+ * fetched too. Prefetches are hints: a moved array or a longer probe only
+ * costs the miss we would have had anyway. */
+#define SLOT_AHEAD 16
+#define ENTRY_AHEAD 8
+
+/* always_inline: GCC 12 finds a function made only of prefetches "pure"
+ * and deletes calls to it (a void pure call is dead code) unless it was
+ * inlined before that analysis; prefetch_entry was silently dropped. */
+__attribute__((always_inline)) static inline void prefetch_slot(const ingest *g, util_hash128 h)
+{
+    __builtin_prefetch(&g->slots[h.lo & g->slot_mask]);
+}
+
+__attribute__((always_inline)) static inline void prefetch_entry(const ingest *g, util_hash128 h)
+{
+    uint32_t id = g->slots[h.lo & g->slot_mask];
+    if (id != 0 && id < g->nentries) {
+        const char *e = (const char *)&g->entries[id];
+        for (size_t off = 0; off < sizeof(entry); off += 64)
+            __builtin_prefetch(e + off);
+    }
+}
+
 static aug_err apply_batch(ingest *g, store_txn *t, batch *b, int64_t now_ms)
 {
     memset(&b->res, 0, sizeof b->res);
+    for (size_t i = 0; i < b->n && i < SLOT_AHEAD; i++)
+        prefetch_slot(g, b->series[i].hash);
+    for (size_t i = 0; i < b->n && i < ENTRY_AHEAD; i++)
+        prefetch_entry(g, b->series[i].hash);
     for (size_t i = 0; i < b->n; i++) {
         const wire_series *ws = &b->series[i];
+        if (i + SLOT_AHEAD < b->n)
+            prefetch_slot(g, b->series[i + SLOT_AHEAD].hash);
+        if (i + ENTRY_AHEAD < b->n)
+            prefetch_entry(g, b->series[i + ENTRY_AHEAD].hash);
         uint32_t id = table_find(g, ws->hash);
         aug_err err;
         if (id == 0) {

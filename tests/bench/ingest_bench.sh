@@ -25,7 +25,7 @@ daemon() {
 if [ "${PERF:-0}" = 1 ]; then
     # Under perf from the start: `perf record -p` would miss the connection
     # threads libmicrohttpd creates later.
-    perf record -e cpu-clock -F 999 -g -o "$OUT/perf.data" -- "$BUILD/augur" --config.file="$OUT/augur.yml" \
+    perf record -e cpu-clock -F ${PERF_FREQ:-999} ${PERF_CG:--g} -o "$OUT/perf.data" -- "$BUILD/augur" --config.file="$OUT/augur.yml" \
         --storage.path="$OUT/data" --web.listen-address=127.0.0.1:"$PORT" --log.level=warn >"$OUT/augur.log" 2>&1 &
     PERFPID=$!
     sleep 0.3
@@ -78,7 +78,8 @@ MDB=$(awk '/^[0-9a-f]+-[0-9a-f]+ / { m = ($6 ~ /data\.mdb$/) } m && /^Rss:/ { s 
 M=$(curl -fs "http://127.0.0.1:$PORT/metrics")
 HEAP=$(echo "$M" | awk '/^augur_heap_bytes / {printf "%d", $2}')
 SER=$(echo "$M" | awk '/^augur_series / {printf "%d", $2}')
-echo "rss           $RSS kB, data.mdb resident $MDB kB, rss - mdb $((RSS - MDB)) kB"
+ANON=$(awk '/^Anonymous:/ {print $2}' "/proc/$PID/smaps_rollup")
+echo "rss           $RSS kB, data.mdb resident $MDB kB, rss - mdb $((RSS - MDB)) kB (anonymous $ANON kB)"
 echo "heap          $HEAP bytes"
 echo "series        $SER"
 if [ "$SER" -gt 0 ]; then
