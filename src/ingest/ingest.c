@@ -5,17 +5,24 @@
  *     reachable from exactly one slot of the open-addressing index whose
  *     probe sequence starts at hash.lo & slot_mask; entries[0] is unused.
  *  2. The slot index is at most half full, so probing always ends.
- *  3. An entry is in dirty_ids[] iff entry.dirty; a dirty entry's state
+ *  3. An entry is in dirty_ids[] iff it has E_DIRTY; a dirty entry's state
  *     differs from its last checkpoint record.
  *  4. Every state change since the last checkpoint is reproducible from the
  *     WAL records with seq > checkpoint_seq (wall-clock sweeps excepted: a
  *     replay without them ends in an equivalent state whose buckets close at
  *     the next sweep, and every persisted bucket gets the same content).
  *  5. During a transaction, undo[] holds the pre-transaction copy of every
- *     entry changed in it (entry.undo_gen == gen marks "already saved");
- *     ids >= txn_first_new were created in it. On failure the table is put
- *     back exactly, so a retried or failed commit never leaves memory ahead
- *     of disk.
+ *     entry changed in it (E_SAVED marks "already saved"; it is set only
+ *     inside a transaction and cleared when it ends); ids >= txn_first_new
+ *     were created in it. On failure the table is put back exactly, so a
+ *     retried or failed commit never leaves memory ahead of disk.
+ *  6. Compact entries (memory per series, see `entry`): while a minute is
+ *     open (m_count > 0) its `last` value is prev_value, and its start is
+ *     ⌊m_last_ts_ms / 60 s⌋; an open hour's start is ⌊h_last_ts_ms / 1 h⌋.
+ *     Every sample of an open bucket lies in it and the newest accepted
+ *     finite sample is the open minute's latest, so nothing is lost by not
+ *     storing them (entry_check; load_state refuses a checkpoint that
+ *     breaks this as AUG_ECORRUPT).
  *
  * Transitions (writer thread only):
  *   queued batch --apply_batch--> applied in txn --commit ok--> released (AUG_OK)
@@ -46,13 +53,32 @@
 
 static const uint64_t STALE_NAN_BITS = 0x7ff0000000000002ULL;
 
+/* One series, in memory: 136 bytes (was 184 as hash + store_series_state +
+ * bookkeeping). The open buckets keep only what invariant 6 cannot derive;
+ * bucket_minute/bucket_hour rebuild a store_rollup for the arithmetic in
+ * storage/rollup.c and for checkpoints. */
+enum {
+    E_HAS_PREV = 1, /* prev_value is meaningful */
+    E_STALE = 2,    /* the series ended with a staleness marker */
+    E_DIRTY = 4,    /* in dirty_ids (invariant 3) */
+    E_SAVED = 8,    /* pre-transaction copy saved in undo (invariant 5) */
+};
+
 typedef struct entry {
     util_hash128 hash;
-    store_series_state st;
-    int64_t last_arrival_ms; /* wall clock of the latest sample; not persisted */
-    uint32_t undo_gen;
-    bool dirty;
+    int64_t last_ts_ms; /* newest accepted timestamp; INT64_MIN if none */
+    double prev_value;  /* last finite value (E_HAS_PREV); also the open minute's `last` */
+    double m_sum, m_min, m_max, m_increase;
+    int64_t m_last_ts_ms;
+    double h_sum, h_min, h_max, h_increase, h_last;
+    int64_t h_last_ts_ms;
+    uint32_t m_count, h_count; /* 0: no open minute / hour */
+    uint32_t arrival_s;        /* wall clock of the latest sample: seconds after g->epoch_ms,
+                                  rounded up (quiet checks may close up to 1 s late); not persisted */
+    uint8_t flags;
 } entry;
+
+_Static_assert(sizeof(entry) <= 136, "entry grew: memory per series is a documented target");
 
 typedef struct undo_rec {
     uint32_t id;
@@ -95,13 +121,13 @@ struct ingest {
     VEC(uint32_t) dirty_ids;
 
     /* Current transaction (invariant 5). */
-    uint32_t gen;
     uint32_t txn_first_new;
     size_t txn_dirty_mark;
     VEC(undo_rec) undo;
     VEC(store_wal_entry) wal;
     VEC(closed_event) events;
 
+    int64_t epoch_ms;         /* wall clock at open: origin of entry.arrival_s */
     uint64_t seq;             /* last WAL seq written */
     uint64_t checkpoint_seq;  /* WAL seq covered by the last checkpoint */
     uint64_t wal_since_checkpoint;
@@ -233,7 +259,101 @@ static void entry_init(entry *e, util_hash128 h)
 {
     memset(e, 0, sizeof *e);
     e->hash = h;
-    e->st.last_ts_ms = INT64_MIN;
+    e->last_ts_ms = INT64_MIN;
+}
+
+static int64_t minute_start_s(const entry *e)
+{
+    return floor_div(e->m_last_ts_ms, 60000) * 60;
+}
+
+static int64_t hour_start_s(const entry *e)
+{
+    return floor_div(e->h_last_ts_ms, 3600000) * 3600;
+}
+
+/* The open minute / hour as a store_rollup (all zero when not open). */
+static store_rollup bucket_minute(const entry *e)
+{
+    if (e->m_count == 0)
+        return (store_rollup){0};
+    return (store_rollup){.count = e->m_count, .sum = e->m_sum, .min = e->m_min, .max = e->m_max,
+                          .last = e->prev_value, .last_ts_ms = e->m_last_ts_ms, .increase = e->m_increase};
+}
+
+static store_rollup bucket_hour(const entry *e)
+{
+    if (e->h_count == 0)
+        return (store_rollup){0};
+    return (store_rollup){.count = e->h_count, .sum = e->h_sum, .min = e->h_min, .max = e->h_max,
+                          .last = e->h_last, .last_ts_ms = e->h_last_ts_ms, .increase = e->h_increase};
+}
+
+/* Stores r as the open minute; its `last` must be the value about to
+ * become prev_value (the caller sets it), see invariant 6. */
+static void set_minute(entry *e, const store_rollup *r)
+{
+    e->m_count = r->count;
+    e->m_sum = r->sum;
+    e->m_min = r->min;
+    e->m_max = r->max;
+    e->m_increase = r->increase;
+    e->m_last_ts_ms = r->last_ts_ms;
+}
+
+static void set_hour(entry *e, const store_rollup *r)
+{
+    e->h_count = r->count;
+    e->h_sum = r->sum;
+    e->h_min = r->min;
+    e->h_max = r->max;
+    e->h_increase = r->increase;
+    e->h_last = r->last;
+    e->h_last_ts_ms = r->last_ts_ms;
+}
+
+/* Checkpoint form of an entry (what store_state_put persists). */
+static void entry_state(const entry *e, store_series_state *st)
+{
+    *st = (store_series_state){
+        .last_ts_ms = e->last_ts_ms,
+        .prev_value = (e->flags & E_HAS_PREV) ? e->prev_value : 0,
+        .has_prev = (e->flags & E_HAS_PREV) != 0,
+        .stale = (e->flags & E_STALE) != 0,
+        .minute_start_s = e->m_count ? minute_start_s(e) : 0,
+        .minute = bucket_minute(e),
+        .hour_start_s = e->h_count ? hour_start_s(e) : 0,
+        .hour = bucket_hour(e),
+    };
+}
+
+/* Loads a checkpoint into e (hash and transient fields untouched).
+ * AUG_ECORRUPT when the record breaks invariant 6. */
+static aug_err entry_load(entry *e, const store_series_state *st)
+{
+    const store_rollup *m = &st->minute, *h = &st->hour;
+    if (m->count > 0 && (!st->has_prev || m->last != st->prev_value ||
+                         floor_div(m->last_ts_ms, 60000) * 60 != st->minute_start_s))
+        return AUG_ECORRUPT;
+    if (h->count > 0 && floor_div(h->last_ts_ms, 3600000) * 3600 != st->hour_start_s)
+        return AUG_ECORRUPT;
+    e->last_ts_ms = st->last_ts_ms;
+    e->prev_value = st->has_prev ? st->prev_value : 0;
+    e->flags = (uint8_t)((e->flags & (E_DIRTY | E_SAVED)) | (st->has_prev ? E_HAS_PREV : 0) |
+                         (st->stale ? E_STALE : 0));
+    set_minute(e, m);
+    set_hour(e, h);
+    return AUG_OK;
+}
+
+/* Invariant 6 for one entry (the parts that can be checked locally). */
+static bool entry_check(const entry *e)
+{
+    if (e->m_count > 0 && (!(e->flags & E_HAS_PREV) || e->m_last_ts_ms > e->last_ts_ms))
+        return false;
+    if (e->h_count > 0 && e->h_last_ts_ms > e->last_ts_ms)
+        return false;
+    return (e->flags & E_SAVED) == 0; /* only set inside a transaction */
 }
 
 static inline bool table_check(const ingest *g)
@@ -249,7 +369,7 @@ static inline bool table_check(const ingest *g)
     if (g->nentries > 0 && used != g->nentries - 1)
         return false;
     for (uint32_t id = 1; id < g->nentries; id++) {
-        if (table_find(g, g->entries[id].hash) != id)
+        if (table_find(g, g->entries[id].hash) != id || !entry_check(&g->entries[id]))
             return false;
     }
     return used * 2 <= g->slot_mask + 1;
@@ -259,9 +379,6 @@ static inline bool table_check(const ingest *g)
 
 static void txn_begin_mem(ingest *g)
 {
-    g->gen++;
-    if (g->gen == 0)
-        g->gen = 1;
     g->txn_first_new = (uint32_t)g->nentries;
     g->txn_dirty_mark = g->dirty_ids.n;
     g->undo.n = 0;
@@ -274,22 +391,32 @@ static aug_err touch(ingest *g, uint32_t id)
 {
     entry *e = &g->entries[id];
     aug_err err = AUG_OK;
-    if (e->undo_gen != g->gen) {
+    if (!(e->flags & E_SAVED)) {
         if (id < g->txn_first_new) {
             undo_rec u = {.id = id, .saved = *e};
             VEC_PUSH(g->undo, u, err);
             if (err != AUG_OK)
                 return err;
         }
-        e->undo_gen = g->gen;
+        e->flags |= E_SAVED;
     }
-    if (!e->dirty) {
+    if (!(e->flags & E_DIRTY)) {
         VEC_PUSH(g->dirty_ids, id, err);
         if (err != AUG_OK)
             return err;
-        e->dirty = true;
+        e->flags |= E_DIRTY;
     }
     return AUG_OK;
+}
+
+/* After a successful commit: the saved copies are no longer needed. */
+static void txn_end_mem(ingest *g)
+{
+    for (size_t i = 0; i < g->undo.n; i++)
+        g->entries[g->undo.p[i].id].flags &= (uint8_t)~E_SAVED;
+    for (size_t id = g->txn_first_new; id < g->nentries; id++)
+        g->entries[id].flags &= (uint8_t)~E_SAVED;
+    g->undo.n = 0;
 }
 
 static void txn_undo(ingest *g)
@@ -326,30 +453,35 @@ static int64_t hour_of(int64_t minute_start_s)
  * closes: one put per series per hour instead of one per minute. */
 static aug_err close_hour(ingest *g, store_txn *t, uint32_t id, entry *e)
 {
-    store_series_state *st = &e->st;
-    aug_err err = store_rollup_put(t, id, STORE_RES_HOUR, st->hour_start_s, &st->hour);
+    store_rollup hr = bucket_hour(e);
+    int64_t start = hour_start_s(e);
+    aug_err err = store_rollup_put(t, id, STORE_RES_HOUR, start, &hr);
     if (err == AUG_OK)
-        err = emit(g, id, STORE_RES_HOUR, st->hour_start_s, &st->hour);
-    if (err == AUG_OK)
-        memset(&st->hour, 0, sizeof st->hour);
+        err = emit(g, id, STORE_RES_HOUR, start, &hr);
+    if (err == AUG_OK) {
+        store_rollup zero = {0};
+        set_hour(e, &zero);
+    }
     return err;
 }
 
 static aug_err close_minute(ingest *g, store_txn *t, uint32_t id, entry *e)
 {
-    store_series_state *st = &e->st;
-    aug_err err = store_rollup_put(t, id, STORE_RES_MINUTE, st->minute_start_s, &st->minute);
+    store_rollup mr = bucket_minute(e);
+    int64_t start = minute_start_s(e);
+    aug_err err = store_rollup_put(t, id, STORE_RES_MINUTE, start, &mr);
     if (err != AUG_OK)
         return err;
-    int64_t h = hour_of(st->minute_start_s);
-    if (st->hour.count > 0 && st->hour_start_s != h && (err = close_hour(g, t, id, e)) != AUG_OK)
+    int64_t h = hour_of(start);
+    if (e->h_count > 0 && hour_start_s(e) != h && (err = close_hour(g, t, id, e)) != AUG_OK)
         return err;
-    if (st->hour.count == 0)
-        st->hour_start_s = h;
-    store_rollup_merge(&st->hour, &st->minute);
-    if ((err = emit(g, id, STORE_RES_MINUTE, st->minute_start_s, &st->minute)) != AUG_OK)
+    store_rollup hr = bucket_hour(e);
+    store_rollup_merge(&hr, &mr);
+    set_hour(e, &hr);
+    if ((err = emit(g, id, STORE_RES_MINUTE, start, &mr)) != AUG_OK)
         return err;
-    memset(&st->minute, 0, sizeof st->minute);
+    store_rollup zero = {0};
+    set_minute(e, &zero);
     return AUG_OK;
 }
 
@@ -358,17 +490,19 @@ static aug_err close_minute(ingest *g, store_txn *t, uint32_t id, entry *e)
  * when that minute was never written, so the caller opens it normally. */
 static aug_err add_late(ingest *g, store_txn *t, uint32_t id, entry *e, int64_t m, int64_t ts, double v)
 {
-    store_series_state *st = &e->st;
+    bool has_prev = (e->flags & E_HAS_PREV) != 0;
     store_rollup r;
     aug_err err = store_rollup_get(t, id, STORE_RES_MINUTE, m, &r);
     if (err != AUG_OK)
         return err;
-    store_rollup_add(&r, ts, v, st->has_prev, st->prev_value);
+    store_rollup_add(&r, ts, v, has_prev, e->prev_value);
     if ((err = store_rollup_put(t, id, STORE_RES_MINUTE, m, &r)) != AUG_OK)
         return err;
     int64_t h = hour_of(m);
-    if (st->hour.count > 0 && st->hour_start_s == h) {
-        store_rollup_add(&st->hour, ts, v, st->has_prev, st->prev_value);
+    if (e->h_count > 0 && hour_start_s(e) == h) {
+        store_rollup hr = bucket_hour(e);
+        store_rollup_add(&hr, ts, v, has_prev, e->prev_value);
+        set_hour(e, &hr);
     } else {
         store_rollup hr;
         err = store_rollup_get(t, id, STORE_RES_HOUR, h, &hr);
@@ -377,7 +511,7 @@ static aug_err add_late(ingest *g, store_txn *t, uint32_t id, entry *e, int64_t 
             err = AUG_OK;
         }
         if (err == AUG_OK) {
-            store_rollup_add(&hr, ts, v, st->has_prev, st->prev_value);
+            store_rollup_add(&hr, ts, v, has_prev, e->prev_value);
             err = store_rollup_put(t, id, STORE_RES_HOUR, h, &hr);
         }
     }
@@ -393,9 +527,8 @@ typedef enum outcome { OUT_ACCEPTED, OUT_DUPLICATE, OUT_STALE, OUT_NONFINITE } o
 static aug_err apply_sample(ingest *g, store_txn *t, uint32_t id, entry *e, int64_t ts, double v, bool log_wal,
                             outcome *out)
 {
-    store_series_state *st = &e->st;
     aug_err err = AUG_OK;
-    if (ts <= st->last_ts_ms) {
+    if (ts <= e->last_ts_ms) {
         *out = OUT_DUPLICATE;
         return AUG_OK;
     }
@@ -405,11 +538,11 @@ static aug_err apply_sample(ingest *g, store_txn *t, uint32_t id, entry *e, int6
         if (err != AUG_OK)
             return err;
     }
-    st->last_ts_ms = ts;
+    e->last_ts_ms = ts;
     if (is_stale_marker(v)) {
         *out = OUT_STALE;
-        st->stale = true;
-        return st->minute.count > 0 ? close_minute(g, t, id, e) : AUG_OK;
+        e->flags |= E_STALE;
+        return e->m_count > 0 ? close_minute(g, t, id, e) : AUG_OK;
     }
     if (!isfinite(v)) {
         *out = OUT_NONFINITE;
@@ -417,24 +550,25 @@ static aug_err apply_sample(ingest *g, store_txn *t, uint32_t id, entry *e, int6
     }
     int64_t m = floor_div(ts, 60000) * 60;
     bool opened = false;
-    if (st->minute.count > 0 && m != st->minute_start_s) {
+    if (e->m_count > 0 && m != minute_start_s(e)) {
         if ((err = close_minute(g, t, id, e)) != AUG_OK)
             return err;
         opened = true;
     }
-    if (st->minute.count == 0) {
-        err = (!opened && st->has_prev) ? add_late(g, t, id, e, m, ts, v) : AUG_ENOTFOUND;
+    if (e->m_count == 0) {
+        err = (!opened && (e->flags & E_HAS_PREV)) ? add_late(g, t, id, e, m, ts, v) : AUG_ENOTFOUND;
         if (err == AUG_OK)
             goto done;
         if (err != AUG_ENOTFOUND)
             return err;
-        st->minute_start_s = m;
     }
-    store_rollup_add(&st->minute, ts, v, st->has_prev, st->prev_value);
+    store_rollup mr = bucket_minute(e);
+    store_rollup_add(&mr, ts, v, (e->flags & E_HAS_PREV) != 0, e->prev_value);
+    AUG_DEBUG_ASSERT(mr.last_ts_ms == ts && floor_div(ts, 60000) * 60 == m);
+    set_minute(e, &mr); /* its `last` is v, which becomes prev_value below */
 done:
-    st->prev_value = v;
-    st->has_prev = true;
-    st->stale = false;
+    e->prev_value = v;
+    e->flags = (uint8_t)((e->flags | E_HAS_PREV) & ~E_STALE);
     *out = OUT_ACCEPTED;
     return AUG_OK;
 }
@@ -447,6 +581,17 @@ static void count(ingest_result *r, outcome o)
     case OUT_STALE: r->stale++; break;
     case OUT_NONFINITE: r->nonfinite++; break;
     }
+}
+
+/* entry.arrival_s for wall clock now_ms: rounded up, so a series is never
+ * judged quiet earlier than it was; saturates after 136 years. */
+static uint32_t arrival_s(const ingest *g, int64_t now_ms)
+{
+    int64_t d = now_ms - g->epoch_ms;
+    if (d <= 0)
+        return 0;
+    d = (d + 999) / 1000;
+    return d >= (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)d;
 }
 
 /* Prefetch distances for apply_batch, in series. With 100k+ series the
@@ -509,7 +654,7 @@ static aug_err apply_batch(ingest *g, store_txn *t, batch *b, int64_t now_ms)
         if ((err = touch(g, id)) != AUG_OK)
             return err;
         entry *e = &g->entries[id];
-        e->last_arrival_ms = now_ms;
+        e->arrival_s = arrival_s(g, now_ms);
         for (size_t k = 0; k < ws->nsamples; k++) {
             outcome o;
             if ((err = apply_sample(g, t, id, e, ws->samples[k].ts_ms, ws->samples[k].value, true, &o)) != AUG_OK)
@@ -526,17 +671,16 @@ static aug_err sweep(ingest *g, store_txn *t, int64_t now_ms)
     int64_t delay = g->wopts.close_delay_ms;
     for (uint32_t id = 1; id < g->nentries; id++) {
         entry *e = &g->entries[id];
-        store_series_state *st = &e->st;
-        if (now_ms <= e->last_arrival_ms + delay)
+        if (now_ms <= g->epoch_ms + (int64_t)e->arrival_s * 1000 + delay)
             continue;
-        bool close_m = st->minute.count > 0 && now_ms > (st->minute_start_s + 60) * 1000 + delay;
-        bool close_h = st->hour.count > 0 && now_ms > (st->hour_start_s + 3600) * 1000 + delay;
+        bool close_m = e->m_count > 0 && now_ms > (minute_start_s(e) + 60) * 1000 + delay;
+        bool close_h = e->h_count > 0 && now_ms > (hour_start_s(e) + 3600) * 1000 + delay;
         if (!close_m && !close_h)
             continue;
         aug_err err = touch(g, id);
         if (err == AUG_OK && close_m)
             err = close_minute(g, t, id, e);
-        if (err == AUG_OK && close_h && st->minute.count == 0 && st->hour.count > 0)
+        if (err == AUG_OK && close_h && e->m_count == 0 && e->h_count > 0)
             err = close_hour(g, t, id, e);
         if (err != AUG_OK)
             return err;
@@ -549,7 +693,9 @@ static aug_err checkpoint(ingest *g, store_txn *t)
     aug_err err;
     for (size_t i = 0; i < g->dirty_ids.n; i++) {
         uint32_t id = g->dirty_ids.p[i];
-        if ((err = store_state_put(t, id, &g->entries[id].st)) != AUG_OK)
+        store_series_state st;
+        entry_state(&g->entries[id], &st);
+        if ((err = store_state_put(t, id, &st)) != AUG_OK)
             return err;
     }
     if ((err = store_meta_put(t, "checkpoint_seq", g->seq)) != AUG_OK)
@@ -561,7 +707,7 @@ static aug_err checkpoint(ingest *g, store_txn *t)
 static void checkpoint_done(ingest *g, int64_t now_ms)
 {
     for (size_t i = 0; i < g->dirty_ids.n; i++)
-        g->entries[g->dirty_ids.p[i]].dirty = false;
+        g->entries[g->dirty_ids.p[i]].flags &= (uint8_t)~E_DIRTY;
     g->dirty_ids.n = 0;
     g->checkpoint_seq = g->seq;
     g->wal_since_checkpoint = 0;
@@ -606,6 +752,7 @@ static aug_err commit_once(ingest *g, batch *list, int64_t now_ms, bool force_ch
         txn_undo(g);
         return err;
     }
+    txn_end_mem(g);
     g->wal_since_checkpoint += g->wal.n;
     if (now_ms - g->last_sweep_ms >= SWEEP_INTERVAL_MS)
         g->last_sweep_ms = now_ms;
@@ -793,8 +940,7 @@ static aug_err load_state(void *arg, uint32_t id, const store_series_state *st)
     ingest *g = arg;
     if (id == 0 || id >= g->nentries)
         return AUG_ECORRUPT;
-    g->entries[id].st = *st;
-    return AUG_OK;
+    return entry_load(&g->entries[id], st);
 }
 
 typedef struct replay_ctx {
@@ -811,12 +957,12 @@ static aug_err replay_record(void *arg, uint64_t seq, const store_wal_entry *e, 
         if (e[i].id == 0 || e[i].id >= g->nentries)
             return AUG_ECORRUPT;
         entry *en = &g->entries[e[i].id];
-        if (!en->dirty) {
+        if (!(en->flags & E_DIRTY)) {
             aug_err err;
             VEC_PUSH(g->dirty_ids, e[i].id, err);
             if (err != AUG_OK)
                 return err;
-            en->dirty = true;
+            en->flags |= E_DIRTY;
         }
         outcome o;
         aug_err err = apply_sample(g, rc->t, e[i].id, en, e[i].ts_ms, e[i].value, false, &o);
@@ -927,6 +1073,7 @@ aug_err ingest_open(store *s, const ingest_opts *opts, metrics_registry *reg, in
         return AUG_ENOMEM;
     g->s = s;
     g->opts = g->wopts = *opts;
+    g->epoch_ms = util_now_ms();
     g->nentries = 1; /* id 0 is never used */
     pthread_mutex_init(&g->lock, NULL);
     pthread_condattr_t ca;
