@@ -9,23 +9,25 @@
 # 20 s), then prints the daemon's CPU time, RSS, the LMDB mapping's resident
 # pages, heap bytes, series count and commit metrics, and stops the daemon
 # with SIGTERM. Everything binds 127.0.0.1 and is bounded in time.
-# Environment: PORT (default 19731), KEEP_DIR=1 keeps the store directory,
+# Environment: PORT (default 19731), AUGUR (daemon binary, default
+# BUILD/augur: compare builds with one rwload), KEEP_DIR=1 keeps the store directory,
 # PERF=1 runs the daemon under `perf record -e cpu-clock -g` (all threads)
 # and keeps $OUT/perf.data.
 set -eu
 BUILD=${1:-build}
+AUGUR=${AUGUR:-$BUILD/augur}
 [ $# -gt 0 ] && shift
 PORT=${PORT:-19731}
 OUT=$(mktemp -d /tmp/augur-bench.XXXXXX)
 printf 'ingest:\n  keep: ['"'"'{job="rwload"}'"'"']\n' >"$OUT/augur.yml"
 daemon() {
-    exec "$BUILD/augur" --config.file="$OUT/augur.yml" --storage.path="$OUT/data" \
+    exec "$AUGUR" --config.file="$OUT/augur.yml" --storage.path="$OUT/data" \
         --web.listen-address=127.0.0.1:"$PORT" --log.level=warn
 }
 if [ "${PERF:-0}" = 1 ]; then
     # Under perf from the start: `perf record -p` would miss the connection
     # threads libmicrohttpd creates later.
-    perf record -e cpu-clock -F ${PERF_FREQ:-999} ${PERF_CG:--g} -o "$OUT/perf.data" -- "$BUILD/augur" --config.file="$OUT/augur.yml" \
+    perf record -e cpu-clock -F ${PERF_FREQ:-999} ${PERF_CG:--g} -o "$OUT/perf.data" -- "$AUGUR" --config.file="$OUT/augur.yml" \
         --storage.path="$OUT/data" --web.listen-address=127.0.0.1:"$PORT" --log.level=warn >"$OUT/augur.log" 2>&1 &
     PERFPID=$!
     sleep 0.3
