@@ -9,7 +9,8 @@
 # waits until it answers, runs build/tools/rwload against /api/v1/write
 # (default: 100k series, 2000 samples/request, 4 connections, 20 s), prints
 # the server's CPU time, RSS (total and anonymous) and RSS per series, and
-# stops it with SIGTERM. Neither server fsyncs before answering 204:
+# stops it with SIGTERM. WARMUP="rwload flags" runs an unmeasured first
+# run (ingest_bench.sh has the same). Neither server fsyncs before answering 204:
 # VictoriaMetrics buffers rows in memory and flushes them about every
 # second; Prometheus appends to its head block and its WAL, which it writes
 # through the page cache without fsync per request. Environment: PORT
@@ -48,6 +49,10 @@ done
 if ! kill -0 "$PID" 2>/dev/null; then
     cat "$OUT/server.log" >&2
     exit 1
+fi
+if [ -n "${WARMUP:-}" ]; then
+    # shellcheck disable=SC2086
+    "$BUILD/tools/rwload" --url "http://127.0.0.1:$PORT/api/v1/write" $WARMUP >/dev/null || true
 fi
 TCK=$(getconf CLK_TCK)
 C0=$(awk '{print $14 + $15}' "/proc/$PID/stat")

@@ -9,7 +9,7 @@
 # 20 s), then prints the daemon's CPU time, RSS, the LMDB mapping's resident
 # pages, heap bytes, series count and commit metrics, and stops the daemon
 # with SIGTERM. Everything binds 127.0.0.1 and is bounded in time.
-# Environment: PORT (default 19731), AUGUR (daemon binary, default
+# Environment: WARMUP (rwload flags of an unmeasured first run), PORT (default 19731), AUGUR (daemon binary, default
 # BUILD/augur: compare builds with one rwload), KEEP_DIR=1 keeps the store directory,
 # PERF=1 runs the daemon under `perf record -e cpu-clock -g` (all threads)
 # and keeps $OUT/perf.data.
@@ -55,6 +55,14 @@ snap() {
 }
 (while :; do snap; sleep 1; done) &
 SNAP=$!
+if [ -n "${WARMUP:-}" ]; then
+    # Unmeasured first run, e.g. to create every series before measuring:
+    # WARMUP="--series 1000000 --requests 500 --start-offset 10800".
+    # shellcheck disable=SC2086
+    "$BUILD/tools/rwload" --url "http://127.0.0.1:$PORT/api/v1/write" $WARMUP >/dev/null || true
+    C0=$(cpu)
+    : >"$OUT/sched"
+fi
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ $# -eq 0 ]; then
     set -- --series 100000 --samples-per-request 2000 --connections 4 --duration 20
