@@ -12,8 +12,9 @@
  *     replay without them ends in an equivalent state whose buckets close at
  *     the next sweep, and every persisted bucket gets the same content).
  *  5. During a transaction, undo[] holds the pre-transaction copy of every
- *     entry changed in it (E_SAVED marks "already saved"; it is set only
- *     inside a transaction and cleared when it ends); ids >= txn_first_new
+ *     entry changed in it (entry.undo_gen == gen marks "already saved"; gen
+ *     is 16 bits and, when it wraps, every entry's undo_gen is reset first,
+ *     so a stale value can never match); ids >= txn_first_new
  *     were created in it. On failure the table is put back exactly, so a
  *     retried or failed commit never leaves memory ahead of disk.
  *  6. Compact entries (memory per series, see `entry`): while a minute is
@@ -73,14 +74,14 @@
 static const uint64_t STALE_NAN_BITS = 0x7ff0000000000002ULL;
 
 /* One series, in memory: 136 bytes (was 184 as hash + store_series_state +
- * bookkeeping). The open buckets keep only what invariant 6 cannot derive;
+ * bookkeeping; flags and a 16-bit undo generation fill the padding). The
+ * open buckets keep only what invariant 6 cannot derive;
  * bucket_minute/bucket_hour rebuild a store_rollup for the arithmetic in
  * storage/rollup.c and for checkpoints. */
 enum {
     E_HAS_PREV = 1, /* prev_value is meaningful */
     E_STALE = 2,    /* the series ended with a staleness marker */
     E_DIRTY = 4,    /* in dirty_ids (invariant 3) */
-    E_SAVED = 8,    /* pre-transaction copy saved in undo (invariant 5) */
 };
 
 typedef struct entry {
@@ -95,6 +96,7 @@ typedef struct entry {
     uint32_t arrival_s;        /* wall clock of the latest sample: seconds after g->epoch_ms,
                                   rounded up (quiet checks may close up to 1 s late); not persisted */
     uint8_t flags;
+    uint16_t undo_gen; /* == ingest.gen: saved in this transaction's undo (invariant 5) */
 } entry;
 
 _Static_assert(sizeof(entry) <= 136, "entry grew: memory per series is a documented target");
@@ -140,6 +142,7 @@ struct ingest {
     VEC(uint32_t) dirty_ids;
 
     /* Current transaction (invariant 5). */
+    uint16_t gen;
     uint32_t txn_first_new;
     size_t txn_dirty_mark;
     VEC(undo_rec) undo;
@@ -371,7 +374,7 @@ static aug_err entry_load(entry *e, const store_series_state *st)
         return AUG_ECORRUPT;
     e->last_ts_ms = st->last_ts_ms;
     e->prev_value = st->has_prev ? st->prev_value : 0;
-    e->flags = (uint8_t)((e->flags & (E_DIRTY | E_SAVED)) | (st->has_prev ? E_HAS_PREV : 0) |
+    e->flags = (uint8_t)((e->flags & E_DIRTY) | (st->has_prev ? E_HAS_PREV : 0) |
                          (st->stale ? E_STALE : 0));
     set_minute(e, m);
     set_hour(e, h);
@@ -385,7 +388,7 @@ static bool entry_check(const entry *e)
         return false;
     if (e->h_count > 0 && e->h_last_ts_ms > e->last_ts_ms)
         return false;
-    return (e->flags & E_SAVED) == 0; /* only set inside a transaction */
+    return true;
 }
 
 static inline bool table_check(const ingest *g)
@@ -411,6 +414,11 @@ static inline bool table_check(const ingest *g)
 
 static void txn_begin_mem(ingest *g)
 {
+    if (++g->gen == 0) { /* wrapped: no entry may keep an old generation */
+        for (size_t id = 0; id < g->nentries; id++)
+            g->entries[id].undo_gen = 0;
+        g->gen = 1;
+    }
     g->txn_first_new = (uint32_t)g->nentries;
     g->txn_dirty_mark = g->dirty_ids.n;
     g->undo.n = 0;
@@ -423,14 +431,14 @@ static aug_err touch(ingest *g, uint32_t id)
 {
     entry *e = &g->entries[id];
     aug_err err = AUG_OK;
-    if (!(e->flags & E_SAVED)) {
+    if (e->undo_gen != g->gen) {
         if (id < g->txn_first_new) {
             undo_rec u = {.id = id, .saved = *e};
             VEC_PUSH(g->undo, u, err);
             if (err != AUG_OK)
                 return err;
         }
-        e->flags |= E_SAVED;
+        e->undo_gen = g->gen;
     }
     if (!(e->flags & E_DIRTY)) {
         VEC_PUSH(g->dirty_ids, id, err);
@@ -441,15 +449,6 @@ static aug_err touch(ingest *g, uint32_t id)
     return AUG_OK;
 }
 
-/* After a successful commit: the saved copies are no longer needed. */
-static void txn_end_mem(ingest *g)
-{
-    for (size_t i = 0; i < g->undo.n; i++)
-        g->entries[g->undo.p[i].id].flags &= (uint8_t)~E_SAVED;
-    for (size_t id = g->txn_first_new; id < g->nentries; id++)
-        g->entries[id].flags &= (uint8_t)~E_SAVED;
-    g->undo.n = 0;
-}
 
 static void txn_undo(ingest *g)
 {
@@ -858,7 +857,6 @@ static aug_err commit_once(ingest *g, batch *list, int64_t now_ms, bool force_ch
         txn_undo(g);
         return err;
     }
-    txn_end_mem(g);
     g->wal_since_checkpoint += g->wal.n;
     g->wal_since_round += g->wal.n;
     if (now_ms - g->last_sweep_ms >= SWEEP_INTERVAL_MS)
