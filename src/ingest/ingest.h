@@ -44,6 +44,8 @@ typedef struct ingest_opts {
     int64_t hour_retention_s;       /* hour rollups older than this are deleted */
     size_t max_series;              /* series table limit; samples of new series past it are dropped */
     size_t queue_limit_samples;     /* samples waiting for a commit before ingest_write says AUG_EAGAIN */
+    size_t checkpoint_chunk;        /* series states written per commit while a checkpoint is in
+                                       progress; 0 = 8192 (a tuning knob for tests, not in the config) */
 } ingest_opts;
 
 /* Per-request outcome, filled by ingest_write. */

@@ -60,12 +60,17 @@ _Static_assert(INGEST_SELECTOR_MAX_MATCHERS <= 256, "order[] holds uint8_t indic
 
 /* ---- strings ---- */
 
-static int str_cmp(aug_str a, aug_str b)
+/* Byte-order comparison. Label names differ within their first bytes
+ * almost always, so a byte loop beats a memcmp call here: matching the keep
+ * selectors against every series of every write request spent ~half its
+ * time in memcmp calls (perf, rwload 100k series). */
+static inline int str_cmp(aug_str a, aug_str b)
 {
     size_t k = a.len < b.len ? a.len : b.len;
-    int c = k ? memcmp(a.p, b.p, k) : 0;
-    if (c != 0)
-        return c;
+    for (size_t i = 0; i < k; i++) {
+        if (a.p[i] != b.p[i])
+            return (uint8_t)a.p[i] < (uint8_t)b.p[i] ? -1 : 1;
+    }
     return a.len < b.len ? -1 : a.len > b.len;
 }
 
@@ -229,7 +234,9 @@ static bool match_iter(const ingest_selector *s, label_iter *it)
             return false;
         }
     }
-    while (it->has)
+    /* A key is checked to the end for well-formedness; an array has no
+     * malformed form, so its remaining labels cannot change the answer. */
+    while (it->has && it->is_key)
         iter_next(it);
     return !it->bad;
 }

@@ -2,9 +2,11 @@
  *
  * util_hash64 is seeded, reads 8 bytes at a time, and is stable across runs
  * and machines of the same endianness; it is NOT used in any on-disk format.
- * util_hash128 combines two independently seeded passes; augur identifies a
- * label set in memory by its 128-bit hash (collision odds ~2^-64 at 2^32
- * series, far below hardware error rates).
+ * util_hash128_of reads the input once and keeps two independently keyed
+ * 64-bit lanes (lo, hi; design notes in hash.c); augur identifies a label
+ * set in memory by its 128-bit hash (collision odds ~2^-64 at 2^32 series,
+ * far below hardware error rates). Its low bits index hash tables. Neither
+ * function is stable across augur versions; nothing on disk depends on them.
  */
 #ifndef AUG_UTIL_HASH_H
 #define AUG_UTIL_HASH_H

@@ -143,6 +143,59 @@ static void test_hash_spreads_sequential_keys(void)
         CHECK(counts[b] > 64 / 2 && counts[b] < 64 * 2);
     util_hash128 x = util_hash128_of("abc", 3), y = util_hash128_of("abd", 3);
     CHECK(x.lo != y.lo && x.hi != y.hi && x.lo != x.hi);
+
+    /* Both halves of the 128-bit hash spread realistic series keys: lo's low
+     * bits index the ingest series table, hi's are compared with it. */
+    int clo[BUCKETS] = {0}, chi[BUCKETS] = {0};
+    char k2[160];
+    for (int i = 0; i < KEYS; i++) {
+        int n = snprintf(k2, sizeof k2,
+                         "__name__\xffrwload_metric_%d\xff" "instance\xffhost-%06d.example.internal:9100\xff"
+                         "job\xffrwload\xff",
+                         i % 100, i / 100);
+        util_hash128 h = util_hash128_of(k2, (size_t)n);
+        clo[h.lo % BUCKETS]++;
+        chi[h.hi % BUCKETS]++;
+    }
+    for (int b = 0; b < BUCKETS; b++)
+        CHECK(clo[b] > 64 / 2 && clo[b] < 64 * 2 && chi[b] > 64 / 2 && chi[b] < 64 * 2);
+}
+
+static int popcount64(uint64_t v)
+{
+    return __builtin_popcountll(v);
+}
+
+/* util_hash128_of reads every byte once (one pass, several tail paths by
+ * length): every length from 0 to 200 over zero bytes hashes differently,
+ * and flipping any single bit of a key changes both halves, about half of
+ * their bits on average (avalanche). */
+static void test_hash128_lengths_and_bit_flips(void)
+{
+    unsigned char buf[200];
+    memset(buf, 0, sizeof buf);
+    util_hash128 seen[201];
+    for (size_t n = 0; n <= 200; n++) {
+        seen[n] = util_hash128_of(buf, n);
+        for (size_t m = 0; m < n; m++)
+            CHECK(seen[m].lo != seen[n].lo && seen[m].hi != seen[n].hi);
+    }
+    long flips = 0, changed = 0;
+    for (size_t n = 1; n <= 200; n += (n < 40 ? 1 : 13)) {
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (unsigned char)(i * 131 + n);
+        util_hash128 h0 = util_hash128_of(buf, n);
+        for (size_t bit = 0; bit < n * 8; bit++) {
+            buf[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+            util_hash128 h1 = util_hash128_of(buf, n);
+            buf[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+            CHECK(h1.lo != h0.lo && h1.hi != h0.hi);
+            changed += popcount64(h1.lo ^ h0.lo) + popcount64(h1.hi ^ h0.hi);
+            flips++;
+        }
+    }
+    double avg = (double)changed / (double)flips; /* of 128 bits */
+    CHECK(avg > 60.0 && avg < 68.0);
 }
 
 static void test_log_logfmt_and_json(void)
@@ -167,4 +220,5 @@ static void test_log_logfmt_and_json(void)
 CHECK_MAIN(CHECK_CASE(test_every_error_has_message), CHECK_CASE(test_every_error_in_readme), CHECK_CASE(test_errf_formats_detail),
            CHECK_CASE(test_arena_cap_and_cleanup), CHECK_CASE(test_arena_large_and_many),
            CHECK_CASE(test_mem_counts_and_fails), CHECK_CASE(test_hash_spreads_sequential_keys),
+           CHECK_CASE(test_hash128_lengths_and_bit_flips),
            CHECK_CASE(test_log_logfmt_and_json))
