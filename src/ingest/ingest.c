@@ -528,11 +528,19 @@ static aug_err add_late(ingest *g, store_txn *t, uint32_t id, entry *e, int64_t 
     aug_err err = store_rollup_get(t, id, STORE_RES_MINUTE, m, &r);
     if (err != AUG_OK)
         return err;
-    store_rollup_add(&r, ts, v, has_prev, e->prev_value);
-    if ((err = store_rollup_put(t, id, STORE_RES_MINUTE, m, &r)) != AUG_OK)
-        return err;
+    /* Idempotence for WAL replay: samples of a series arrive in timestamp
+     * order, so a stored bucket whose last sample is at or after ts already
+     * holds this one (the crashed run wrote it after the checkpoint). Outside
+     * replay ts is always past the record's last sample. */
+    if (r.last_ts_ms < ts) {
+        store_rollup_add(&r, ts, v, has_prev, e->prev_value);
+        if ((err = store_rollup_put(t, id, STORE_RES_MINUTE, m, &r)) != AUG_OK)
+            return err;
+    }
     int64_t h = hour_of(m);
     if (e->h_count > 0 && hour_start_s(e) == h) {
+        /* The open hour is rebuilt from the checkpoint plus the replayed WAL,
+         * so it never holds a replayed sample yet. */
         store_rollup hr = bucket_hour(e);
         store_rollup_add(&hr, ts, v, has_prev, e->prev_value);
         set_hour(e, &hr);
@@ -543,7 +551,7 @@ static aug_err add_late(ingest *g, store_txn *t, uint32_t id, entry *e, int64_t 
             memset(&hr, 0, sizeof hr);
             err = AUG_OK;
         }
-        if (err == AUG_OK) {
+        if (err == AUG_OK && (hr.count == 0 || hr.last_ts_ms < ts)) {
             store_rollup_add(&hr, ts, v, has_prev, e->prev_value);
             err = store_rollup_put(t, id, STORE_RES_HOUR, h, &hr);
         }
