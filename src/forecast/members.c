@@ -399,11 +399,19 @@ void fc_hw_update(fc_hw *h, const fc_ctx *x, double y)
         h->w[wi] += gw * (1.0 - a) * eu;
 }
 
+/* phi + phi^2 + ... + phi^h, with phi^h by squaring (h is an integer lead;
+ * cheaper than pow on the tracking path). */
 static double phisum(double phi, int64_t h)
 {
     if (phi >= 1.0)
         return (double)h;
-    return phi * (1.0 - pow(phi, (double)h)) / (1.0 - phi);
+    double r = 1.0, base = phi;
+    for (int64_t e = h; e > 0; e >>= 1) {
+        if (e & 1)
+            r *= base;
+        base *= base;
+    }
+    return phi * (1.0 - r) / (1.0 - phi);
 }
 
 double fc_hw_forecast(const fc_hw *h, const fc_ctx *x, int64_t hs)

@@ -1098,7 +1098,7 @@ static void tune_member(fc_model *t, int i, const replay_win *rw, double eps)
             {wk ? g_gammaw : g_zero, wk ? (int)AUG_ARRAY_LEN(g_gammaw) : 1},
         };
         double v[5] = {0.2, 0.0, 0.9, c->p1 ? 0.1 : 0.0, (!c->p1 && wk) ? 0.1 : 0.0};
-        coord_descent(&tc, d, 5, v, 2);
+        coord_descent(&tc, d, 5, v, 1);
         break;
     }
     case FC_FOURIER: {
