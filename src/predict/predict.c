@@ -669,6 +669,9 @@ static predict_group *group_new(predict *p, predict_target *t, const uint8_t *ke
     fc_status st;
     fc_model_state(g->m, &st);
     g->state = st.state;
+    /* A resumed model serves its path at once (remote-read right after a
+     * restart); a new one has none until its first update. */
+    bool has_path = loaded && g->last_final_s != INT64_MIN && fc_model_predict(g->m, t->H, p->scratch) == AUG_OK;
     pthread_rwlock_wrlock(&p->lock);
     aug_err e = grow((void **)&t->groups, &t->gcap, t->ngroups + 1, sizeof *t->groups, SIZE_MAX / 2);
     if (e == AUG_OK) {
@@ -677,9 +680,7 @@ static predict_group *group_new(predict *p, predict_target *t, const uint8_t *ke
     }
     if (e == AUG_OK) {
         t->ngroups++;
-        /* A resumed model publishes its state at once; its path comes with
-         * the next update. */
-        publish_locked(t, g, &st, NULL, 0);
+        publish_locked(t, g, &st, has_path ? p->scratch : NULL, has_path ? (g->last_final_s + t->width_s) * 1000 : 0);
     }
     pthread_rwlock_unlock(&p->lock);
     if (e != AUG_OK)

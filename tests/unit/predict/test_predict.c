@@ -509,6 +509,37 @@ static void test_read_paths(void)
     h_close(&h);
 }
 
+/* A resumed model serves its path before any new bucket arrives. */
+static void test_path_after_restart(void)
+{
+    harness h;
+    h_open(&h, cfg_persist);
+    add_series(h.s, 1, "__name__", "p", "job", "x", NULL);
+    int64_t S = base_s() - 600;
+    set_now((S + 600) * 1000);
+    for (int64_t k = 0; k < 10; k++)
+        bucket(h.p, 1, STORE_RES_MINUTE, S + 60 * k, wave(k), 0);
+    predict_flush(h.p);
+    wire_matcher q[] = {M("__name__", WIRE_MATCH_EQ, "ai_p_forecast_path")};
+    read_rec a = {0}, b = {0};
+    bool handled = false;
+    CHECK_EQ_I64(predict_read(h.p, q, 1, 0, INT64_MAX / 2, read_cb, &a, &handled, NULL), AUG_OK);
+    CHECK_EQ_I64(a.n, 1);
+    CHECK_EQ_I64(a.nsamples[0], 30);
+    CHECK_EQ_I64(a.first[0].ts_ms, (S + 660) * 1000);
+    predict_close(h.p);
+    h_open_predict(&h);
+    predict_flush(h.p);
+    CHECK_EQ_I64(predict_read(h.p, q, 1, 0, INT64_MAX / 2, read_cb, &b, &handled, NULL), AUG_OK);
+    CHECK_EQ_I64(b.n, 1);
+    CHECK_EQ_I64(b.nsamples[0], 30);
+    CHECK_EQ_I64(b.first[0].ts_ms, a.first[0].ts_ms);
+    CHECK_EQ_I64(b.last[0].ts_ms, a.last[0].ts_ms);
+    CHECK(memcmp(&b.first[0].value, &a.first[0].value, sizeof(double)) == 0);
+    CHECK(memcmp(&b.last[0].value, &a.last[0].value, sizeof(double)) == 0);
+    h_close(&h);
+}
+
 static void test_reload(void)
 {
     harness h;
@@ -635,5 +666,5 @@ static void test_queue_full_drops_never_blocks(void)
 
 CHECK_MAIN(CHECK_CASE(test_points_exact), CHECK_CASE(test_emission_rules), CHECK_CASE(test_aggregation),
            CHECK_CASE(test_rate), CHECK_CASE(test_error_and_anomaly_math), CHECK_CASE(test_bounded_groups),
-           CHECK_CASE(test_persist_and_resume), CHECK_CASE(test_read_paths), CHECK_CASE(test_reload),
+           CHECK_CASE(test_persist_and_resume), CHECK_CASE(test_read_paths), CHECK_CASE(test_path_after_restart), CHECK_CASE(test_reload),
            CHECK_CASE(test_queue_full_drops_never_blocks))
