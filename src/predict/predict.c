@@ -484,17 +484,18 @@ static size_t blob_key(const predict_target *t, const predict_group *g, uint8_t 
 
 /* ---- groups ---- */
 
-static predict_group *group_find(const predict_target *t, const uint8_t *key, size_t len, uint64_t h)
+/* Index of the group with this key, or PREDICT_NONE. */
+static uint32_t group_find(const predict_target *t, const uint8_t *key, size_t len, uint64_t h)
 {
     if (t->gslots == NULL)
-        return NULL;
+        return PREDICT_NONE;
     for (size_t i = h & t->gmask;; i = (i + 1) & t->gmask) {
         uint32_t v = t->gslots[i];
         if (v == 0)
-            return NULL;
-        predict_group *g = t->groups[v - 1];
+            return PREDICT_NONE;
+        const predict_group *g = t->groups[v - 1];
         if (g->hash == h && g->keylen == len && (len == 0 || memcmp(g->key, key, len) == 0))
-            return g;
+            return v - 1;
     }
 }
 
@@ -744,15 +745,6 @@ static aug_err mem_set_head(predict *p, uint32_t id, uint32_t mi, bool is_new_id
     }
 }
 
-static size_t nids_of(const predict *p)
-{
-    size_t n = 0;
-    if (p->mslots != NULL)
-        for (size_t i = 0; i <= p->mmask; i++)
-            n += p->mslots[i] != 0;
-    return n;
-}
-
 static void warn_members_full(predict *p)
 {
     metrics_counter_add(p->m_members_refused, 1);
@@ -764,7 +756,7 @@ static void warn_members_full(predict *p)
 }
 
 /* Adds membership (id, tgt, grp). */
-static aug_err mem_add(predict *p, uint32_t id, uint32_t tgt, uint32_t grp, int64_t now, size_t *nids)
+static aug_err mem_add(predict *p, uint32_t id, uint32_t tgt, uint32_t grp, int64_t now)
 {
     if (p->nmem >= PREDICT_MAX_MEMBERS) {
         warn_members_full(p);
@@ -777,17 +769,17 @@ static aug_err mem_add(predict *p, uint32_t id, uint32_t tgt, uint32_t grp, int6
     uint32_t mi = (uint32_t)p->nmem;
     p->mem[mi] = (predict_member){.id = id, .tgt = tgt, .grp = grp, .next = head, .last_start_s = INT64_MIN,
                                   .last_seen_ms = now};
-    if ((e = mem_set_head(p, id, mi, head == PREDICT_NONE, *nids)) != AUG_OK)
+    if ((e = mem_set_head(p, id, mi, head == PREDICT_NONE, p->nids)) != AUG_OK)
         return e;
     p->nmem++;
     if (head == PREDICT_NONE)
-        (*nids)++;
+        p->nids++;
     return AUG_OK;
 }
 
 /* Resolves one series (note 2/3). */
-static void resolve(predict *p, store_txn *txn, uint32_t id, aug_bytes key, int64_t now, size_t *nids,
-                    aug_label **lbuf, size_t *lcap, uint8_t **kbuf, size_t *kcap)
+static void resolve(predict *p, store_txn *txn, uint32_t id, aug_bytes key, int64_t now, aug_label **lbuf,
+                    size_t *lcap, uint8_t **kbuf, size_t *kcap)
 {
     size_t nl = key_count(key.p, key.len);
     if (grow((void **)lbuf, lcap, nl + 1, sizeof **lbuf, SIZE_MAX / 64) != AUG_OK ||
@@ -817,9 +809,8 @@ static void resolve(predict *p, store_txn *txn, uint32_t id, aug_bytes key, int6
             (*kbuf)[o++] = 0xFF;
         }
         uint64_t h = fnv64(*kbuf, o, FNV_BASIS);
-        predict_group *g = group_find(t, *kbuf, o, h);
-        uint32_t gi = PREDICT_NONE;
-        if (g == NULL && (int64_t)t->ngroups >= t->max_groups) {
+        uint32_t gi = group_find(t, *kbuf, o, h);
+        if (gi == PREDICT_NONE && (int64_t)t->ngroups >= t->max_groups) {
             t->refused++;
             atomic_fetch_add(&p->st_refused, 1);
             metrics_counter_add(p->m_refused, 1);
@@ -828,20 +819,16 @@ static void resolve(predict *p, store_txn *txn, uint32_t id, aug_bytes key, int6
                 LOG_WARN("predict", "forecast max_series reached: new groups are ignored", "forecast", t->name,
                          "max_series", LOG_I64(t->max_groups));
             }
-        } else if (g == NULL) {
-            g = group_new(p, t, *kbuf, o, h, txn);
-            if (g == NULL) {
+        } else if (gi == PREDICT_NONE) {
+            if (group_new(p, t, *kbuf, o, h, txn) == NULL) {
                 LOG_ERROR("predict", "cannot create a forecast group", "forecast", t->name, "err",
                           aug_strerror(AUG_ENOMEM));
                 continue;
             }
+            gi = (uint32_t)(t->ngroups - 1);
         }
-        if (g != NULL) {
-            for (size_t i = 0; i < t->ngroups; i++)
-                if (t->groups[i] == g)
-                    gi = (uint32_t)i;
-        }
-        if (mem_add(p, id, (uint32_t)ti, gi, now, nids) != AUG_OK)
+        predict_group *g = gi != PREDICT_NONE ? t->groups[gi] : NULL;
+        if (mem_add(p, id, (uint32_t)ti, gi, now) != AUG_OK)
             return;
         if (g != NULL) {
             if (grow((void **)&g->members, &g->mcap, g->nmembers + 1, sizeof *g->members, PREDICT_MAX_MEMBERS) !=
@@ -860,7 +847,7 @@ static void scan(predict *p, int64_t now)
     store_txn *txn = NULL;
     aug_label *lbuf = NULL;
     uint8_t *kbuf = NULL;
-    size_t lcap = 0, kcap = 0, since = 0, nids = nids_of(p);
+    size_t lcap = 0, kcap = 0, since = 0;
     for (;;) {
         if (p->scan_upto == UINT32_MAX)
             break;
@@ -880,7 +867,7 @@ static void scan(predict *p, int64_t now)
             LOG_ERROR("predict", "cannot read a series", "id", LOG_I64(id), "err", aug_strerror(e));
             break;
         }
-        resolve(p, txn, id, key, now, &nids, &lbuf, &lcap, &kbuf, &kcap);
+        resolve(p, txn, id, key, now, &lbuf, &lcap, &kbuf, &kcap);
         p->scan_upto = id;
         if (++since >= SCAN_TXN_IDS) {
             /* Short read txns: map growth waits for them. */
@@ -1319,6 +1306,7 @@ static void apply_reload(predict *p, predict_tset *ns, int64_t now)
         }
     }
     p->nmem = 0;
+    p->nids = 0;
     if (p->mslots != NULL)
         memset(p->mslots, 0, (p->mmask + 1) * sizeof *p->mslots);
     p->scan_upto = 0;

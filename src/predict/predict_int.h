@@ -173,6 +173,7 @@ struct predict {
     size_t nmem, memcap;
     uint32_t *mslots; /* open addressing on id: member index + 1, 0 = empty */
     size_t mmask;
+    size_t nids; /* distinct ids in mslots */
     uint32_t scan_upto; /* every id <= this has been resolved */
     bool mem_warned;
     predict_event *batch; /* [BATCH] taken from the queue */
