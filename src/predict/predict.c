@@ -127,6 +127,7 @@
 #define SCAN_TXN_IDS 1024
 #define EMIT_ARENA_CAP ((size_t)64 << 20)
 #define Z80 1.2815515655446004 /* N(0,1) quantile 0.9 */
+#define DNAN ((double)NAN) /* NAN is a float constant */
 #define FNV_BASIS UINT64_C(0xcbf29ce484222325)
 #define FNV_PRIME UINT64_C(0x100000001b3)
 
@@ -537,7 +538,7 @@ static void fb_reset(predict_group *g)
         f->ne = f->head = 0;
     }
     g->one_have = false;
-    g->anomaly = NAN;
+    g->anomaly = DNAN;
 }
 
 /* Loads the group's saved record if it matches (note 8). Returns true when
@@ -599,7 +600,7 @@ static bool group_load(predict *p, const predict_target *t, predict_group *g, st
 static double rolling_error(const predict_fb *f)
 {
     if (f->ne == 0)
-        return NAN;
+        return DNAN;
     double s = 0;
     for (uint16_t i = 0; i < f->ne; i++)
         s += f->ape[i];
@@ -662,8 +663,8 @@ static predict_group *group_new(predict *p, predict_target *t, const uint8_t *ke
     }
     fb_reset(g);
     for (int i = 0; i < PREDICT_MAX_HORIZONS; i++)
-        g->pub_err[i] = NAN;
-    g->pub_anomaly = NAN;
+        g->pub_err[i] = DNAN;
+    g->pub_anomaly = DNAN;
     bool loaded = group_load(p, t, g, txn);
     if (!loaded && model_new(t, &g->m, NULL) != AUG_OK)
         goto fail;
@@ -976,7 +977,7 @@ static void feedback(const predict_target *t, predict_group *g, int64_t s, doubl
         if (f->ne < PREDICT_ERR_WINDOW)
             f->ne++;
     }
-    g->anomaly = NAN;
+    g->anomaly = DNAN;
     if (g->one_have && g->one_tgt == s) {
         double sigma = (g->one_hi80 - g->one_lo80) / (2 * Z80);
         if (sigma > 0 && isfinite(sigma))
@@ -995,7 +996,7 @@ static double aggregate(const predict_target *t, const predict_pend *b)
     case CFG_AGG_MAX: return b->max;
     case CFG_AGG_COUNT: return (double)b->n;
     }
-    return NAN;
+    return DNAN;
 }
 
 static void finalize(predict *p, predict_target *t, predict_group *g, const predict_pend *b, int64_t now)

@@ -19,6 +19,8 @@
 
 #include "../check.h"
 
+#define TNAN ((double)NAN) /* NAN is a float constant */
+
 static char tmp_dir[256];
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)

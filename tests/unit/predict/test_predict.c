@@ -54,7 +54,7 @@ static void test_points_exact(void)
     };
     CHECK_EQ_I64(h.rec.n, AUG_ARRAY_LEN(want));
     for (size_t i = 0; i < AUG_ARRAY_LEN(want); i++) {
-        double v = NAN;
+        double v = TNAN;
         CHECK_EQ_I64(rec_find(&h.rec, want[i], T, &v), 1);
         if (strstr(want[i], "_forecast{") != NULL)
             CHECK_NEAR(v, 1.0, 0); /* cold naive: the last value */
@@ -73,7 +73,7 @@ static void test_points_exact(void)
     bucket(h.p, 1, STORE_RES_MINUTE, S + 60, 2.0, 0);
     bucket(h.p, 1, STORE_RES_MINUTE, S + 120, 4.0, 0);
     predict_flush(h.p);
-    double v = NAN;
+    double v = TNAN;
     CHECK_EQ_I64(rec_find(&h.rec, "ai_cpu_forecast{horizon=\"2m\",instance=\"x\",job=\"a\"}", T + 60000, &v), 1);
     CHECK_NEAR(v, 2.0, 0);
     CHECK_EQ_I64(rec_find(&h.rec, "ai_cpu_forecast_error{horizon=\"2m\",instance=\"x\",job=\"a\"}", T + 60000,
@@ -149,9 +149,9 @@ static const char cfg_agg[] = "ingest:\n"
 
 static double fc_at(harness *h, const char *series, int64_t T)
 {
-    double v = NAN;
+    double v = TNAN;
     if (rec_find(&h->rec, series, T, &v) != 1)
-        return NAN;
+        return TNAN;
     return v;
 }
 
@@ -241,7 +241,7 @@ static void test_rate(void)
     set_now((H + 3600) * 1000 + 1000);
     bucket(h.p, 1, STORE_RES_HOUR, H, 1e6, 7200.0); /* 2/s over the hour */
     predict_flush(h.p);
-    double v = NAN;
+    double v = TNAN;
     CHECK_EQ_I64(rec_find(&h.rec, "ai_httph_forecast{code=\"200\",horizon=\"1h\"}", (H + 3600) * 1000, &v), 1);
     CHECK_NEAR(v, 2.0, 1e-12);
     h_close(&h);
@@ -266,7 +266,7 @@ static void test_error_and_anomaly_math(void)
         bucket(h.p, 1, STORE_RES_MINUTE, S + 60 * i, y[i], 0);
     predict_flush(h.p);
     int64_t T = (S + 60) * 1000;
-    double e1 = NAN, e2 = NAN;
+    double e1 = TNAN, e2 = TNAN;
     /* bucket 1: 1m forecast from bucket 0 was 100 */
     CHECK_EQ_I64(rec_find(&h.rec, "ai_m_forecast_error{horizon=\"1m\"}", T + 60000, &e1), 1);
     CHECK_NEAR(e1, 10.0 / 110.0, 1e-15);
@@ -282,7 +282,7 @@ static void test_error_and_anomaly_math(void)
     CHECK_EQ_I64(rec_find(&h.rec, "ai_m_forecast_error{horizon=\"2m\"}", T + 180000, &e2), 1);
     CHECK_NEAR(e2, (1.0 / 99.0 + 10.0 / 120.0) / 2, 1e-15);
     /* Anomaly at bucket 3 from the 1-step forecast published at bucket 2. */
-    double mean = NAN, lo = NAN, hi = NAN, score = NAN;
+    double mean = TNAN, lo = TNAN, hi = TNAN, score = TNAN;
     CHECK_EQ_I64(rec_find(&h.rec, "ai_m_forecast{horizon=\"1m\"}", T + 120000, &mean), 1);
     CHECK_EQ_I64(rec_find(&h.rec, "ai_m_forecast_lower{horizon=\"1m\",interval=\"80\"}", T + 120000, &lo), 1);
     CHECK_EQ_I64(rec_find(&h.rec, "ai_m_forecast_upper{horizon=\"1m\",interval=\"80\"}", T + 120000, &hi), 1);
@@ -414,7 +414,7 @@ static void test_persist_and_resume(void)
     predict_stats_get(h.p, &st);
     CHECK_EQ_I64(st.loads, 0);
     CHECK_EQ_I64(st.updates, 1);
-    double v = NAN;
+    double v = TNAN;
     CHECK_EQ_I64(rec_find(&h.rec, "ai_p_forecast_state{job=\"x\",state=\"cold\"}", T + 60000, &v), 1);
     CHECK_NEAR(v, 1.0, 0);
     h_close(&h);
