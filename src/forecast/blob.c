@@ -58,6 +58,7 @@
 #include "util/common.h"
 
 #include "forecast/fc_impl.h"
+#include "util/assert.h"
 #include "util/mem.h"
 
 #define BLOB_MAGIC "AUFM"
@@ -574,6 +575,10 @@ aug_err fc_model_decode(aug_bytes blob, fc_model **out, aug_errbuf *eb)
     if (d.r.off != d.r.n) {
         fc_model_free(m);
         return aug_errf(eb, AUG_EMALFORMED, "model blob has %zu bytes after the history", d.r.n - d.r.off);
+    }
+    if (!fc_model_check(m)) { /* what the field checks above do not cover */
+        fc_model_free(m);
+        return aug_errf(eb, AUG_ECORRUPT, "model blob fails the model's invariants");
     }
     *out = m;
     return AUG_OK;

@@ -162,6 +162,8 @@ static inline bool fc_flagged(const fc_ctx *x, int64_t slot)
 aug_err fc_cfg_derive(const fc_params *p, fc_params *norm, fc_cfg *c, aug_errbuf *eb);
 aug_err fc_model_alloc(const fc_params *norm, const fc_cfg *c, fc_model **out);
 void fc_model_reset_run(fc_model *m, int64_t k);
+/* Invariant checker (model.c's numbered invariants) for AUG_DEBUG_ASSERT. */
+bool fc_model_check(const fc_model *m);
 
 /* members.c */
 double fc_rob_filter(fc_rob *r, double e, int32_t m, double *shift);

@@ -34,13 +34,13 @@
  * keeps missing. Weighted:
  * w ∝ (best/score)^2 for scores within 2x of the best. Select: the best.
  * With no eligible member the next shorter bucket decides; at lead 1 the
- * naive forecast is the fallback. Between buckets weights and quantiles are
- * interpolated linearly in the lead.
+ * naive forecast is the fallback. Between the buckets' mid leads, weights
+ * and quantiles are interpolated linearly.
  *
  * Intervals. Quantiles 2.5/10/50/90/97.5% of the bucket's error ring
  * (Hyndman-Fan type 6, unbiased coverage for exchangeable errors) are added
  * to the combined forecast. A bucket with fewer than FC_NMIN errors borrows
- * the nearest shorter bucket's quantiles scaled by sqrt(lead ratio) x 1.25;
+ * the nearest shorter bucket's quantiles scaled by sqrt(mid-lead ratio) x 1.25;
  * with none at all (cold) the spread of the data seen is used, x 1.5.
  *
  * Outliers. A point whose error against the combined lead-1 forecast is over
@@ -62,6 +62,7 @@
 #include "util/common.h"
 
 #include "forecast/fc_impl.h"
+#include "util/assert.h"
 #include "util/mem.h"
 
 #define FC_WMIN 8     /* errors a member needs at a bucket before it is used there */
@@ -601,6 +602,40 @@ static int64_t lo_slot(const fc_model *m, int64_t k)
     return AUG_MAX(m->k_start, k - m->c.cap + 1);
 }
 
+/* ------------------------------------------------------------- invariants */
+
+bool fc_model_check(const fc_model *m)
+{
+    const fc_cfg *c = &m->c;
+    const fc_track *t = &m->tr;
+    if (!m->has_first && (m->n_obs != 0 || m->n_run != 0))
+        return false; /* 1 */
+    if (m->k_start > m->k_last || m->n_obs < m->n_run || m->next_refit <= 0)
+        return false; /* 2, 5 */
+    for (int b = 0; b < c->nb; b++) {
+        if (t->cnt[b] > FC_PEND || t->en[b] > FC_ERRN)
+            return false;
+        for (int j = 0; j < t->cnt[b]; j++) {
+            int64_t tg = t->pt[b * FC_PEND + j];
+            if (tg <= m->k_last || tg > m->k_last + c->lead[b])
+                return false; /* 3 */
+        }
+    }
+    for (int i = 0; i < FC_NMEM; i++) {
+        if (updated(c, i))
+            continue;
+        for (int b = 0; b < c->nb; b++)
+            if (t->ns[i][b] != 0)
+                return false; /* 4 */
+    }
+    if (m->lm.n < 0 || m->lm.n > m->lm.w || m->lm.w > FC_LMED_MAX)
+        return false;
+    for (int32_t i = 1; i < m->lm.n; i++)
+        if (m->lm.sorted[i - 1] > m->lm.sorted[i])
+            return false;
+    return m->fo.p == fc_fou_nfeat(m->fo.k1, m->fo.k2, m->fo.trend) && m->fo.p <= FC_FOU_PMAX;
+}
+
 /* ------------------------------------------------------------------- API */
 
 aug_err fc_model_new(const fc_params *p, fc_model **out, aug_errbuf *eb)
@@ -654,6 +689,7 @@ aug_err fc_model_update(fc_model *m, int64_t ts, double v, aug_errbuf *eb)
     m->last_ts = ts;
     m->n_obs++;
     m->n_run++;
+    AUG_DEBUG_ASSERT(fc_model_check(m));
     return AUG_OK;
 }
 
@@ -1203,5 +1239,6 @@ aug_err fc_model_refit(fc_model *m)
     aug_free(m->block);
     *m = *t;
     aug_free(t);
+    AUG_DEBUG_ASSERT(fc_model_check(m));
     return AUG_OK;
 }

@@ -347,7 +347,35 @@ static void test_every_corruption_is_an_error_not_a_crash(void)
     fc_model_free(m);
 }
 
-CHECK_MAIN(CHECK_CASE(test_crc_matches_zlib), CHECK_CASE(test_worked_example),
+/* Every allocation decode makes may fail: each failure is AUG_ENOMEM with
+ * nothing leaked (ASan) and *out untouched. */
+static void test_decode_enomem(void)
+{
+    fc_model *m = new_model(FC_AUTO, 3600, 24);
+    for (int64_t k = 0; k < 50; k++)
+        CHECK(fc_model_update(m, T0 + k * 3600, (double)(k % 5), NULL) == AUG_OK);
+    size_t len;
+    uint8_t *b = encode(m, &len);
+    int ok = 0;
+    for (long fail = 0; fail < 10 && !ok; fail++) {
+        fc_model *d = NULL;
+        aug_mem_fail_after(fail);
+        aug_err e = fc_model_decode((aug_bytes){b, len}, &d, NULL);
+        aug_mem_fail_reset();
+        if (e == AUG_OK) {
+            ok = 1;
+            fc_model_free(d);
+        } else {
+            CHECK_EQ_I64(e, AUG_ENOMEM);
+            CHECK(d == NULL);
+        }
+    }
+    CHECK(ok);
+    aug_free(b);
+    fc_model_free(m);
+}
+
+CHECK_MAIN(CHECK_CASE(test_crc_matches_zlib), CHECK_CASE(test_decode_enomem), CHECK_CASE(test_worked_example),
            CHECK_CASE(test_roundtrip_every_stage_and_kind), CHECK_CASE(test_roundtrip_hourly_and_minute),
            CHECK_CASE(test_nan_bits_preserved), CHECK_CASE(test_errors_are_clear),
            CHECK_CASE(test_every_corruption_is_an_error_not_a_crash))
