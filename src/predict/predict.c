@@ -61,7 +61,13 @@
  *    FC_AUTO, naive → FC_NAIVE, seasonal_naive → FC_SNAIVE, holt and
  *    holt_winters → FC_HW, the damped Holt-Winters member). The value of
  *    bucket [s, s+w) is fed at time s; fc_model_refit runs on this thread
- *    when fc_model_refit_due says so (never on the ingest path).
+ *    (never on the ingest path) when fc_model_refit_due says so and it is
+ *    the group's turn: for minute targets the first bucket whose slot plus
+ *    the group's key hash is a multiple of REFIT_SPREAD_MINUTE (60), i.e.
+ *    within the hour. A minute model's refit costs up to ~0.3 s
+ *    (docs/forecast.md); without the spread every group created at
+ *    start-up would refit on the same bucket and stall the thread for
+ *    minutes. Hour targets (refit ~7 ms) refit at once.
  *
  * 6. Feedback. After each update the forecast for k buckets ahead (k =
  *    horizon / width) is remembered per horizon in a k-slot ring indexed by
@@ -125,6 +131,7 @@
 #define PASS_INTERVAL_MS 1000
 #define SAVE_BATCH 32
 #define SCAN_TXN_IDS 1024
+#define REFIT_SPREAD_MINUTE 60 /* buckets over which minute groups' refits are spread (note 5) */
 #define EMIT_ARENA_CAP ((size_t)64 << 20)
 #define Z80 1.2815515655446004 /* N(0,1) quantile 0.9 */
 #define DNAN ((double)NAN) /* NAN is a float constant */
@@ -999,6 +1006,17 @@ static double aggregate(const predict_target *t, const predict_pend *b)
     return DNAN;
 }
 
+/* Note 5: a due refit waits for the group's turn, bucket slot + hash ≡ 0
+ * (mod REFIT_SPREAD_MINUTE) for minute targets, so groups created together
+ * (all of them at start-up) do not all refit on the same bucket. The delay
+ * depends only on the data, so results stay reproducible. */
+static bool refit_turn(const predict_target *t, const predict_group *g, int64_t s)
+{
+    int64_t spread = t->res == STORE_RES_MINUTE ? REFIT_SPREAD_MINUTE : 1;
+    int64_t slot = s / t->width_s;
+    return (((slot % spread) + spread) % spread + (int64_t)(g->hash % (uint64_t)spread)) % spread == 0;
+}
+
 static void finalize(predict *p, predict_target *t, predict_group *g, const predict_pend *b, int64_t now)
 {
     int64_t s = b->start_s;
@@ -1017,7 +1035,7 @@ static void finalize(predict *p, predict_target *t, predict_group *g, const pred
     metrics_counter_add(p->m_updates, 1);
     g->dirty = true;
     g->since_save++;
-    if (fc_model_refit_due(g->m)) {
+    if (fc_model_refit_due(g->m) && refit_turn(t, g, s)) {
         int64_t t0 = util_mono_ns();
         if (fc_model_refit(g->m) == AUG_OK) {
             atomic_fetch_add(&p->st_refits, 1);
