@@ -53,7 +53,7 @@
  *    width + grace of wall clock ago: a series that stops does not hold its
  *    group back for more than that. Buckets finalize strictly in start
  *    order; a member report for a bucket at or before the group's last final
- *    one is late: counted, dropped. Rule (b) uses the arrival time, not the
+ *    one is late: counted, dropped (the member is still alive and past it). Rule (b) uses the arrival time, not the
  *    bucket's own time, so a backfill of old data is aggregated correctly.
  *
  * 5. Models. One fc_model per group: step = the target's width, max horizon
@@ -1176,13 +1176,20 @@ static void process_event(predict *p, const predict_event *ev, int64_t now)
         if (t->res != ev->res || m->grp == PREDICT_NONE || ev->count == 0)
             continue;
         predict_group *g = t->groups[m->grp];
-        if (ev->start_s <= m->last_start_s || ev->start_s <= g->last_final_s) {
+        bool dup = ev->start_s <= m->last_start_s; /* I3: ingest reports a bucket once */
+        if (!dup) {
+            m->last_start_s = ev->start_s;
+            m->last_seen_ms = now;
+        }
+        if (dup || ev->start_s <= g->last_final_s) {
+            /* Late: dropped. A late member is still alive and past this
+             * bucket, which the watermark of later buckets uses. */
             atomic_fetch_add(&p->st_late, 1);
             metrics_counter_add(p->m_late, 1);
+            if (!dup)
+                touch(p, t, g);
             continue;
         }
-        m->last_start_s = ev->start_s;
-        m->last_seen_ms = now;
         double v = t->rate ? ev->increase / (double)t->width_s : ev->sum / (double)ev->count;
         if (!isfinite(v))
             continue;
@@ -1193,7 +1200,8 @@ static void process_event(predict *p, const predict_event *ev, int64_t now)
 
 /* ---- persistence (note 8) ---- */
 
-static aug_err encode_group(predict *p, const predict_target *t, const predict_group *g, size_t *len)
+/* Encodes a group's record at p->savebuf + off (growing it); *len gets its size. */
+static aug_err encode_group(predict *p, const predict_target *t, const predict_group *g, size_t off, size_t *len)
 {
     size_t mb = fc_model_blob_size(g->m), mlen = 0;
     predict_record r = {.fp = t->fp, .last_final_s = g->last_final_s, .last_emit_ms = g->last_emit_ms,
@@ -1210,29 +1218,37 @@ static aug_err encode_group(predict *p, const predict_target *t, const predict_g
         r.h[i].val = f->val;
     }
     size_t need = predict_record_size(&r);
-    aug_err e = grow((void **)&p->savebuf, &p->savecap, need + mb, 1, SIZE_MAX / 2);
+    aug_err e = grow((void **)&p->savebuf, &p->savecap, off + need + mb, 1, SIZE_MAX / 2);
     if (e != AUG_OK)
         return e;
-    /* The model blob is encoded behind the record's room, then referenced. */
-    uint8_t *mbuf = p->savebuf + need;
+    /* The model blob is encoded behind the record's room, then copied into
+     * the record (the next record overwrites the scratch copy). */
+    uint8_t *rec = p->savebuf + off, *mbuf = rec + need;
     if ((e = fc_model_encode(g->m, mbuf, mb, &mlen)) != AUG_OK)
         return e;
     r.model = (aug_bytes){mbuf, mlen};
-    return predict_record_encode(&r, p->savebuf, need, len);
+    return predict_record_encode(&r, rec, need, len);
 }
 
-/* Writes n groups in one transaction (a full map is grown and retried). */
+/* Writes n groups in one transaction (a full map is grown and retried). The
+ * records are encoded first: the write transaction, during which the ingest
+ * writer waits on LMDB's writer lock, only copies bytes. */
 static aug_err save_chunk(predict *p, const predict_touch *c, size_t n)
 {
+    size_t off[SAVE_BATCH], len[SAVE_BATCH], total = 0;
     aug_err e = AUG_OK;
-    for (int attempt = 0; attempt < 3; attempt++) {
+    for (size_t i = 0; i < n && e == AUG_OK; i++) {
+        off[i] = total;
+        if ((e = encode_group(p, c[i].t, c[i].g, total, &len[i])) == AUG_OK)
+            total += len[i];
+    }
+    for (int attempt = 0; e == AUG_OK && attempt < 3; attempt++) {
         store_txn *txn = NULL;
         e = store_txn_begin(p->s, true, &txn);
         for (size_t i = 0; e == AUG_OK && i < n; i++) {
             uint8_t k[STORE_BLOB_KEY_MAX];
-            size_t kl = blob_key(c[i].t, c[i].g, k), len = 0;
-            if ((e = encode_group(p, c[i].t, c[i].g, &len)) == AUG_OK)
-                e = store_blob_put(txn, (aug_bytes){k, kl}, (aug_bytes){p->savebuf, len});
+            size_t kl = blob_key(c[i].t, c[i].g, k);
+            e = store_blob_put(txn, (aug_bytes){k, kl}, (aug_bytes){p->savebuf + off[i], len[i]});
         }
         if (txn != NULL && e == AUG_OK)
             e = store_txn_commit(txn);
@@ -1240,6 +1256,7 @@ static aug_err save_chunk(predict *p, const predict_touch *c, size_t n)
             store_txn_abort(txn);
         if (e != AUG_EFULL || store_map_grow(p->s) != AUG_OK)
             break;
+        e = AUG_OK; /* grown: retry */
     }
     return e;
 }
@@ -1468,8 +1485,6 @@ static void register_metrics(predict *p, metrics_registry *reg)
                                       "Closed buckets queued for the forecasters by the ingest hook.", NULL);
     p->m_dropped = metrics_counter_get(reg, "augur_predict_events_dropped_total",
                                        "Closed buckets dropped because the predict queue was full.", NULL);
-    metrics_gauge_func(reg, "augur_predict_queue_events", "Closed buckets waiting for the predict thread.", NULL,
-                       g_queue, p);
     p->m_late = metrics_counter_get(reg, "augur_predict_late_buckets_total",
                                     "Input buckets that arrived after their group bucket was final (dropped).", NULL);
     p->m_refused = metrics_counter_get(reg, "augur_predict_groups_refused_total",
@@ -1560,6 +1575,9 @@ aug_err predict_open(store *s, const cfg_config *cfg, metrics_registry *reg, pre
         return aug_errf(eb, AUG_ENOMEM, "cannot start the predict thread");
     }
     p->started = true;
+    /* Registered last: the registry calls it with p until it is freed. */
+    metrics_gauge_func(reg, "augur_predict_queue_events", "Closed buckets waiting for the predict thread.", NULL,
+                       g_queue, p);
     *out = p;
     return AUG_OK;
 }

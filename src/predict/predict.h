@@ -156,7 +156,9 @@ void predict_stats_get(predict *p, predict_stats *out);
 void predict_set_clock(predict *p, int64_t (*now_ms)(void *arg), void *arg);
 
 /* Stops the thread after it has processed what is queued, saves every model
- * that changed since its last save, frees everything. NULL is a no-op. */
+ * that changed since its last save, frees everything. NULL is a no-op. The
+ * registry given to predict_open holds a gauge callback on p: do not render
+ * it after this call (main closes predict after the HTTP server stops). */
 void predict_close(predict *p);
 
 #endif

@@ -213,6 +213,42 @@ static void test_aggregation(void)
     h_close(&h);
 }
 
+/* A member whose report comes after its group bucket was final (late) is
+ * alive and past that bucket: the next bucket waits for it again. */
+static void test_late_member_stays_live(void)
+{
+    harness h;
+    h_open(&h, cfg_agg);
+    add_series(h.s, 1, "__name__", "req", "instance", "1", "job", "a", "zone", "z", NULL);
+    add_series(h.s, 2, "__name__", "req", "instance", "2", "job", "a", "zone", "z", NULL);
+    int64_t S = base_s() - 600;
+    set_now((S + 60) * 1000);
+    bucket(h.p, 1, STORE_RES_MINUTE, S, 1.0, 0);
+    bucket(h.p, 2, STORE_RES_MINUTE, S, 2.0, 0);
+    predict_flush(h.p);
+    /* Member 2 goes quiet for longer than width + grace (75 s): bucket S+60
+     * is final with member 1 alone once it is overdue. */
+    set_now((S + 200) * 1000);
+    bucket(h.p, 1, STORE_RES_MINUTE, S + 60, 10.0, 0);
+    set_now((S + 216) * 1000);
+    predict_flush(h.p);
+    int64_t T = (S + 120) * 1000;
+    CHECK_NEAR(fc_at(&h, "ai_req_forecast{horizon=\"1m\",job=\"a\"}", T), 10.0, 0);
+    /* Member 2's S+60 arrives late (dropped), then member 1's S+120: the
+     * group waits for member 2 again instead of treating it as gone. */
+    bucket(h.p, 2, STORE_RES_MINUTE, S + 60, 20.0, 0);
+    bucket(h.p, 1, STORE_RES_MINUTE, S + 120, 100.0, 0);
+    predict_flush(h.p);
+    CHECK(isnan(fc_at(&h, "ai_req_forecast{horizon=\"1m\",job=\"a\"}", T + 60000)));
+    bucket(h.p, 2, STORE_RES_MINUTE, S + 120, 200.0, 0);
+    predict_flush(h.p);
+    CHECK_NEAR(fc_at(&h, "ai_req_forecast{horizon=\"1m\",job=\"a\"}", T + 60000), 300.0, 0);
+    predict_stats st;
+    predict_stats_get(h.p, &st);
+    CHECK_EQ_I64(st.late, 5); /* member 2's S+60, once per target: it is in all five */
+    h_close(&h);
+}
+
 static void test_rate(void)
 {
     harness h;
@@ -665,6 +701,6 @@ static void test_queue_full_drops_never_blocks(void)
 }
 
 CHECK_MAIN(CHECK_CASE(test_points_exact), CHECK_CASE(test_emission_rules), CHECK_CASE(test_aggregation),
-           CHECK_CASE(test_rate), CHECK_CASE(test_error_and_anomaly_math), CHECK_CASE(test_bounded_groups),
+           CHECK_CASE(test_late_member_stays_live), CHECK_CASE(test_rate), CHECK_CASE(test_error_and_anomaly_math), CHECK_CASE(test_bounded_groups),
            CHECK_CASE(test_persist_and_resume), CHECK_CASE(test_read_paths), CHECK_CASE(test_path_after_restart), CHECK_CASE(test_reload),
            CHECK_CASE(test_queue_full_drops_never_blocks))
