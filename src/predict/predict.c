@@ -22,9 +22,12 @@
  * 2. Memberships. Series ids are dense and assigned in order (store.h), and
  *    the hook fires only after the commit that created a series, so "every
  *    id <= scan_upto is resolved" is a complete description of what the
- *    thread knows. An event with id > scan_upto makes the thread read ids
- *    scan_upto+1, ... from the series dictionary until one is missing, and
- *    match each key against every target's selector. A match becomes a
+ *    thread knows. Before each batch of events the thread reads ids
+ *    scan_upto+1, ... from the series dictionary until one is missing (one
+ *    read when nothing is new), and matches each key against every target's
+ *    selector. Every batch, not only one with an id > scan_upto: the event
+ *    of an old series can share a commit with the creation of its group's
+ *    new members, which must be known before that event is aggregated. A match becomes a
  *    membership (id, target, group) in `mem`, chained per id through a hash
  *    on id; non-matching ids cost nothing afterwards. Reading ahead to the
  *    last committed id matters: every series of one remote-write request is
@@ -1416,11 +1419,8 @@ static void *thread_main(void *arg)
         int64_t now = nowf(nowa);
         if (ns != NULL)
             apply_reload(p, ns, now);
-        uint32_t max_id = 0;
-        for (size_t i = 0; i < n; i++)
-            max_id = AUG_MAX(max_id, batch[i].id);
-        if (max_id > p->scan_upto)
-            scan(p, now);
+        if (n > 0)
+            scan(p, now); /* note 2: one read when no series is new */
         for (size_t i = 0; i < n; i++)
             process_event(p, &batch[i], now);
         atomic_fetch_add(&p->st_processed, n);
