@@ -118,8 +118,9 @@ void predict_flush(predict *p);
  * [start_ms, end_ms]; a series with no sample in range is skipped). All
  * matchers apply to the full label set. fn's arrays are borrowed for the
  * call; fn returning non-OK stops and that error is returned.
- * Returns AUG_OK; AUG_EINVAL/AUG_EUNSUPPORTED for a matcher regex augur
- * cannot compile (eb says which); AUG_ENOMEM; or fn's error.
+ * Returns AUG_OK; the errors of ingest_selector_from_matchers for a matcher
+ * augur cannot compile (AUG_EMALFORMED, AUG_EUNSUPPORTED, AUG_ETOOBIG; eb
+ * says which); AUG_ENOMEM; or fn's error.
  * When *handled is false nothing was called and the caller serves the query
  * from rollups. */
 typedef aug_err (*predict_series_fn)(void *arg, const aug_label *labels, size_t nlabels, const aug_sample *samples,
