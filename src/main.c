@@ -2,12 +2,24 @@
  *
  * Start-up: flags → logging → config (a bad config exits 1 with file:line)
  * → metrics registry → store (schema check) → ingest (recovery: checkpoint +
- * WAL replay, then the writer thread) → HTTP → ready.
+ * WAL replay, then the writer thread) → predict (forecast targets; its
+ * thread resolves the input series and resumes saved models) and the
+ * closed-bucket hook (installed right after ingest_open: the writer's first
+ * wall-clock sweep is a second later, and recovery fires no hooks) → HTTP →
+ * ready.
+ * Forecast points go to a sink. Until the remote-write exporter is wired in
+ * (src/export/), the sink here only counts them
+ * (augur_predict_points_unexported_total) and logs each at debug level
+ * (AUGUR_DEBUG=predict or --log.level=debug).
+ * Reload (SIGHUP, POST /-/reload) applies forecast target changes too:
+ * unchanged targets keep their models, changed ones restart cold.
  * Signals are blocked in every thread and taken here with sigwait:
  * SIGHUP reloads the config (as POST /-/reload does); SIGTERM/SIGINT drain:
  * readiness drops, the HTTP server stops accepting and lets in-flight
  * requests finish (a write waiting on its commit gets its reply), the writer
- * commits what is queued and checkpoints, the store closes. Exit code 0.
+ * commits what is queued and checkpoints (its last buckets still reach
+ * predict), predict drains its queue and saves every changed model, the
+ * store closes. Exit code 0.
  * This is the only file that may call exit().
  */
 #include "util/common.h"
@@ -111,6 +123,31 @@ static bool parse_listen(const char *addr, char *host, size_t hostlen, uint16_t 
     return true;
 }
 
+/* The forecast sink until the exporter replaces it: count, and log at debug. */
+typedef struct sink_ctx {
+    metrics_counter *points;
+} sink_ctx;
+
+static void log_sink(void *arg, const predict_point *pts, size_t n)
+{
+    sink_ctx *sc = arg;
+    metrics_counter_add(sc->points, n);
+    if (!log_enabled(LOG_LVL_DEBUG, "predict"))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        char series[1024];
+        size_t o = 0;
+        for (size_t k = 0; k < pts[i].nlabels && o < sizeof series; k++) {
+            int w = snprintf(series + o, sizeof series - o, "%s%.*s=\"%.*s\"", k ? "," : "",
+                             (int)pts[i].labels[k].name.len, pts[i].labels[k].name.p,
+                             (int)pts[i].labels[k].value.len, pts[i].labels[k].value.p);
+            o += w > 0 ? (size_t)w : 0;
+        }
+        LOG_DEBUG("predict", "forecast point (not exported yet)", "series", series, "ts_ms", LOG_I64(pts[i].ts_ms),
+                  "value", LOG_F64(pts[i].value));
+    }
+}
+
 static int fail(const char *what, aug_err err, const aug_errbuf *eb)
 {
     LOG_ERROR("main", what, "err", aug_strerror(err), "detail", aug_errmsg(eb, err));
@@ -189,6 +226,13 @@ int main(int argc, char **argv)
     server_register_store_metrics(&srv);
     if ((err = ingest_open(srv.store, &cfg->ingest, srv.metrics, &srv.ingest, &eb)) != AUG_OK)
         return fail("cannot start ingest", err, &eb);
+    sink_ctx sink = {.points = metrics_counter_get(
+                         srv.metrics, "augur_predict_points_unexported_total",
+                         "Forecast points produced while no remote-write exporter is wired (logged at debug level).",
+                         NULL)};
+    if ((err = predict_open(srv.store, cfg->cfg, srv.metrics, log_sink, &sink, &srv.predict, &eb)) != AUG_OK)
+        return fail("cannot start the forecasters", err, &eb);
+    ingest_set_bucket_hook(srv.ingest, predict_on_bucket, srv.predict);
     http_opts ho = {.host = srv.listen_host, .port = srv.listen_port, .max_connections = cfg->max_connections,
                    .connection_timeout_s = cfg->connection_timeout_s};
     if ((err = http_server_start(&srv, &ho, &srv.http, &eb)) != AUG_OK)
@@ -217,6 +261,7 @@ int main(int argc, char **argv)
     atomic_store(&srv.ready, false);
     http_server_stop(srv.http);
     ingest_close(srv.ingest);
+    predict_close(srv.predict);
     store_close(srv.store);
     util_lockfile_release(lock_fd);
     server_cfg_release(&srv, srv.cfg);

@@ -118,6 +118,8 @@ aug_err server_reload(augur_server *srv, aug_errbuf *eb)
         err = aug_errf(eb, AUG_ECONFIG, "%s changed: this key needs a restart; the old config stays", key);
         server_cfg_free(fresh);
     }
+    if (err == AUG_OK && srv->predict != NULL && (err = predict_reload(srv->predict, fresh->cfg, eb)) != AUG_OK)
+        server_cfg_free(fresh);
     if (err != AUG_OK) {
         metrics_gauge_set(srv->m_reload_ok, 0);
         LOG_ERROR("config", "reload failed, keeping the old config", "err", aug_errmsg(eb, err));

@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "ingest/ingest.h"
 #include "metrics/metrics.h"
+#include "predict/predict.h"
 #include "storage/store.h"
 #include "wire/wire.h"
 #include "util/common.h"
@@ -60,6 +61,10 @@ typedef struct augur_server {
     metrics_registry *metrics;  /* owned */
     store *store;               /* owned */
     ingest *ingest;             /* owned */
+    predict *predict;           /* owned; forecast targets, fed by the ingest
+                                 * bucket hook; created after ingest, closed
+                                 * after it (ingest's last commit still
+                                 * reports buckets) and before the store */
     struct http_server *http;   /* owned */
 
     _Atomic bool ready;         /* /-/ready answers 200 */
@@ -75,9 +80,10 @@ typedef struct augur_server {
 server_cfg *server_cfg_acquire(augur_server *srv);
 void server_cfg_release(augur_server *srv, server_cfg *c);
 
-/* Loads config_path, validates it, and swaps it in. On failure the old
- * config stays, the reason is in eb and logged, and the reload gauge drops to
- * 0. Safe from any thread; reloads are serialized. */
+/* Loads config_path, validates it, hands the forecast targets to predict
+ * (predict_reload: unchanged targets keep their models), and swaps it in. On
+ * failure the old config stays, the reason is in eb and logged, and the
+ * reload gauge drops to 0. Safe from any thread; reloads are serialized. */
 aug_err server_reload(augur_server *srv, aug_errbuf *eb);
 
 /* True when a series with these labels gets rollups: it matches an

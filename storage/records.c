@@ -104,6 +104,8 @@
  *   example above, no open hour:
  *   01 0d b0 fb b1 fe f9 62 3f e0 00 00 00 00 00 00 d0 c4 9f d5 0c
  *      03 01 b0 ea 01 3f e0 00 00 00 00 00 00
+ *
+ * DBI blob — caller key → version 0x01 + opaque payload: see blob.c.
  */
 #include "util/common.h"
 #include "util/bits.h"

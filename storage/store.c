@@ -3,15 +3,20 @@
  *
  * Design notes
  * ------------
- * 1. One environment, seven named DBIs (records.c documents every byte):
+ * 1. One environment, named DBIs (records.c documents every byte; blob.c
+ *    its own table):
  *      meta      name → u64              (schema stamp "store.schema", caller values)
  *      series    id → canonical label key
  *      postings  name 0xFF value 0xFF → ids   (DUPSORT | DUPFIXED)
  *      rollup    id | res | start → rollup record
  *      wal       seq → batch of (id, ts, value)
  *      state     id → ingest state checkpoint
-      outbox    target | seq → batch of samples for a remote-write target
-                (outbox.c documents its bytes; created when missing)
+ *      blob      caller key → opaque value (model blobs; blob.c)
+ *      outbox    target | seq → batch of samples for a remote-write target
+ *                (outbox.c documents its bytes)
+ *    Tables marked additive came after schema 1: they are created when
+ *    missing, so an older store opens without a schema bump (an older augur
+ *    never opens them and leaves them alone).
  *    Opened with MDB_NOTLS (read txns are not tied to a thread, so HTTP
  *    pool threads may each hold one) and normal sync commits: a successful
  *    store_txn_commit has been fdatasync'ed.
@@ -413,7 +418,20 @@ static const dbi_spec dbis[] = {
     {"wal", 0, offsetof(store, wal), false},
     {"state", 0, offsetof(store, state), false},
     {"outbox", 0, offsetof(store, outbox), true},
+    {"blob", 0, offsetof(store, blob), true},
 };
+
+static int open_dbi(MDB_txn *txn, store *s, const dbi_spec *d, unsigned create)
+{
+    MDB_dbi *dbi = (MDB_dbi *)(void *)((char *)s + d->off);
+    int rc = mdb_dbi_open(txn, d->name, d->flags | create, dbi);
+    unsigned flags = 0;
+    if (rc == 0)
+        rc = mdb_dbi_flags(txn, *dbi, &flags);
+    if (rc == 0 && flags != d->flags)
+        rc = MDB_INCOMPATIBLE;
+    return rc;
+}
 
 /* Opens (creating on a fresh environment) every DBI and checks the schema
  * stamp, in one write txn. */
@@ -463,16 +481,10 @@ static aug_err schema_open(store *s, aug_errbuf *eb)
         goto fail;
     }
     for (size_t i = 0; i < AUG_ARRAY_LEN(dbis); i++) {
-        MDB_dbi *dbi = (MDB_dbi *)(void *)((char *)s + dbis[i].off);
-        rc = mdb_dbi_open(txn, dbis[i].name, dbis[i].flags | (dbis[i].additive ? MDB_CREATE : create), dbi);
-        unsigned flags = 0;
-        if (rc == 0)
-            rc = mdb_dbi_flags(txn, *dbi, &flags);
-        if (rc == 0 && flags != dbis[i].flags)
-            rc = MDB_INCOMPATIBLE;
-        if (rc != 0) {
+        const dbi_spec *ds = &dbis[i];
+        if ((rc = open_dbi(txn, s, ds, ds->additive ? MDB_CREATE : create)) != 0) {
             e = aug_errf(eb, rc == MDB_NOTFOUND ? AUG_ECORRUPT : store_mdb_err(rc), "store at %s: table %s: %s",
-                         s->path, dbis[i].name, mdb_strerror(rc));
+                         s->path, ds->name, mdb_strerror(rc));
             goto fail;
         }
     }
@@ -540,7 +552,7 @@ aug_err store_open(const store_opts *opts, store **out, aug_errbuf *eb)
         goto fail;
     }
     size_t map = initial_map(s->data_path, initial, max);
-    if ((rc = mdb_env_set_maxdbs(s->env, 8)) != 0 || (rc = mdb_env_set_maxreaders(s->env, MAX_READERS)) != 0 ||
+    if ((rc = mdb_env_set_maxdbs(s->env, 16)) != 0 || (rc = mdb_env_set_maxreaders(s->env, MAX_READERS)) != 0 ||
         (rc = mdb_env_set_mapsize(s->env, map)) != 0) {
         e = aug_errf(eb, store_mdb_err(rc), "store at %s: %s", s->path, mdb_strerror(rc));
         goto fail;

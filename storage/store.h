@@ -3,8 +3,9 @@
  * Owns: the LMDB environment in <storage.path>, the schema version stamp,
  * the series dictionary (id ↔ canonical label key) and label postings, the
  * minute and hour rollups, the ingest write-ahead log (WAL) and per-series
- * ingest state checkpoints, a small meta table, retention deletes and map
- * growth. Knows nothing of HTTP, selectors or models.
+ * ingest state checkpoints, named opaque blobs (model state), a small meta
+ * table, retention deletes and map growth. Knows nothing of HTTP, selectors
+ * or models.
  *
  * Canonical label key: the bytes that name a series everywhere in augur:
  * for each label, sorted by name: name, 0xFF, value, 0xFF. 0xFF never occurs
@@ -14,9 +15,10 @@
  * Series ids are dense uint32 values starting at 1, assigned by the caller
  * (the ingest writer) in order; 0 is never a valid id.
  *
- * Threads: one writer thread owns the ingest write transactions; export/
- * takes short ones for the outbox from its own threads (LMDB runs one write
- * transaction at a time); any thread may run read transactions concurrently. A
+ * Threads: write transactions are serialized (LMDB allows one at a time and
+ * makes a second writer wait): the ingest writer owns the hot ones; export/
+ * takes short ones for the outbox and predict's model saver short ones of
+ * its own; any thread may run read transactions concurrently. A
  * transaction object belongs to the thread that began it. A thread may hold
  * several transactions of one store at once (e.g. a read txn beside the
  * write txn). The store grows its map by itself (store_map_grow), which waits
@@ -196,6 +198,32 @@ aug_err store_wal_foreach(store_txn *t, uint64_t after_seq,
                           aug_err (*fn)(void *arg, uint64_t seq, const store_wal_entry *e, size_t n), void *arg);
 /* Deletes every record with seq <= upto_seq (all of them: one mdb_drop). */
 aug_err store_wal_truncate(store_txn *t, uint64_t upto_seq);
+
+/* ---- blobs: named opaque values (forecast model state) ----
+ * A key is 1..STORE_BLOB_KEY_MAX caller-chosen bytes (callers namespace
+ * them, e.g. "fc/<forecast>..."); a value is 0..STORE_BLOB_VALUE_MAX
+ * opaque bytes. Byte format and version: storage/blob.c. Write calls follow
+ * the sticky-failure rules above; a write txn may come from any thread (LMDB
+ * serializes writers: the ingest writer and predict's saver both write). */
+#define STORE_BLOB_KEY_MAX 511u
+#define STORE_BLOB_VALUE_MAX ((size_t)1 << 30)
+
+/* Writes (or overwrites) key → value. Empty or overlong key, or a value over
+ * STORE_BLOB_VALUE_MAX → AUG_EINVAL (the txn is failed). */
+aug_err store_blob_put(store_txn *t, aug_bytes key, aug_bytes value);
+/* Looks up key; *value is borrowed from LMDB (valid until the txn ends or
+ * writes again). AUG_ENOTFOUND if absent (does not fail the txn);
+ * AUG_EVERSION for a record of an unknown version; AUG_ECORRUPT for an
+ * empty record; AUG_EINVAL for a bad key. */
+aug_err store_blob_get(store_txn *t, aug_bytes key, aug_bytes *value);
+/* Deletes key. AUG_ENOTFOUND if absent (does not fail the txn). */
+aug_err store_blob_delete(store_txn *t, aug_bytes key);
+/* Calls fn for every blob whose key starts with prefix (prefix.len 0 = all),
+ * in key order; key and value are borrowed for the call and fn must not
+ * write to t. A record of an unknown version stops the walk with
+ * AUG_EVERSION, an empty one with AUG_ECORRUPT. */
+aug_err store_blob_foreach(store_txn *t, aug_bytes prefix, aug_err (*fn)(void *arg, aug_bytes key, aug_bytes value),
+                           void *arg);
 
 /* ---- ingest state checkpoints ---- */
 

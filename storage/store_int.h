@@ -32,6 +32,7 @@ typedef struct store_bufs {
 struct store {
     MDB_env *env;
     MDB_dbi meta, series, postings, rollup, wal, state, outbox;
+    MDB_dbi blob;          /* blob.c: named opaque values (model blobs) */
     char *path;            /* directory, for messages and stats */
     char *data_path;       /* <path>/data.mdb */
     /* Writer-preferring: every transaction holds it shared for its whole

@@ -45,6 +45,9 @@ void http_handle_reload(http_ctx *hc, http_reply *r)
         http_reply_text(r, 500, "failed to reload config: %s", aug_errmsg(&eb, err));
 }
 
+/* Forecast groups listed per target in /api/v1/status (the counts cover all). */
+#define STATUS_MAX_GROUPS 100
+
 void http_handle_status(http_ctx *hc, http_reply *r)
 {
     augur_server *srv = hc->srv;
@@ -53,26 +56,36 @@ void http_handle_status(http_ctx *hc, http_reply *r)
     store_stats ss;
     memset(&ss, 0, sizeof ss);
     aug_err serr = store_stats_get(srv->store, &ss);
-    char *buf = aug_malloc(4096);
+    char *fc = NULL;
+    size_t fclen = 0;
+    if (srv->predict == NULL || predict_status_json(srv->predict, STATUS_MAX_GROUPS, &fc, &fclen) != AUG_OK) {
+        aug_free(fc);
+        fc = NULL;
+        fclen = 0;
+    }
+    size_t cap = 4096 + fclen;
+    char *buf = aug_malloc(cap);
     if (buf == NULL) {
+        aug_free(fc);
         http_reply_text(r, 503, "out of memory");
         return;
     }
-    int n = snprintf(buf, 4096,
+    int n = snprintf(buf, cap,
                      "{\"status\":\"success\",\"data\":{"
                      "\"version\":\"%s\",\"start_time\":%" PRId64 ",\"ready\":%s,"
                      "\"config\":{\"file\":\"%s\",\"last_reload_successful\":%s},"
                      "\"ingest\":{\"series\":%" PRIu64 ",\"commits\":%" PRIu64 ",\"pending_samples\":%" PRIu64 "},"
                      "\"store\":{\"path\":\"%s\",\"ok\":%s,\"map_bytes\":%zu,\"used_bytes\":%zu,"
                      "\"file_bytes\":%zu,\"rollups\":%" PRIu64 ",\"wal_records\":%" PRIu64 "},"
-                     "\"forecasts\":[],\"scalers\":[]}}\n",
+                     "\"forecasts\":%s,\"scalers\":[]}}\n",
                      AUG_VERSION, srv->start_ms / 1000, atomic_load(&srv->ready) ? "true" : "false",
                      srv->config_path, metrics_gauge_value(srv->m_reload_ok) > 0 ? "true" : "false", is.series,
                      is.commits, is.pending, srv->storage_path, serr == AUG_OK ? "true" : "false", ss.map_bytes,
-                     ss.used_bytes, ss.file_bytes, ss.rollups, ss.wal_records);
+                     ss.used_bytes, ss.file_bytes, ss.rollups, ss.wal_records, fc != NULL ? fc : "[]");
+    aug_free(fc);
     r->status = 200;
     r->content_type = "application/json";
     r->body = buf;
-    r->len = n > 0 ? AUG_MIN((size_t)n, (size_t)4095) : 0;
+    r->len = n > 0 ? AUG_MIN((size_t)n, cap - 1) : 0;
     r->owned = true;
 }

@@ -8,6 +8,11 @@
  * stamped s+w-1ms: inside its own bucket, and visible to an instant query at
  * the bucket's end.
  *
+ * Forecast paths: a query whose __name__ matchers select
+ * ai_<name>_forecast_path, _path_lower or _path_upper of a configured
+ * forecast is answered by predict alone (predict_read: the latest forecast of
+ * each group at its future timestamps), not from rollups.
+ *
  * Limits: a query matching more than web.read_max_series series, or a
  * response over web.read_max_points samples, is refused with 413 and a
  * reason; nothing is accumulated past the limit.
@@ -175,7 +180,27 @@ typedef struct read_ctx {
     size_t points;
     aug_sample *buf;
     size_t buf_cap;
+    /* forecast paths (predict_read's callback) */
+    size_t qi;
+    size_t max_series, series;
+    aug_errbuf *eb;
 } read_ctx;
+
+static aug_err add_path(void *arg, const aug_label *labels, size_t nlabels, const aug_sample *samples, size_t n)
+{
+    read_ctx *rc = arg;
+    if (++rc->series > rc->max_series)
+        return aug_errf(rc->eb, AUG_ETOOBIG, "query matches more than %zu series (web.read_max_series)",
+                        rc->max_series);
+    if (rc->points + n > rc->max_points)
+        return aug_errf(rc->eb, AUG_ETOOBIG, "response would exceed %zu samples (web.read_max_points)",
+                        rc->max_points);
+    aug_err err = wire_read_resp_add(rc->resp, rc->qi, labels, nlabels, samples, n);
+    if (err != AUG_OK)
+        return err == AUG_ETOOBIG ? aug_errf(rc->eb, err, "response too large") : err;
+    rc->points += n;
+    return AUG_OK;
+}
 
 static int64_t div_floor(int64_t a, int64_t b)
 {
@@ -245,9 +270,20 @@ static aug_err serve_series(read_ctx *rc, size_t qi, uint32_t id, const aug_labe
     return AUG_OK;
 }
 
-static aug_err run_query(read_ctx *rc, const server_cfg *c, size_t qi, const wire_query *q, int64_t now_ms,
-                         aug_errbuf *eb)
+static aug_err run_query(read_ctx *rc, predict *pr, const server_cfg *c, size_t qi, const wire_query *q,
+                         int64_t now_ms, aug_errbuf *eb)
 {
+    if (pr != NULL) {
+        bool handled = false;
+        rc->qi = qi;
+        rc->max_series = c->read_max_series;
+        rc->series = 0;
+        rc->eb = eb;
+        aug_err perr = predict_read(pr, q->matchers, q->nmatchers, q->start_ms, q->end_ms, add_path, rc, &handled,
+                                    eb);
+        if (perr != AUG_OK || handled)
+            return perr;
+    }
     query_plan p;
     aug_err err = plan_query(rc->a, q, &p, eb);
     if (err != AUG_OK || p.empty) {
@@ -299,7 +335,7 @@ void http_handle_read(http_ctx *hc, http_reply *r)
     rc.t = t;
     int64_t now_ms = util_now_ms();
     for (size_t i = 0; err == AUG_OK && i < req.nqueries; i++)
-        err = run_query(&rc, c, i, &req.queries[i], now_ms, &eb);
+        err = run_query(&rc, srv->predict, c, i, &req.queries[i], now_ms, &eb);
     if (t != NULL)
         store_txn_abort(t);
     aug_bytes out = {0};

@@ -3,7 +3,10 @@
 real augur and remote-reads from it. After two closed minutes, the minute
 averages augur serves (read back through Prometheus' query API) must equal
 avg_over_time over the same minutes computed by Prometheus from its own data.
+And a forecast learned by augur (two days backfilled into augur directly) is
+visible through Prometheus' query API in the future, by remote-read.
 """
+import math
 import os
 import sys
 import time
@@ -84,6 +87,58 @@ class PrometheusEndToEnd(unittest.TestCase):
             res, _ = prom.query_range(f'{GAUGE}{{job="prometheus",rollup="max"}}', minutes[0], minutes[1] + 60, 60)
             self.assertEqual(len(res), 1)
             self.assertGreaterEqual(len(res[0]["values"]), 2)
+        finally:
+            prom.cleanup()
+            rc = augur.stop()
+            augur.cleanup()
+        self.assertEqual(rc, 0)
+
+
+FORECAST_CONFIG = """
+ingest:
+  keep: []
+  close_delay: 1s
+forecasts:
+  - name: load
+    series: 'load{job="fc"}'
+    aggregate: sum by (job)
+    horizons: [15m, 1h]
+"""
+
+
+class ForecastThroughPrometheus(unittest.TestCase):
+    def test_forecast_path_in_the_future(self):
+        augur = Augur(FORECAST_CONFIG).start()
+        prom = Prometheus(prom_config(augur.port)).start()
+        try:
+            MIN = 60_000
+            end = int(time.time() * 1000) // MIN * MIN
+            for cs in range(end - 2 * 86_400_000, end, 6 * 3_600_000):
+                series = []
+                for i, off in enumerate((0.0, 30.0)):
+                    pts = [(t, 100 + off + 50 * math.sin(2 * math.pi * ((t / 1000) % 86400) / 86400))
+                           for t in range(cs, min(cs + 6 * 3_600_000, end), 30_000)]
+                    series.append(({"__name__": "load", "job": "fc", "instance": str(i)}, pts))
+                st, body = augur.write(series)
+                self.assertEqual(st, 204, body)
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                if augur.metrics().get("augur_predict_updates_total", 0) >= 2 * 1440:
+                    break
+                time.sleep(0.2)
+            now = time.time()
+            res, warn = prom.query_range('ai_load_forecast_path{job="fc"}', now + 60, now + 3600, 60)
+            self.assertEqual(warn, [], warn)
+            self.assertEqual(len(res), 1, (res, augur.logs()[-2000:]))
+            self.assertEqual(res[0]["metric"], {"__name__": "ai_load_forecast_path", "job": "fc"})
+            vals = [(float(t), float(v)) for t, v in res[0]["values"]]
+            self.assertGreaterEqual(len(vals), 50)  # one per step, the last hour may end a minute early
+            self.assertGreater(vals[0][0], now)  # the future
+            for t, v in vals:
+                self.assertTrue(230 - 100 - 10 <= v <= 230 + 100 + 10, (t, v))
+            lo, _ = prom.query_range('ai_load_forecast_path_lower{job="fc",interval="95"}', now + 60, now + 3600, 60)
+            self.assertEqual(len(lo), 1)
+            self.assertLessEqual(float(lo[0]["values"][0][1]), vals[0][1])
         finally:
             prom.cleanup()
             rc = augur.stop()

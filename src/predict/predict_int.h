@@ -1,0 +1,252 @@
+/* predict_int.h — internal to src/predict/: the layout of targets, groups and
+ * memberships shared by predict.c (the thread), record.c (the saved-model
+ * byte format) and status.c (remote-read paths and /api/v1/status). Nothing
+ * outside src/predict/ and its tests includes this file; the contract is
+ * predict.h, the invariants are at the top of predict.c.
+ */
+#ifndef AUG_PREDICT_PREDICT_INT_H
+#define AUG_PREDICT_PREDICT_INT_H
+
+#include "predict/predict.h"
+
+#include "forecast/forecast.h"
+#include "ingest/selector.h"
+#include "metrics/metrics.h"
+#include "util/arena.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#define PREDICT_NONE UINT32_MAX
+#define PREDICT_MAX_HORIZONS 16 /* cfg: forecasts[].horizons has at most 16 */
+#define PREDICT_REASON_MAX 384
+
+/* One closed bucket as the hook copied it. */
+typedef struct predict_event {
+    uint32_t id;
+    uint32_t count;
+    store_res res;
+    int64_t start_s;
+    double sum;
+    double increase;
+    int64_t t_ns; /* monotonic clock when queued (latency metric) */
+} predict_event;
+
+/* One group bucket that is not final yet. */
+typedef struct predict_pend {
+    int64_t start_s;
+    double sum, min, max;
+    uint32_t n;       /* member values folded in */
+    int64_t first_ms; /* wall clock of the first member report */
+    int64_t last_ns;  /* monotonic clock of the newest event folded in */
+} predict_pend;
+
+/* Feedback state of one horizon (k steps): the forecasts made for the next
+ * k buckets, and the last PREDICT_ERR_WINDOW absolute percentage errors. */
+typedef struct predict_fb {
+    int32_t k;
+    int64_t *tgt; /* [k] target bucket start of the forecast in slot (start/width) % k; INT64_MIN = none */
+    double *val;  /* [k] the forecast mean */
+    double ape[PREDICT_ERR_WINDOW];
+    uint16_t ne, head; /* errors held; next slot to write */
+} predict_fb;
+
+typedef struct predict_group {
+    uint8_t *key; /* canonical label key of the group labels (owned; may be empty) */
+    size_t keylen;
+    aug_label *labels; /* views into key, sorted */
+    size_t nlabels;
+    uint64_t hash;
+
+    /* Predict thread only. */
+    uint32_t *members; /* indices into predict.mem */
+    size_t nmembers, mcap;
+    predict_pend *pend; /* ascending start_s */
+    size_t npend, pcap;
+    int64_t last_final_s; /* INT64_MIN: none yet */
+    int64_t last_emit_ms; /* INT64_MIN: none yet */
+    fc_model *m;
+    int32_t since_save;
+    bool dirty;   /* changed since the last save */
+    bool touched; /* on predict.touched this batch */
+    predict_fb fb[PREDICT_MAX_HORIZONS];
+    bool one_have; /* the 1-step forecast for bucket one_tgt */
+    int64_t one_tgt;
+    double one_mean, one_lo80, one_hi80;
+    double anomaly; /* last anomaly score; NaN: none */
+    fc_state state;
+
+    /* Published snapshot: written by the predict thread under predict.lock
+     * (write), read by HTTP threads under it (read). */
+    fc_forecast *path; /* [target.H] */
+    int32_t path_n;    /* 0: no forecast yet */
+    int64_t path_base_ms;
+    fc_state pub_state;
+    int64_t pub_points, pub_refits, pub_last_bucket_s;
+    double pub_err[PREDICT_MAX_HORIZONS]; /* NaN: not measured yet */
+    double pub_anomaly;
+    char pub_reason[PREDICT_REASON_MAX];
+} predict_group;
+
+typedef struct predict_target {
+    /* Definition (immutable once built). */
+    char *name;
+    char *sel_text;
+    ingest_selector *sel;
+    bool rate;
+    cfg_agg_op op;
+    bool without;
+    char **agg_labels; /* sorted, unique */
+    size_t nagg;
+    char *agg_text; /* "sum by (job)", "none" */
+    store_res res;
+    int64_t width_s;
+    int32_t nh;
+    int32_t hsteps[PREDICT_MAX_HORIZONS];
+    char hname[PREDICT_MAX_HORIZONS][24]; /* "15m", "1h" */
+    int32_t H; /* longest horizon, steps */
+    fc_kind kind;
+    cfg_model model;
+    int64_t max_groups;
+    uint64_t fp; /* fingerprint of everything a saved model depends on */
+    /* Metric names: ai_<name>_forecast, ... */
+    char *n_fc, *n_lo, *n_hi, *n_err, *n_anom, *n_state, *n_path, *n_path_lo, *n_path_hi;
+
+    /* Groups: created by the predict thread under predict.lock (write);
+     * the array only grows. */
+    predict_group **groups;
+    size_t ngroups, gcap;
+    uint32_t *gslots; /* open addressing: group index + 1, 0 = empty */
+    size_t gmask;
+    _Atomic uint64_t refused; /* memberships refused by max_groups (read by status) */
+    bool warned;
+} predict_target;
+
+/* One (input series, target) membership. */
+typedef struct predict_member {
+    uint32_t id;
+    uint32_t tgt;          /* index into predict.t */
+    uint32_t grp;          /* index into the target's groups; PREDICT_NONE: refused by max_series */
+    uint32_t next;         /* next membership of the same id; PREDICT_NONE ends */
+    int64_t last_start_s;  /* newest bucket reported; INT64_MIN: none */
+    int64_t last_seen_ms;  /* wall clock of the newest report, or of discovery */
+} predict_member;
+
+typedef struct predict_touch {
+    predict_target *t;
+    predict_group *g;
+} predict_touch;
+
+typedef struct predict_tset {
+    predict_target **t;
+    size_t n;
+} predict_tset;
+
+struct predict {
+    store *s;
+    predict_sink sink;
+    void *sink_arg;
+    int64_t (*now)(void *);
+    void *now_arg;
+    _Atomic int64_t close_delay_ms;
+
+    /* Queue (hook → thread), under qlock. */
+    pthread_mutex_t qlock;
+    pthread_cond_t qcv;      /* work arrived / stop / flush / reload */
+    pthread_cond_t done_cv;  /* flush done */
+    predict_event *q;
+    size_t qhead, qlen;
+    bool stopping;
+    uint64_t flush_req, flush_done;
+    predict_tset *reload; /* pending target set, taken by the thread */
+    _Atomic bool uses_res[3]; /* index store_res: a target uses it */
+    pthread_t thread;
+    bool started;
+
+    /* Targets and published group snapshots. */
+    pthread_rwlock_t lock;
+    predict_target **t;
+    size_t nt;
+
+    /* Predict thread only. */
+    predict_member *mem;
+    size_t nmem, memcap;
+    uint32_t *mslots; /* open addressing on id: member index + 1, 0 = empty */
+    size_t mmask;
+    size_t nids; /* distinct ids in mslots */
+    uint32_t scan_upto; /* every id <= this has been resolved */
+    bool mem_warned;
+    predict_event *batch; /* [BATCH] taken from the queue */
+    predict_touch *touched;
+    size_t ntouched, touched_cap;
+    predict_touch *saveq;
+    size_t saveq_cap;
+    predict_point *pts;
+    size_t npts;
+    util_arena *ea; /* labels of pts */
+    fc_forecast *scratch;
+    size_t scratch_n;
+    uint8_t *savebuf;
+    size_t savecap;
+    int64_t last_pass_ms;
+    int state_count[3];
+
+    /* Stats (any thread). */
+    _Atomic uint64_t st_events, st_dropped, st_processed, st_groups, st_updates, st_refits, st_points, st_late,
+        st_refused, st_saves, st_loads;
+
+    /* Self-metrics. */
+    metrics_counter *m_events, *m_dropped, *m_late, *m_refused, *m_members_refused, *m_refits, *m_updates,
+        *m_update_err, *m_points, *m_pts_old, *m_pts_future, *m_saves, *m_save_err, *m_loads, *m_load_err,
+        *m_forced;
+    metrics_gauge *m_groups, *m_state[3], *m_members;
+    metrics_histogram *m_refit_s, *m_latency_s;
+};
+
+/* ---- record.c: the saved model (byte format at the top of record.c) ---- */
+
+typedef struct predict_record_h {
+    int32_t k;
+    uint16_t ne, head;
+    double ape[PREDICT_ERR_WINDOW];
+    const int64_t *tgt; /* encode: [k] */
+    const double *val;  /* encode: [k] */
+    aug_bytes pending;  /* decode: k * 16 raw bytes, read with predict_record_pending */
+} predict_record_h;
+
+typedef struct predict_record {
+    uint64_t fp;
+    int64_t last_final_s;
+    int64_t last_emit_ms;
+    aug_bytes group_key;
+    uint32_t nh;
+    predict_record_h h[PREDICT_MAX_HORIZONS];
+    bool one_have;
+    int64_t one_tgt;
+    double one_mean, one_lo80, one_hi80;
+    double anomaly;
+    aug_bytes model; /* fc_model blob */
+} predict_record;
+
+/* Bytes predict_record_encode writes for r. */
+size_t predict_record_size(const predict_record *r);
+/* Encodes r into buf (cap >= predict_record_size). AUG_ETOOBIG if cap is
+ * short; AUG_EINVAL for a field out of range (nh, k, ne, head, key length). */
+aug_err predict_record_encode(const predict_record *r, uint8_t *buf, size_t cap, size_t *len);
+/* Decodes a record; every view in *out borrows from in. AUG_EVERSION for an
+ * unknown version byte; AUG_ECORRUPT for anything else wrong (short, long,
+ * out-of-range field, reserved bits, checksum). Never reads outside in. */
+aug_err predict_record_decode(aug_bytes in, predict_record *out);
+/* The i-th pending forecast of a decoded horizon (i < k). */
+void predict_record_pending(const predict_record_h *h, int32_t i, int64_t *tgt, double *val);
+
+/* ---- status.c helpers shared with predict.c ---- */
+
+/* Merges group labels with extra labels (extra sorted by name, at most 4,
+ * overriding group labels of the same name) into out (cap >= n + nextra);
+ * returns the count. */
+size_t predict_labels_merge(const aug_label *g, size_t n, const aug_label *extra, size_t nextra, aug_label *out);
+/* Bytewise order of label names. */
+int predict_str_cmp(aug_str a, aug_str b);
+
+#endif

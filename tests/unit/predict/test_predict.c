@@ -1,0 +1,706 @@
+/* Unit tests for src/predict/: synthetic closed-bucket events through the
+ * real hook, thread, models and a real LMDB store, checked against the exact
+ * points the sink receives (names, labels, timestamps, values), the
+ * aggregation and finalization rules, rate, the error and anomaly math on a
+ * hand-computed case, bounds, persistence and resume, remote-read paths,
+ * status, reload, and a hook that never blocks. */
+#include "helpers.h"
+
+#include "util/time.h"
+
+#define Z80 1.2815515655446004
+
+/* A minute start ten minutes before the real wall clock: the predict
+ * thread's first scan may use the real clock, so the fake one stays close. */
+static int64_t base_s(void)
+{
+    return (util_now_ms() / 60000) * 60 - 600;
+}
+
+static const char cfg_single[] = "forecasts:\n"
+                                 "  - name: cpu\n"
+                                 "    series: 'cpu{job=\"a\"}'\n"
+                                 "    horizons: [2m, 5m]\n"
+                                 "    model: naive\n";
+
+/* The exact series of one final bucket, values of a cold naive model. */
+static void test_points_exact(void)
+{
+    harness h;
+    h_open(&h, cfg_single);
+    add_series(h.s, 1, "__name__", "cpu", "instance", "x", "job", "a", NULL);
+    add_series(h.s, 2, "__name__", "cpu", "instance", "y", "job", "b", NULL); /* not selected */
+    int64_t S = base_s();
+    set_now((S + 300) * 1000);
+    bucket(h.p, 1, STORE_RES_MINUTE, S, 1.0, 0);
+    bucket(h.p, 2, STORE_RES_MINUTE, S, 50.0, 0);
+    bucket(h.p, 1, STORE_RES_HOUR, S - S % 3600, 9.0, 0); /* a resolution no target uses */
+    predict_flush(h.p);
+    int64_t T = (S + 60) * 1000;
+    const char *want[] = {
+        "ai_cpu_forecast{horizon=\"2m\",instance=\"x\",job=\"a\"}",
+        "ai_cpu_forecast_lower{horizon=\"2m\",instance=\"x\",interval=\"80\",job=\"a\"}",
+        "ai_cpu_forecast_upper{horizon=\"2m\",instance=\"x\",interval=\"80\",job=\"a\"}",
+        "ai_cpu_forecast_lower{horizon=\"2m\",instance=\"x\",interval=\"95\",job=\"a\"}",
+        "ai_cpu_forecast_upper{horizon=\"2m\",instance=\"x\",interval=\"95\",job=\"a\"}",
+        "ai_cpu_forecast{horizon=\"5m\",instance=\"x\",job=\"a\"}",
+        "ai_cpu_forecast_lower{horizon=\"5m\",instance=\"x\",interval=\"80\",job=\"a\"}",
+        "ai_cpu_forecast_upper{horizon=\"5m\",instance=\"x\",interval=\"80\",job=\"a\"}",
+        "ai_cpu_forecast_lower{horizon=\"5m\",instance=\"x\",interval=\"95\",job=\"a\"}",
+        "ai_cpu_forecast_upper{horizon=\"5m\",instance=\"x\",interval=\"95\",job=\"a\"}",
+        "ai_cpu_forecast_state{instance=\"x\",job=\"a\",state=\"cold\"}",
+        "ai_cpu_forecast_state{instance=\"x\",job=\"a\",state=\"warming\"}",
+        "ai_cpu_forecast_state{instance=\"x\",job=\"a\",state=\"ready\"}",
+    };
+    CHECK_EQ_I64(h.rec.n, AUG_ARRAY_LEN(want));
+    for (size_t i = 0; i < AUG_ARRAY_LEN(want); i++) {
+        double v = TNAN;
+        CHECK_EQ_I64(rec_find(&h.rec, want[i], T, &v), 1);
+        if (strstr(want[i], "_forecast{") != NULL)
+            CHECK_NEAR(v, 1.0, 0); /* cold naive: the last value */
+        if (strstr(want[i], "state=\"cold\"") != NULL)
+            CHECK_NEAR(v, 1.0, 0);
+        if (strstr(want[i], "state=\"ready\"") != NULL)
+            CHECK_NEAR(v, 0.0, 0);
+    }
+    for (size_t i = 0; i < h.rec.n; i++) {
+        CHECK(h.rec.p[i].sorted);
+        CHECK_EQ_I64(h.rec.p[i].ts_ms, T);
+    }
+
+    /* Two more buckets: each emits at its own end, strictly later; the 2m
+     * forecast made at S is checked at S+120 (an error appears). */
+    bucket(h.p, 1, STORE_RES_MINUTE, S + 60, 2.0, 0);
+    bucket(h.p, 1, STORE_RES_MINUTE, S + 120, 4.0, 0);
+    predict_flush(h.p);
+    double v = TNAN;
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_cpu_forecast{horizon=\"2m\",instance=\"x\",job=\"a\"}", T + 60000, &v), 1);
+    CHECK_NEAR(v, 2.0, 0);
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_cpu_forecast_error{horizon=\"2m\",instance=\"x\",job=\"a\"}", T + 60000,
+                          NULL),
+                 0);
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_cpu_forecast_error{horizon=\"2m\",instance=\"x\",job=\"a\"}", T + 120000,
+                          &v),
+                 1);
+    CHECK_NEAR(v, 3.0 / 4.0, 1e-15); /* |4 - 1| / 4 */
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_cpu_forecast_error{horizon=\"5m\",instance=\"x\",job=\"a\"}", 0, NULL), 0);
+    predict_stats st;
+    predict_stats_get(h.p, &st);
+    CHECK_EQ_I64(st.updates, 3);
+    CHECK_EQ_I64(st.groups, 1);
+    CHECK_EQ_I64(st.late, 0);
+    h_close(&h);
+}
+
+/* Buckets end in the past only; older than an hour they train but emit
+ * nothing; the same bucket twice is late; a future end is never emitted. */
+static void test_emission_rules(void)
+{
+    harness h;
+    h_open(&h, cfg_single);
+    add_series(h.s, 1, "__name__", "cpu", "job", "a", NULL);
+    int64_t S = base_s();
+    set_now((S + 60) * 1000 + 5);
+    bucket(h.p, 1, STORE_RES_MINUTE, S - 7200, 1.0, 0); /* two hours old */
+    predict_flush(h.p);
+    CHECK_EQ_I64(h.rec.n, 0);
+    bucket(h.p, 1, STORE_RES_MINUTE, S, 1.0, 0);
+    bucket(h.p, 1, STORE_RES_MINUTE, S, 5.0, 0); /* again: late */
+    bucket(h.p, 1, STORE_RES_MINUTE, S + 60, 2.0, 0); /* ends in the future */
+    predict_flush(h.p);
+    predict_stats st;
+    predict_stats_get(h.p, &st);
+    CHECK_EQ_I64(st.updates, 3);
+    CHECK_EQ_I64(st.late, 1);
+    CHECK_EQ_I64(rec_count_at(&h.rec, (S + 60) * 1000), 13);
+    CHECK_EQ_I64(rec_count_at(&h.rec, (S + 120) * 1000), 0);
+    CHECK_EQ_I64(h.rec.n, 13);
+    h_close(&h);
+}
+
+static const char cfg_agg[] = "ingest:\n"
+                              "  close_delay: 5s\n"
+                              "forecasts:\n"
+                              "  - name: req\n"
+                              "    series: 'req'\n"
+                              "    aggregate: sum by (job)\n"
+                              "    horizons: [1m]\n"
+                              "    model: naive\n"
+                              "  - name: reqmax\n"
+                              "    series: 'req'\n"
+                              "    aggregate: max without (instance)\n"
+                              "    horizons: [1m]\n"
+                              "    model: naive\n"
+                              "  - name: reqavg\n"
+                              "    series: 'req'\n"
+                              "    aggregate: avg\n"
+                              "    horizons: [1m]\n"
+                              "    model: naive\n"
+                              "  - name: reqcount\n"
+                              "    series: 'req'\n"
+                              "    aggregate: count by (job)\n"
+                              "    horizons: [1m]\n"
+                              "    model: naive\n"
+                              "  - name: reqmin\n"
+                              "    series: 'req{job=\"a\"}'\n"
+                              "    aggregate: min by (job)\n"
+                              "    horizons: [1m]\n"
+                              "    model: naive\n";
+
+static double fc_at(harness *h, const char *series, int64_t T)
+{
+    double v = TNAN;
+    if (rec_find(&h->rec, series, T, &v) != 1)
+        return TNAN;
+    return v;
+}
+
+static void test_aggregation(void)
+{
+    harness h;
+    h_open(&h, cfg_agg);
+    add_series(h.s, 1, "__name__", "req", "instance", "1", "job", "a", "zone", "z", NULL);
+    add_series(h.s, 2, "__name__", "req", "instance", "2", "job", "a", "zone", "z", NULL);
+    add_series(h.s, 3, "__name__", "req", "instance", "1", "job", "b", "zone", "z", NULL);
+    int64_t S = base_s();
+    set_now((S + 120) * 1000);
+    /* Only one of job a's two members reported: its sum waits (rule a). */
+    bucket(h.p, 1, STORE_RES_MINUTE, S, 10.0, 0);
+    predict_flush(h.p);
+    int64_t T = (S + 60) * 1000;
+    CHECK(isnan(fc_at(&h, "ai_req_forecast{horizon=\"1m\",job=\"a\"}", T)));
+    bucket(h.p, 2, STORE_RES_MINUTE, S, 5.0, 0);
+    bucket(h.p, 3, STORE_RES_MINUTE, S, 7.0, 0);
+    predict_flush(h.p);
+    CHECK_NEAR(fc_at(&h, "ai_req_forecast{horizon=\"1m\",job=\"a\"}", T), 15.0, 0);
+    CHECK_NEAR(fc_at(&h, "ai_req_forecast{horizon=\"1m\",job=\"b\"}", T), 7.0, 0);
+    CHECK_NEAR(fc_at(&h, "ai_reqmax_forecast{horizon=\"1m\",job=\"a\",zone=\"z\"}", T), 10.0, 0);
+    CHECK_NEAR(fc_at(&h, "ai_reqmax_forecast{horizon=\"1m\",job=\"b\",zone=\"z\"}", T), 7.0, 0);
+    CHECK_NEAR(fc_at(&h, "ai_reqavg_forecast{horizon=\"1m\"}", T), 22.0 / 3.0, 1e-12);
+    CHECK_NEAR(fc_at(&h, "ai_reqcount_forecast{horizon=\"1m\",job=\"a\"}", T), 2.0, 0);
+    CHECK_NEAR(fc_at(&h, "ai_reqcount_forecast{horizon=\"1m\",job=\"b\"}", T), 1.0, 0);
+    CHECK_NEAR(fc_at(&h, "ai_reqmin_forecast{horizon=\"1m\",job=\"a\"}", T), 5.0, 0);
+
+    /* A member that skips a bucket but reports a later one does not hold
+     * the group back (rule a); one that reports nothing holds it back until
+     * the grace (close_delay 5s + 10s slack) has passed (rule b). */
+    set_now((S + 180) * 1000);
+    bucket(h.p, 1, STORE_RES_MINUTE, S + 60, 1.0, 0);
+    bucket(h.p, 2, STORE_RES_MINUTE, S + 120, 2.0, 0);
+    bucket(h.p, 1, STORE_RES_MINUTE, S + 120, 3.0, 0);
+    predict_flush(h.p);
+    CHECK_NEAR(fc_at(&h, "ai_req_forecast{horizon=\"1m\",job=\"a\"}", T + 60000), 1.0, 0);
+    CHECK_NEAR(fc_at(&h, "ai_req_forecast{horizon=\"1m\",job=\"a\"}", T + 120000), 5.0, 0);
+    CHECK(isnan(fc_at(&h, "ai_req_forecast{horizon=\"1m\",job=\"b\"}", T + 60000)));
+    set_now((S + 240) * 1000); /* the bucket's first report arrives now */
+    bucket(h.p, 1, STORE_RES_MINUTE, S + 180, 4.0, 0);
+    predict_flush(h.p);
+    CHECK(isnan(fc_at(&h, "ai_req_forecast{horizon=\"1m\",job=\"a\"}", T + 180000)));
+    set_now((S + 240) * 1000 + 14000); /* 14 s later: not yet */
+    predict_flush(h.p);
+    CHECK(isnan(fc_at(&h, "ai_req_forecast{horizon=\"1m\",job=\"a\"}", T + 180000)));
+    set_now((S + 240) * 1000 + 15000); /* grace reached: final with what came */
+    predict_flush(h.p);
+    CHECK_NEAR(fc_at(&h, "ai_req_forecast{horizon=\"1m\",job=\"a\"}", T + 180000), 4.0, 0);
+    /* Member 2's report for the bucket that is final now is late. */
+    predict_stats st;
+    predict_stats_get(h.p, &st);
+    uint64_t late = st.late;
+    bucket(h.p, 2, STORE_RES_MINUTE, S + 180, 100.0, 0);
+    predict_flush(h.p);
+    predict_stats_get(h.p, &st);
+    CHECK_EQ_I64(st.late, late + 5); /* one per target: member 2 is in all five */
+    h_close(&h);
+}
+
+/* A member whose report comes after its group bucket was final (late) is
+ * alive and past that bucket: the next bucket waits for it again. */
+static void test_late_member_stays_live(void)
+{
+    harness h;
+    h_open(&h, cfg_agg);
+    add_series(h.s, 1, "__name__", "req", "instance", "1", "job", "a", "zone", "z", NULL);
+    add_series(h.s, 2, "__name__", "req", "instance", "2", "job", "a", "zone", "z", NULL);
+    int64_t S = base_s() - 600;
+    set_now((S + 60) * 1000);
+    bucket(h.p, 1, STORE_RES_MINUTE, S, 1.0, 0);
+    bucket(h.p, 2, STORE_RES_MINUTE, S, 2.0, 0);
+    predict_flush(h.p);
+    /* Member 2 goes quiet for longer than width + grace (75 s): bucket S+60
+     * is final with member 1 alone once it is overdue. */
+    set_now((S + 200) * 1000);
+    bucket(h.p, 1, STORE_RES_MINUTE, S + 60, 10.0, 0);
+    set_now((S + 216) * 1000);
+    predict_flush(h.p);
+    int64_t T = (S + 120) * 1000;
+    CHECK_NEAR(fc_at(&h, "ai_req_forecast{horizon=\"1m\",job=\"a\"}", T), 10.0, 0);
+    /* Member 2's S+60 arrives late (dropped), then member 1's S+120: the
+     * group waits for member 2 again instead of treating it as gone. */
+    bucket(h.p, 2, STORE_RES_MINUTE, S + 60, 20.0, 0);
+    bucket(h.p, 1, STORE_RES_MINUTE, S + 120, 100.0, 0);
+    predict_flush(h.p);
+    CHECK(isnan(fc_at(&h, "ai_req_forecast{horizon=\"1m\",job=\"a\"}", T + 60000)));
+    bucket(h.p, 2, STORE_RES_MINUTE, S + 120, 200.0, 0);
+    predict_flush(h.p);
+    CHECK_NEAR(fc_at(&h, "ai_req_forecast{horizon=\"1m\",job=\"a\"}", T + 60000), 300.0, 0);
+    predict_stats st;
+    predict_stats_get(h.p, &st);
+    CHECK_EQ_I64(st.late, 5); /* member 2's S+60, once per target: it is in all five */
+    h_close(&h);
+}
+
+static void test_rate(void)
+{
+    harness h;
+    h_open(&h, "forecasts:\n"
+               "  - name: http\n"
+               "    series: 'http_requests_total'\n"
+               "    rate: true\n"
+               "    aggregate: sum\n"
+               "    horizons: [1m]\n"
+               "    model: naive\n"
+               "  - name: httph\n"
+               "    series: 'http_requests_total'\n"
+               "    rate: true\n"
+               "    resolution: hour\n"
+               "    horizons: [1h]\n"
+               "    model: naive\n");
+    add_series(h.s, 1, "__name__", "http_requests_total", "code", "200", NULL);
+    add_series(h.s, 2, "__name__", "http_requests_total", "code", "500", NULL);
+    int64_t S = base_s();
+    set_now((S + 60) * 1000 + 1);
+    bucket(h.p, 1, STORE_RES_MINUTE, S, 1e6, 120.0); /* counter level is irrelevant: 2/s */
+    bucket(h.p, 2, STORE_RES_MINUTE, S, 3.0, 30.0);  /* 0.5/s */
+    predict_flush(h.p);
+    CHECK_NEAR(fc_at(&h, "ai_http_forecast{horizon=\"1m\"}", (S + 60) * 1000), 2.5, 1e-12);
+    int64_t H = S - S % 3600 - 3600;
+    set_now((H + 3600) * 1000 + 1000);
+    bucket(h.p, 1, STORE_RES_HOUR, H, 1e6, 7200.0); /* 2/s over the hour */
+    predict_flush(h.p);
+    double v = TNAN;
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_httph_forecast{code=\"200\",horizon=\"1h\"}", (H + 3600) * 1000, &v), 1);
+    CHECK_NEAR(v, 2.0, 1e-12);
+    h_close(&h);
+}
+
+/* Hand-computed feedback: a naive model forecasts the last value at every
+ * lead, so the errors are known; the anomaly score uses the 1-step interval
+ * the previous bucket published. */
+static void test_error_and_anomaly_math(void)
+{
+    harness h;
+    h_open(&h, "forecasts:\n"
+               "  - name: m\n"
+               "    series: 'm'\n"
+               "    horizons: [1m, 2m]\n"
+               "    model: naive\n");
+    add_series(h.s, 1, "__name__", "m", NULL);
+    int64_t S = base_s();
+    set_now((S + 300) * 1000);
+    const double y[] = {100, 110, 99, 120};
+    for (int i = 0; i < 4; i++)
+        bucket(h.p, 1, STORE_RES_MINUTE, S + 60 * i, y[i], 0);
+    predict_flush(h.p);
+    int64_t T = (S + 60) * 1000;
+    double e1 = TNAN, e2 = TNAN;
+    /* bucket 1: 1m forecast from bucket 0 was 100 */
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_m_forecast_error{horizon=\"1m\"}", T + 60000, &e1), 1);
+    CHECK_NEAR(e1, 10.0 / 110.0, 1e-15);
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_m_forecast_error{horizon=\"2m\"}", T + 60000, NULL), 0);
+    /* bucket 2: 1m forecast 110 (|99-110|/99), 2m forecast from bucket 0 was 100 (|99-100|/99) */
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_m_forecast_error{horizon=\"1m\"}", T + 120000, &e1), 1);
+    CHECK_NEAR(e1, (10.0 / 110.0 + 11.0 / 99.0) / 2, 1e-15);
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_m_forecast_error{horizon=\"2m\"}", T + 120000, &e2), 1);
+    CHECK_NEAR(e2, 1.0 / 99.0, 1e-15);
+    /* bucket 3: rolling means over all errors so far */
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_m_forecast_error{horizon=\"1m\"}", T + 180000, &e1), 1);
+    CHECK_NEAR(e1, (10.0 / 110.0 + 11.0 / 99.0 + 21.0 / 120.0) / 3, 1e-15);
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_m_forecast_error{horizon=\"2m\"}", T + 180000, &e2), 1);
+    CHECK_NEAR(e2, (1.0 / 99.0 + 10.0 / 120.0) / 2, 1e-15);
+    /* Anomaly at bucket 3 from the 1-step forecast published at bucket 2. */
+    double mean = TNAN, lo = TNAN, hi = TNAN, score = TNAN;
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_m_forecast{horizon=\"1m\"}", T + 120000, &mean), 1);
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_m_forecast_lower{horizon=\"1m\",interval=\"80\"}", T + 120000, &lo), 1);
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_m_forecast_upper{horizon=\"1m\",interval=\"80\"}", T + 120000, &hi), 1);
+    CHECK_NEAR(mean, 99.0, 0);
+    CHECK(hi > lo);
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_m_anomaly_score{}", T + 180000, &score), 1);
+    CHECK_NEAR(score, fabs(120.0 - 99.0) / ((hi - lo) / (2 * Z80)), 1e-9);
+    h_close(&h);
+}
+
+static void test_bounded_groups(void)
+{
+    harness h;
+    h_open(&h, "forecasts:\n"
+               "  - name: b\n"
+               "    series: 'b'\n"
+               "    horizons: [1m]\n"
+               "    max_series: 2\n");
+    add_series(h.s, 1, "__name__", "b", "i", "1", NULL);
+    add_series(h.s, 2, "__name__", "b", "i", "2", NULL);
+    add_series(h.s, 3, "__name__", "b", "i", "3", NULL);
+    int64_t S = base_s();
+    set_now((S + 60) * 1000);
+    for (uint32_t id = 1; id <= 3; id++)
+        bucket(h.p, id, STORE_RES_MINUTE, S, (double)id, 0);
+    predict_flush(h.p);
+    predict_stats st;
+    predict_stats_get(h.p, &st);
+    CHECK_EQ_I64(st.groups, 2);
+    CHECK_EQ_I64(st.groups_refused, 1);
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_b_forecast{horizon=\"1m\",i=\"1\"}", 0, NULL), 1);
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_b_forecast{horizon=\"1m\",i=\"2\"}", 0, NULL), 1);
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_b_forecast{horizon=\"1m\",i=\"3\"}", 0, NULL), 0);
+    char *json = NULL;
+    size_t len = 0;
+    CHECK_EQ_I64(predict_status_json(h.p, 1, &json, &len), AUG_OK);
+    CHECK(json != NULL && strlen(json) == len);
+    CHECK(json != NULL && strstr(json, "\"groups\":2,\"groups_refused\":1") != NULL);
+    CHECK(json != NULL && strstr(json, "\"series_truncated\":true") != NULL);
+    aug_free(json);
+    h_close(&h);
+}
+
+static const char cfg_persist[] = "forecasts:\n"
+                                  "  - name: p\n"
+                                  "    series: 'p'\n"
+                                  "    horizons: [5m, 30m]\n";
+static const char cfg_persist_changed[] = "forecasts:\n"
+                                          "  - name: p\n"
+                                          "    series: 'p'\n"
+                                          "    horizons: [5m, 1h]\n";
+
+static double wave(int64_t k)
+{
+    /* a daily-ish cycle plus deterministic wiggle */
+    return 100 + 20 * sin((double)k * 2 * 3.14159265358979 / 240) + (double)((k * 7919) % 13) / 4;
+}
+
+/* Points of one bucket end, sorted by series text, as one string. */
+static void points_at(recorder *r, int64_t ts, char *out, size_t cap)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    /* selection sort by series text on a copy of the indices */
+    size_t idx[256], n = 0;
+    for (size_t i = 0; i < r->n && n < 256; i++)
+        if (r->p[i].ts_ms == ts)
+            idx[n++] = i;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (strcmp(r->p[idx[j]].series, r->p[idx[i]].series) < 0) {
+                size_t t = idx[i];
+                idx[i] = idx[j];
+                idx[j] = t;
+            }
+    for (size_t i = 0; i < n && o < cap; i++)
+        o += (size_t)snprintf(out + o, cap - o, "%s %.17g\n", r->p[idx[i]].series, r->p[idx[i]].value);
+}
+
+static void test_persist_and_resume(void)
+{
+    enum { N = 400 };
+    int64_t S = base_s() - 60 * N;
+    /* Reference: one predict fed N+1 buckets without a restart. */
+    harness ref;
+    h_open(&ref, cfg_persist);
+    add_series(ref.s, 1, "__name__", "p", "job", "x", NULL);
+    set_now((S + 60 * (N + 1)) * 1000);
+    for (int64_t k = 0; k <= N; k++)
+        bucket(ref.p, 1, STORE_RES_MINUTE, S + 60 * k, wave(k), 0);
+    predict_flush(ref.p);
+
+    /* Resumed: N buckets, close (saves), reopen on the same store, bucket N. */
+    harness h;
+    h_open(&h, cfg_persist);
+    add_series(h.s, 1, "__name__", "p", "job", "x", NULL);
+    for (int64_t k = 0; k < N; k++)
+        bucket(h.p, 1, STORE_RES_MINUTE, S + 60 * k, wave(k), 0);
+    predict_flush(h.p);
+    predict_close(h.p);
+    h_open_predict(&h);
+    bucket(h.p, 1, STORE_RES_MINUTE, S + 60 * (N - 1), 1.0, 0); /* already learned before the restart: late */
+    bucket(h.p, 1, STORE_RES_MINUTE, S + 60 * N, wave(N), 0);
+    predict_flush(h.p);
+    predict_stats st;
+    predict_stats_get(h.p, &st);
+    CHECK_EQ_I64(st.loads, 1);
+    CHECK_EQ_I64(st.updates, 1);
+    CHECK_EQ_I64(st.late, 1);
+    static char a[16384], b[16384];
+    int64_t T = (S + 60 * (N + 1)) * 1000;
+    points_at(&ref.rec, T, a, sizeof a);
+    points_at(&h.rec, T, b, sizeof b);
+    CHECK(strlen(a) > 0);
+    CHECK(strstr(a, "ai_p_forecast_error{horizon=\"5m\",job=\"x\"}") != NULL);
+    CHECK(strstr(a, "ai_p_anomaly_score{job=\"x\"}") != NULL);
+    CHECK_STR(a, b); /* identical next forecast, errors and anomaly score, bit for bit */
+    /* The previous emission's timestamp was kept: nothing at or before it again. */
+    CHECK_EQ_I64(rec_count_at(&h.rec, T - 60000), rec_count_at(&ref.rec, T - 60000));
+    predict_close(h.p);
+
+    /* Another definition (horizons) does not adopt the saved model. */
+    cfg_free(h.cfg);
+    h.cfg = config_of(cfg_persist_changed);
+    h_open_predict(&h);
+    set_now((S + 60 * (N + 2)) * 1000);
+    bucket(h.p, 1, STORE_RES_MINUTE, S + 60 * (N + 1), wave(N + 1), 0);
+    predict_flush(h.p);
+    predict_stats_get(h.p, &st);
+    CHECK_EQ_I64(st.loads, 0);
+    CHECK_EQ_I64(st.updates, 1);
+    double v = TNAN;
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_p_forecast_state{job=\"x\",state=\"cold\"}", T + 60000, &v), 1);
+    CHECK_NEAR(v, 1.0, 0);
+    h_close(&h);
+    h_close(&ref);
+}
+
+typedef struct read_rec {
+    char series[16][256];
+    size_t nsamples[16];
+    aug_sample first[16], last[16];
+    size_t n;
+} read_rec;
+
+static aug_err read_cb(void *arg, const aug_label *labels, size_t nlabels, const aug_sample *samples, size_t n)
+{
+    read_rec *r = arg;
+    if (r->n == 16)
+        return AUG_ETOOBIG;
+    size_t o = 0;
+    for (size_t i = 0; i < nlabels; i++)
+        o += (size_t)snprintf(r->series[r->n] + o, sizeof r->series[0] - o, "%s%.*s=%.*s", i ? "," : "",
+                              (int)labels[i].name.len, labels[i].name.p, (int)labels[i].value.len,
+                              labels[i].value.p);
+    r->nsamples[r->n] = n;
+    r->first[r->n] = samples[0];
+    r->last[r->n] = samples[n - 1];
+    r->n++;
+    return AUG_OK;
+}
+
+static wire_matcher M(const char *name, wire_match_type t, const char *value)
+{
+    return (wire_matcher){t, {name, strlen(name)}, {value, strlen(value)}};
+}
+
+static void test_read_paths(void)
+{
+    harness h;
+    h_open(&h, "forecasts:\n"
+               "  - name: cpu\n"
+               "    series: 'cpu'\n"
+               "    horizons: [15m, 1h]\n");
+    add_series(h.s, 1, "__name__", "cpu", "job", "a", NULL);
+    add_series(h.s, 2, "__name__", "cpu", "job", "b", NULL);
+    int64_t S = base_s();
+    set_now((S + 60) * 1000);
+    bucket(h.p, 1, STORE_RES_MINUTE, S, 3.0, 0);
+    bucket(h.p, 2, STORE_RES_MINUTE, S, 4.0, 0);
+    predict_flush(h.p);
+    int64_t base = (S + 60) * 1000;
+    read_rec r = {0};
+    bool handled = false;
+    aug_errbuf eb = {{0}};
+    wire_matcher q1[] = {M("__name__", WIRE_MATCH_EQ, "ai_cpu_forecast_path"), M("job", WIRE_MATCH_EQ, "a")};
+    CHECK_EQ_I64(predict_read(h.p, q1, 2, base, base + 7200000, read_cb, &r, &handled, &eb), AUG_OK);
+    CHECK(handled);
+    CHECK_EQ_I64(r.n, 1);
+    CHECK_STR(r.series[0], "__name__=ai_cpu_forecast_path,job=a");
+    CHECK_EQ_I64(r.nsamples[0], 60);
+    CHECK_EQ_I64(r.first[0].ts_ms, base + 60000);
+    CHECK_EQ_I64(r.last[0].ts_ms, base + 3600000);
+    CHECK_NEAR(r.first[0].value, 3.0, 0);
+    /* lower/upper with interval, a range cut on both sides */
+    memset(&r, 0, sizeof r);
+    wire_matcher q2[] = {M("__name__", WIRE_MATCH_RE, "ai_cpu_forecast_path_(lower|upper)"),
+                         M("interval", WIRE_MATCH_EQ, "95"), M("job", WIRE_MATCH_EQ, "b")};
+    CHECK_EQ_I64(predict_read(h.p, q2, 3, base + 120000, base + 600000, read_cb, &r, &handled, &eb), AUG_OK);
+    CHECK(handled);
+    CHECK_EQ_I64(r.n, 2);
+    CHECK_STR(r.series[0], "__name__=ai_cpu_forecast_path_lower,interval=95,job=b");
+    CHECK_STR(r.series[1], "__name__=ai_cpu_forecast_path_upper,interval=95,job=b");
+    CHECK_EQ_I64(r.nsamples[0], 9);
+    CHECK_EQ_I64(r.first[0].ts_ms, base + 120000);
+    CHECK_EQ_I64(r.last[0].ts_ms, base + 600000);
+    CHECK(r.first[0].value <= 4.0 && r.first[1].value >= 4.0);
+    /* the past: handled, nothing */
+    memset(&r, 0, sizeof r);
+    CHECK_EQ_I64(predict_read(h.p, q1, 2, 0, base, read_cb, &r, &handled, &eb), AUG_OK);
+    CHECK(handled);
+    CHECK_EQ_I64(r.n, 0);
+    /* other names are not handled */
+    wire_matcher q3[] = {M("__name__", WIRE_MATCH_EQ, "cpu")};
+    CHECK_EQ_I64(predict_read(h.p, q3, 1, 0, base + 7200000, read_cb, &r, &handled, &eb), AUG_OK);
+    CHECK(!handled);
+    wire_matcher q4[] = {M("__name__", WIRE_MATCH_EQ, "ai_other_forecast_path")};
+    CHECK_EQ_I64(predict_read(h.p, q4, 1, 0, base + 7200000, read_cb, &r, &handled, &eb), AUG_OK);
+    CHECK(!handled);
+    /* a callback error stops the walk */
+    r.n = 16;
+    wire_matcher q5[] = {M("__name__", WIRE_MATCH_EQ, "ai_cpu_forecast_path")};
+    CHECK_EQ_I64(predict_read(h.p, q5, 1, 0, base + 7200000, read_cb, &r, &handled, &eb), AUG_ETOOBIG);
+    h_close(&h);
+}
+
+/* A resumed model serves its path before any new bucket arrives. */
+static void test_path_after_restart(void)
+{
+    harness h;
+    h_open(&h, cfg_persist);
+    add_series(h.s, 1, "__name__", "p", "job", "x", NULL);
+    int64_t S = base_s() - 600;
+    set_now((S + 600) * 1000);
+    for (int64_t k = 0; k < 10; k++)
+        bucket(h.p, 1, STORE_RES_MINUTE, S + 60 * k, wave(k), 0);
+    predict_flush(h.p);
+    wire_matcher q[] = {M("__name__", WIRE_MATCH_EQ, "ai_p_forecast_path")};
+    read_rec a = {0}, b = {0};
+    bool handled = false;
+    CHECK_EQ_I64(predict_read(h.p, q, 1, 0, INT64_MAX / 2, read_cb, &a, &handled, NULL), AUG_OK);
+    CHECK_EQ_I64(a.n, 1);
+    CHECK_EQ_I64(a.nsamples[0], 30);
+    CHECK_EQ_I64(a.first[0].ts_ms, (S + 660) * 1000);
+    predict_close(h.p);
+    h_open_predict(&h);
+    predict_flush(h.p);
+    CHECK_EQ_I64(predict_read(h.p, q, 1, 0, INT64_MAX / 2, read_cb, &b, &handled, NULL), AUG_OK);
+    CHECK_EQ_I64(b.n, 1);
+    CHECK_EQ_I64(b.nsamples[0], 30);
+    CHECK_EQ_I64(b.first[0].ts_ms, a.first[0].ts_ms);
+    CHECK_EQ_I64(b.last[0].ts_ms, a.last[0].ts_ms);
+    CHECK(memcmp(&b.first[0].value, &a.first[0].value, sizeof(double)) == 0);
+    CHECK(memcmp(&b.last[0].value, &a.last[0].value, sizeof(double)) == 0);
+    h_close(&h);
+}
+
+static void test_reload(void)
+{
+    harness h;
+    h_open(&h, cfg_persist);
+    add_series(h.s, 1, "__name__", "p", "job", "x", NULL);
+    int64_t S = base_s() - 600;
+    set_now((S + 60 * 11) * 1000);
+    for (int64_t k = 0; k < 5; k++)
+        bucket(h.p, 1, STORE_RES_MINUTE, S + 60 * k, wave(k), 0);
+    predict_flush(h.p);
+    /* Same definition plus a new target: the group and its model stay. */
+    cfg_config *c2 = config_of("forecasts:\n"
+                               "  - name: p\n"
+                               "    series: 'p'\n"
+                               "    horizons: [5m, 30m]\n"
+                               "  - name: q\n"
+                               "    series: 'p'\n"
+                               "    aggregate: sum\n"
+                               "    horizons: [1m]\n");
+    aug_errbuf eb = {{0}};
+    CHECK_EQ_I64(predict_reload(h.p, c2, &eb), AUG_OK);
+    cfg_free(c2);
+    predict_flush(h.p);
+    bucket(h.p, 1, STORE_RES_MINUTE, S + 300, wave(5), 0);
+    predict_flush(h.p);
+    predict_stats st;
+    predict_stats_get(h.p, &st);
+    CHECK_EQ_I64(st.groups, 2);
+    CHECK_EQ_I64(st.updates, 7);
+    CHECK_EQ_I64(st.loads, 0); /* kept in memory, not reloaded from the store */
+    char *json = NULL;
+    size_t len = 0;
+    CHECK_EQ_I64(predict_status_json(h.p, 10, &json, &len), AUG_OK);
+    CHECK(json != NULL && strstr(json, "\"name\":\"p\"") != NULL && strstr(json, "\"points\":6") != NULL);
+    CHECK(json != NULL && strstr(json, "\"name\":\"q\"") != NULL && strstr(json, "\"points\":1") != NULL);
+    aug_free(json);
+    /* An invalid target is refused and changes nothing. */
+    cfg_config *bad = config_of("forecasts:\n"
+                                "  - name: p\n"
+                                "    series: 'p'\n"
+                                "    resolution: minute\n"
+                                "    horizons: [30d]\n");
+    CHECK_EQ_I64(predict_reload(h.p, bad, &eb), AUG_ECONFIG);
+    CHECK(strstr(eb.msg, "forecast p") != NULL);
+    cfg_free(bad);
+    predict_flush(h.p);
+    predict_stats_get(h.p, &st);
+    CHECK_EQ_I64(st.groups, 2);
+    h_close(&h);
+}
+
+/* ---- the hook never blocks: a sink that blocks the thread ---- */
+
+typedef struct blocking {
+    recorder rec;
+    pthread_mutex_t lock;
+    pthread_cond_t cv;
+    bool entered, release;
+} blocking;
+
+static void blocking_sink(void *arg, const predict_point *pts, size_t n)
+{
+    blocking *b = arg;
+    pthread_mutex_lock(&b->lock);
+    b->entered = true;
+    pthread_cond_broadcast(&b->cv);
+    while (!b->release)
+        pthread_cond_wait(&b->cv, &b->lock);
+    pthread_mutex_unlock(&b->lock);
+    rec_sink(&b->rec, pts, n);
+}
+
+static void test_queue_full_drops_never_blocks(void)
+{
+    const char *dir = tmp_new();
+    char dirbuf[256];
+    snprintf(dirbuf, sizeof dirbuf, "%s", dir);
+    store *s = store_at(dirbuf);
+    add_series(s, 1, "__name__", "cpu", "job", "a", NULL);
+    cfg_config *cfg = config_of(cfg_single);
+    metrics_registry *reg = metrics_registry_new();
+    blocking b;
+    memset(&b, 0, sizeof b);
+    rec_init(&b.rec);
+    pthread_mutex_init(&b.lock, NULL);
+    pthread_cond_init(&b.cv, NULL);
+    predict *p = NULL;
+    CHECK_EQ_I64(predict_open(s, cfg, reg, blocking_sink, &b, &p, NULL), AUG_OK);
+    predict_set_clock(p, fake_clock, NULL);
+    int64_t S = base_s();
+    set_now((S + 60) * 1000);
+    bucket(p, 1, STORE_RES_MINUTE, S, 1.0, 0);
+    pthread_mutex_lock(&b.lock);
+    while (!b.entered)
+        pthread_cond_wait(&b.cv, &b.lock);
+    pthread_mutex_unlock(&b.lock);
+    /* The thread is stuck in the sink: the hook fills the queue, then drops. */
+    size_t extra = 1000;
+    int64_t t0 = util_mono_ns();
+    for (size_t i = 0; i < PREDICT_QUEUE_MAX + extra; i++)
+        bucket(p, 1, STORE_RES_MINUTE, S - 86400 + 60 * (int64_t)(i % 1000), 1.0, 0);
+    double secs = (double)(util_mono_ns() - t0) / 1e9;
+    predict_stats st;
+    predict_stats_get(p, &st);
+    CHECK_EQ_I64(st.dropped, extra);
+    CHECK_EQ_I64(st.events, 1 + PREDICT_QUEUE_MAX);
+    CHECK(secs < 5.0);
+    pthread_mutex_lock(&b.lock);
+    b.release = true;
+    pthread_cond_broadcast(&b.cv);
+    pthread_mutex_unlock(&b.lock);
+    predict_flush(p);
+    predict_stats_get(p, &st);
+    CHECK_EQ_I64(st.processed, 1 + PREDICT_QUEUE_MAX);
+    predict_close(p);
+    metrics_registry_free(reg);
+    cfg_free(cfg);
+    store_close(s);
+    rec_free(&b.rec);
+    pthread_cond_destroy(&b.cv);
+    pthread_mutex_destroy(&b.lock);
+    tmp_remove(dirbuf);
+}
+
+CHECK_MAIN(CHECK_CASE(test_points_exact), CHECK_CASE(test_emission_rules), CHECK_CASE(test_aggregation),
+           CHECK_CASE(test_late_member_stays_live), CHECK_CASE(test_rate), CHECK_CASE(test_error_and_anomaly_math), CHECK_CASE(test_bounded_groups),
+           CHECK_CASE(test_persist_and_resume), CHECK_CASE(test_read_paths), CHECK_CASE(test_path_after_restart), CHECK_CASE(test_reload),
+           CHECK_CASE(test_queue_full_drops_never_blocks))
