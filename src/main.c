@@ -123,31 +123,6 @@ static bool parse_listen(const char *addr, char *host, size_t hostlen, uint16_t 
     return true;
 }
 
-/* The forecast sink until the exporter replaces it: count, and log at debug. */
-typedef struct sink_ctx {
-    metrics_counter *points;
-} sink_ctx;
-
-static void log_sink(void *arg, const predict_point *pts, size_t n)
-{
-    sink_ctx *sc = arg;
-    metrics_counter_add(sc->points, n);
-    if (!log_enabled(LOG_LVL_DEBUG, "predict"))
-        return;
-    for (size_t i = 0; i < n; i++) {
-        char series[1024];
-        size_t o = 0;
-        for (size_t k = 0; k < pts[i].nlabels && o < sizeof series; k++) {
-            int w = snprintf(series + o, sizeof series - o, "%s%.*s=\"%.*s\"", k ? "," : "",
-                             (int)pts[i].labels[k].name.len, pts[i].labels[k].name.p,
-                             (int)pts[i].labels[k].value.len, pts[i].labels[k].value.p);
-            o += w > 0 ? (size_t)w : 0;
-        }
-        LOG_DEBUG("predict", "forecast point (not exported yet)", "series", series, "ts_ms", LOG_I64(pts[i].ts_ms),
-                  "value", LOG_F64(pts[i].value));
-    }
-}
-
 static int fail(const char *what, aug_err err, const aug_errbuf *eb)
 {
     LOG_ERROR("main", what, "err", aug_strerror(err), "detail", aug_errmsg(eb, err));
@@ -202,41 +177,58 @@ int main(int argc, char **argv)
         return 1;
     }
     srv.cfg = cfg;
+    pthread_mutex_init(&srv.export_lock, NULL);
+    int lock_fd = -1;
+    int exit_code = 1;
     srv.metrics = metrics_registry_new();
-    if (srv.metrics == NULL)
-        return fail("out of memory", AUG_ENOMEM, NULL);
+    if (srv.metrics == NULL) {
+        fail("out of memory", AUG_ENOMEM, NULL);
+        goto out;
+    }
     srv.m_reload_ok = metrics_gauge_get(srv.metrics, "augur_config_last_reload_successful",
                                         "Whether the last configuration reload attempt was successful.", NULL);
     srv.m_reload_ts = metrics_gauge_get(srv.metrics, "augur_config_last_reload_success_timestamp_seconds",
                                         "Timestamp of the last successful configuration reload.", NULL);
+    srv.m_export_unqueued = metrics_counter_get(srv.metrics, "augur_export_unqueued_points_total",
+                                                "Forecast points the exporter refused to queue (logged).", NULL);
     metrics_gauge_set(srv.m_reload_ok, 1);
     metrics_gauge_set(srv.m_reload_ts, (double)srv.start_ms / 1000.0);
     metrics_gauge_set(metrics_gauge_get(srv.metrics, "augur_build_info", "augur build information.",
                                         "version=\"" AUG_VERSION "\""),
                       1);
 
-    int lock_fd = -1;
-    if ((err = util_lockfile_acquire(f.storage_path, &lock_fd, &eb)) != AUG_OK)
-        return fail("cannot lock the store", err, &eb);
+    if ((err = util_lockfile_acquire(f.storage_path, &lock_fd, &eb)) != AUG_OK) {
+        fail("cannot lock the store", err, &eb);
+        goto out;
+    }
     store_opts so = {.path = f.storage_path,
                      .initial_map_bytes = cfg->store_initial_map,
                      .max_map_bytes = cfg->store_max_map};
-    if ((err = store_open(&so, &srv.store, &eb)) != AUG_OK)
-        return fail("cannot open the store", err, &eb);
+    if ((err = store_open(&so, &srv.store, &eb)) != AUG_OK) {
+        fail("cannot open the store", err, &eb);
+        goto out;
+    }
     server_register_store_metrics(&srv);
-    if ((err = ingest_open(srv.store, &cfg->ingest, srv.metrics, &srv.ingest, &eb)) != AUG_OK)
-        return fail("cannot start ingest", err, &eb);
-    sink_ctx sink = {.points = metrics_counter_get(
-                         srv.metrics, "augur_predict_points_unexported_total",
-                         "Forecast points produced while no remote-write exporter is wired (logged at debug level).",
-                         NULL)};
-    if ((err = predict_open(srv.store, cfg->cfg, srv.metrics, log_sink, &sink, &srv.predict, &eb)) != AUG_OK)
-        return fail("cannot start the forecasters", err, &eb);
+    if ((err = server_export_open(&srv, &eb)) != AUG_OK) {
+        fail("cannot start the remote-write exporter", err, &eb);
+        goto out;
+    }
+    if ((err = ingest_open(srv.store, &cfg->ingest, srv.metrics, &srv.ingest, &eb)) != AUG_OK) {
+        fail("cannot start ingest", err, &eb);
+        goto out;
+    }
+    if ((err = predict_open(srv.store, cfg->cfg, srv.metrics, server_export_sink, &srv, &srv.predict, &eb)) !=
+        AUG_OK) {
+        fail("cannot start the forecasters", err, &eb);
+        goto out;
+    }
     ingest_set_bucket_hook(srv.ingest, predict_on_bucket, srv.predict);
     http_opts ho = {.host = srv.listen_host, .port = srv.listen_port, .max_connections = cfg->max_connections,
                    .connection_timeout_s = cfg->connection_timeout_s};
-    if ((err = http_server_start(&srv, &ho, &srv.http, &eb)) != AUG_OK)
-        return fail("cannot start the HTTP server", err, &eb);
+    if ((err = http_server_start(&srv, &ho, &srv.http, &eb)) != AUG_OK) {
+        fail("cannot start the HTTP server", err, &eb);
+        goto out;
+    }
 
     char addr[300];
     snprintf(addr, sizeof addr, "%s:%u", srv.listen_host[0] ? srv.listen_host : "127.0.0.1",
@@ -257,17 +249,25 @@ int main(int argc, char **argv)
         LOG_INFO("main", "shutting down", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
         break;
     }
+    exit_code = 0;
+
+out:
+    /* Reverse start-up order; every close accepts NULL, so a failed start
+     * unwinds through the same path. */
     atomic_store(&srv.shutting_down, true);
     atomic_store(&srv.ready, false);
     http_server_stop(srv.http);
-    ingest_close(srv.ingest);
+    ingest_close(srv.ingest); /* its last commit still reports buckets to predict */
     predict_close(srv.predict);
+    server_export_close(&srv, 5000); /* in-flight sends get 5 s; the rest stays queued on disk */
     store_close(srv.store);
     util_lockfile_release(lock_fd);
     server_cfg_release(&srv, srv.cfg);
     metrics_registry_free(srv.metrics);
+    pthread_mutex_destroy(&srv.export_lock);
     pthread_mutex_destroy(&srv.cfg_lock);
     pthread_mutex_destroy(&srv.reload_lock);
-    LOG_INFO("main", "augur stopped");
-    return 0;
+    if (exit_code == 0)
+        LOG_INFO("main", "augur stopped");
+    return exit_code;
 }

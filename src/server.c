@@ -132,11 +132,57 @@ aug_err server_reload(augur_server *srv, aug_errbuf *eb)
     srv->cfg = fresh;
     pthread_mutex_unlock(&srv->cfg_lock);
     server_cfg_release(srv, old);
+    /* remote_write targets may have changed: rebuild the exporter on the
+     * same durable outbox (a queued backlog is kept for targets that stay). */
+    aug_errbuf xeb = {{0}};
+    server_export_close(srv, 2000);
+    aug_err xerr = server_export_open(srv, &xeb);
+    if (xerr != AUG_OK)
+        LOG_ERROR("export", "exporter could not be reopened after reload; forecasts are not exported",
+                  "err", aug_errmsg(&xeb, xerr));
     metrics_gauge_set(srv->m_reload_ok, 1);
     metrics_gauge_set(srv->m_reload_ts, (double)util_now_ms() / 1000.0);
     LOG_INFO("config", "config reloaded", "file", srv->config_path);
     pthread_mutex_unlock(&srv->reload_lock);
     return AUG_OK;
+}
+
+aug_err server_export_open(augur_server *srv, aug_errbuf *eb)
+{
+    server_cfg *c = server_cfg_acquire(srv);
+    pthread_mutex_lock(&srv->export_lock);
+    aug_err err = export_open(srv->store, c->cfg, srv->metrics, NULL, &srv->export, eb);
+    pthread_mutex_unlock(&srv->export_lock);
+    server_cfg_release(srv, c);
+    return err;
+}
+
+void server_export_close(augur_server *srv, int64_t drain_ms)
+{
+    pthread_mutex_lock(&srv->export_lock);
+    export_close(srv->export, drain_ms);
+    srv->export = NULL;
+    pthread_mutex_unlock(&srv->export_lock);
+}
+
+void server_export_sink(void *arg, const predict_point *pts, size_t n)
+{
+    augur_server *srv = arg;
+    export_series *xs = aug_malloc(n * sizeof *xs);
+    aug_errbuf eb = {{0}};
+    aug_err err = xs ? AUG_OK : AUG_ENOMEM;
+    for (size_t i = 0; xs != NULL && i < n; i++)
+        xs[i] = (export_series){pts[i].labels, pts[i].nlabels, pts[i].ts_ms, pts[i].value};
+    pthread_mutex_lock(&srv->export_lock);
+    if (err == AUG_OK)
+        err = srv->export ? export_enqueue(srv->export, xs, n, &eb) : AUG_ESHUTDOWN;
+    pthread_mutex_unlock(&srv->export_lock);
+    aug_free(xs);
+    if (err != AUG_OK) {
+        metrics_counter_add(srv->m_export_unqueued, n);
+        LOG_WARN("export", "forecast points not queued for remote-write", "points", LOG_I64(n), "err",
+                 aug_errmsg(&eb, err));
+    }
 }
 
 static double store_stat(augur_server *srv, int which)

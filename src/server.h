@@ -12,6 +12,7 @@
 #define AUG_SERVER_H
 
 #include "config/config.h"
+#include "export/export.h"
 #include "ingest/ingest.h"
 #include "metrics/metrics.h"
 #include "predict/predict.h"
@@ -67,6 +68,14 @@ typedef struct augur_server {
                                  * reports buckets) and before the store */
     struct http_server *http;   /* owned */
 
+    /* The remote-write exporter. It is rebuilt on reload (the outbox is
+     * durable, so nothing queued is lost), hence reached only under
+     * export_lock: by server_export_sink on the predict thread and by
+     * server_reload. NULL while it could not be opened. */
+    pthread_mutex_t export_lock;
+    export *export;             /* owned */
+    metrics_counter *m_export_unqueued; /* points the exporter refused */
+
     _Atomic bool ready;         /* /-/ready answers 200 */
     _Atomic bool shutting_down;
 
@@ -89,6 +98,16 @@ aug_err server_reload(augur_server *srv, aug_errbuf *eb);
 /* True when a series with these labels gets rollups: it matches an
  * ingest.keep selector or a forecast input selector. */
 bool server_cfg_keeps(const server_cfg *c, const aug_label *labels, size_t nlabels);
+
+/* Opens the exporter for the current config (main, at start-up). */
+aug_err server_export_open(augur_server *srv, aug_errbuf *eb);
+
+/* The predict sink: hands one evaluation's ai_* points to the exporter
+ * (one durable outbox record per target). Runs on the predict thread. */
+void server_export_sink(void *arg, const predict_point *pts, size_t n);
+
+/* Closes the exporter, giving in-flight sends drain_ms to finish. */
+void server_export_close(augur_server *srv, int64_t drain_ms);
 
 /* Registers the store's gauges (bytes, map size) in srv->metrics. */
 void server_register_store_metrics(augur_server *srv);

@@ -151,6 +151,75 @@ def dec_read_response(b):
     return results
 
 
+def dec_write_request(b):
+    """Returns [(labels dict, [(ts_ms, value)])] of a WriteRequest."""
+    out = []
+    for num, _, ts in fields(b):
+        if num != 1:
+            continue
+        labels, samples = {}, []
+        for n3, _, v in fields(ts):
+            if n3 == 1:
+                kv = {k: val.decode() for k, _, val in fields(v)}
+                labels[kv.get(1, "")] = kv.get(2, "")
+            elif n3 == 2:
+                val, t = 0.0, 0
+                for n4, _, x in fields(v):
+                    if n4 == 1:
+                        val = struct.unpack("<d", x)[0]
+                    elif n4 == 2:
+                        t = x - (1 << 64) if x >= 1 << 63 else x
+                samples.append((t, val))
+        out.append((labels, samples))
+    return out
+
+
+class Receiver:
+    """A remote-write receiver on a free loopback port that records every
+    request (headers and decoded series) and answers 204."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        self.requests = []
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with outer.lock:
+                    outer.requests.append((dict(self.headers), dec_write_request(snappy.uncompress(body))))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d/api/v1/write" % self.port
+
+    def series(self):
+        """Every received sample, as {(name, sorted label items): [(ts, v)]} in arrival order."""
+        out = {}
+        with self.lock:
+            for _, ser in self.requests:
+                for labels, samples in ser:
+                    key = (labels.get("__name__"), tuple(sorted((k, v) for k, v in labels.items() if k != "__name__")))
+                    out.setdefault(key, []).extend(samples)
+        return out
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 # ---- the daemon ----
 
 def free_port():
