@@ -17,10 +17,10 @@ PROMETHEUS = os.environ.get("PROMETHEUS", "/usr/bin/prometheus")
 
 
 class Prometheus:
-    def __init__(self, config_fn, extra_args=()):
+    def __init__(self, config_fn, extra_args=(), port=None):
         """config_fn(port) -> YAML text (it may scrape Prometheus itself)."""
         self.tmp = tempfile.mkdtemp(prefix="augur-e2e-prom-")
-        self.port = free_port()
+        self.port = port or free_port()
         self.config_path = os.path.join(self.tmp, "prometheus.yml")
         with open(self.config_path, "w") as f:
             f.write(config_fn(self.port))

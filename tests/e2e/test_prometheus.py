@@ -17,6 +17,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 sys.path.insert(0, HERE)
 from augur_harness import Augur  # noqa: E402
 from prom_harness import Prometheus  # noqa: E402
+from augur_harness import free_port  # noqa: E402
 
 AUGUR_CONFIG = """
 ingest:
@@ -103,13 +104,20 @@ forecasts:
     series: 'load{job="fc"}'
     aggregate: sum by (job)
     horizons: [15m, 1h]
+remote_write:
+  - url: http://127.0.0.1:PROM_PORT/api/v1/write
+    min_backoff: 100ms
 """
 
 
 class ForecastThroughPrometheus(unittest.TestCase):
     def test_forecast_path_in_the_future(self):
-        augur = Augur(FORECAST_CONFIG).start()
-        prom = Prometheus(prom_config(augur.port)).start()
+        """augur writes ai_load_forecast* back into Prometheus (its remote-write
+        receiver), and Prometheus reads the forecast path from augur."""
+        prom_port = free_port()
+        augur = Augur(FORECAST_CONFIG.replace("PROM_PORT", str(prom_port))).start()
+        prom = Prometheus(prom_config(augur.port), extra_args=["--web.enable-remote-write-receiver"],
+                          port=prom_port).start()
         try:
             MIN = 60_000
             end = int(time.time() * 1000) // MIN * MIN
@@ -139,6 +147,20 @@ class ForecastThroughPrometheus(unittest.TestCase):
             lo, _ = prom.query_range('ai_load_forecast_path_lower{job="fc",interval="95"}', now + 60, now + 3600, 60)
             self.assertEqual(len(lo), 1)
             self.assertLessEqual(float(lo[0]["values"][0][1]), vals[0][1])
+            # the ai_* series augur remote-wrote, found through Prometheus' query API
+            deadline = time.time() + 60
+            fc = []
+            while time.time() < deadline and len(fc) < 2:
+                fc, _ = prom.query('ai_load_forecast{job="fc"}')
+                time.sleep(0.5)
+            self.assertEqual(sorted(r["metric"]["horizon"] for r in fc), ["15m", "1h"], (fc, augur.logs()[-2000:]))
+            for r in fc:
+                self.assertEqual(set(r["metric"]), {"__name__", "job", "horizon"})
+                self.assertTrue(230 - 100 - 10 <= float(r["value"][1]) <= 230 + 100 + 10, r)
+            up, _ = prom.query('ai_load_forecast_upper{job="fc",horizon="1h",interval="95"}')
+            self.assertEqual(len(up), 1, up)
+            st, _ = prom.query('ai_load_forecast_state{job="fc",state="ready"}')
+            self.assertEqual(len(st), 1, st)
         finally:
             prom.cleanup()
             rc = augur.stop()
