@@ -83,77 +83,10 @@
  *    goes in, when it is acknowledged and what a queue limit drops.
  */
 #include "util/common.h"
+#include "storage/codec.h"
 #include "storage/records.h"
 #include "storage/store_int.h"
 #include "util/bits.h"
-
-/* ---- primitives (records.c keeps its own; these are the few needed) ---- */
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--) {
-        p[i] = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static uint64_t i2u(int64_t x)
-{
-    return (uint64_t)x;
-}
-
-static int64_t u2i(uint64_t u)
-{
-    return u <= (uint64_t)INT64_MAX ? (int64_t)u : -(int64_t)(~u) - 1;
-}
-
-static uint64_t zz_enc(int64_t x)
-{
-    return (i2u(x) << 1) ^ (x < 0 ? UINT64_MAX : 0);
-}
-
-static int64_t zz_dec(uint64_t u)
-{
-    return u2i((u >> 1) ^ (0 - (u & 1)));
-}
-
-static size_t uvarint_put(uint8_t *p, uint64_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
-}
-
-/* Reads a minimal varint of at most 64 bits from p[*off..len). */
-static bool get_uvarint(const uint8_t *p, size_t len, size_t *off, uint64_t *v)
-{
-    uint64_t x = 0;
-    for (unsigned i = 0; i < 10; i++) {
-        if (*off >= len)
-            return false;
-        uint8_t b = p[(*off)++];
-        if (i == 9 && b > 1)
-            return false;
-        x |= (uint64_t)(b & 0x7f) << (7 * i);
-        if (b < 0x80) {
-            *v = x;
-            return b != 0 || i == 0;
-        }
-    }
-    return false;
-}
 
 /* ---- target id and key ---- */
 

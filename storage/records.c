@@ -109,78 +109,10 @@
  */
 #include "util/common.h"
 #include "util/bits.h"
+#include "storage/codec.h"
 #include "storage/records.h"
 
 #include <float.h>
-
-/* ---- primitives ---- */
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-    put_be32(p, (uint32_t)(v >> 32));
-    put_be32(p + 4, (uint32_t)v);
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-    return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
-}
-
-
-/* Two's complement without implementation-defined conversions. */
-static uint64_t i2u(int64_t x)
-{
-    return (uint64_t)x;
-}
-
-static int64_t u2i(uint64_t u)
-{
-    return u <= (uint64_t)INT64_MAX ? (int64_t)u : -(int64_t)(~u) - 1;
-}
-
-static uint64_t zz_enc(int64_t x)
-{
-    return (i2u(x) << 1) ^ (x < 0 ? UINT64_MAX : 0);
-}
-
-static int64_t zz_dec(uint64_t u)
-{
-    return u2i((u >> 1) ^ (0 - (u & 1)));
-}
-
-static size_t uvarint_put(uint8_t *p, uint64_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
-}
-
-static size_t uvarint_len(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
 
 /* A reader over untrusted bytes: every get checks the bound. */
 typedef struct rd {
@@ -198,20 +130,7 @@ static bool rd_u8(rd *r, uint8_t *v)
 
 static bool rd_uvarint(rd *r, uint64_t *v)
 {
-    uint64_t x = 0;
-    for (unsigned i = 0; i < 10; i++) {
-        uint8_t b;
-        if (!rd_u8(r, &b))
-            return false;
-        if (i == 9 && b > 1)
-            return false; /* more than 64 bits */
-        x |= (uint64_t)(b & 0x7f) << (7 * i);
-        if (b < 0x80) {
-            *v = x;
-            return b != 0 || i == 0; /* a trailing 0x00 byte is non-minimal */
-        }
-    }
-    return false;
+    return get_uvarint(r->p, r->len, &r->off, v);
 }
 
 static bool rd_zz(rd *r, int64_t *v)
