@@ -56,6 +56,7 @@
  * checks these bytes (the CRC equals zlib's crc32 of the payload).
  */
 #include "util/common.h"
+#include "util/crc32.h"
 
 #include "forecast/fc_impl.h"
 #include "util/assert.h"
@@ -65,21 +66,6 @@
 #define BLOB_VERSION 1
 #define BLOB_HDR 16
 
-/* CRC-32 (reflected polynomial 0xEDB88320), four bits at a time. */
-static uint32_t crc32_ieee(const uint8_t *p, size_t n)
-{
-    static const uint32_t tab[16] = {
-        0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu, 0x76DC4190u, 0x6B6B51F4u, 0x4DB26158u, 0x5005713Cu,
-        0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu, 0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu,
-    };
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        c = (c >> 4) ^ tab[c & 15u];
-        c = (c >> 4) ^ tab[c & 15u];
-    }
-    return ~c;
-}
 
 /* ------------------------------------------------------------------ write */
 
@@ -269,7 +255,7 @@ aug_err fc_model_encode(const fc_model *m, uint8_t *buf, size_t cap, size_t *len
     put_u8(&h, 0);
     put_u16(&h, 0);
     put_u64(&h, (uint64_t)w.n, 4);
-    put_u64(&h, crc32_ieee(buf + BLOB_HDR, w.n), 4);
+    put_u64(&h, util_crc32(buf + BLOB_HDR, w.n), 4);
     *len = need;
     return AUG_OK;
 }
@@ -539,7 +525,7 @@ aug_err fc_model_decode(aug_bytes blob, fc_model **out, aug_errbuf *eb)
     if (len != blob.len - BLOB_HDR)
         return aug_errf(eb, AUG_EMALFORMED, "model blob says %" PRIu64 " payload bytes, has %zu", len,
                         blob.len - BLOB_HDR);
-    if (crc32_ieee(blob.p + BLOB_HDR, (size_t)len) != (uint32_t)crc)
+    if (util_crc32(blob.p + BLOB_HDR, (size_t)len) != (uint32_t)crc)
         return aug_errf(eb, AUG_ECORRUPT, "model blob checksum mismatch");
 
     dec d = {.r = {blob.p + BLOB_HDR, (size_t)len, 0, false}, .bad = NULL};

@@ -40,27 +40,13 @@
  * pending forecasts stay raw bytes, read with predict_record_pending).
  */
 #include "util/common.h"
+#include "util/crc32.h"
 #include "predict/predict_int.h"
 
 #define REC_V1 0x01u
 #define KEY_MAX ((size_t)1 << 20)
 #define FLAG_ONE 0x01u
 
-/* CRC-32 (reflected 0xEDB88320), four bits at a time. */
-static uint32_t crc32_ieee(const uint8_t *p, size_t n)
-{
-    static const uint32_t tab[16] = {
-        0x00000000u, 0x1db71064u, 0x3b6e20c8u, 0x26d930acu, 0x76dc4190u, 0x6b6b51f4u, 0x4db26158u, 0x5005713cu,
-        0xedb88320u, 0xf00f9344u, 0xd6d6a3e8u, 0xcb61b38cu, 0x9b64c2b0u, 0x86d3d2d4u, 0xa00ae278u, 0xbdbdf21cu,
-    };
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        c = (c >> 4) ^ tab[c & 15];
-        c = (c >> 4) ^ tab[c & 15];
-    }
-    return ~c;
-}
 
 static void put64(uint8_t *p, uint64_t v)
 {
@@ -162,7 +148,7 @@ aug_err predict_record_encode(const predict_record *r, uint8_t *buf, size_t cap,
     if (r->model.len)
         memcpy(p, r->model.p, r->model.len);
     p += r->model.len;
-    put32(p, crc32_ieee(buf, (size_t)(p - buf)));
+    put32(p, util_crc32(buf, (size_t)(p - buf)));
     p += 4;
     *len = (size_t)(p - buf);
     return AUG_OK;
@@ -188,7 +174,7 @@ aug_err predict_record_decode(aug_bytes in, predict_record *out)
         return AUG_ECORRUPT;
     if (in.p[0] != REC_V1)
         return AUG_EVERSION;
-    if (in.len < 5 || get32(in.p + in.len - 4) != crc32_ieee(in.p, in.len - 4))
+    if (in.len < 5 || get32(in.p + in.len - 4) != util_crc32(in.p, in.len - 4))
         return AUG_ECORRUPT;
     rd r = {in.p, in.len - 4, 1};
     predict_record o;

@@ -382,7 +382,7 @@ static void rs_batch(int i, tseries *a, tseries *c)
             memcpy(&v, &bits, sizeof v);
         }
         if (k == 120)
-            v = INFINITY;
+            v = (double)INFINITY;
         add(a, b + k * 20000, v);
         add(c, b + k * 23000 + 7, 1000.0 - k * 0.5);
     }

@@ -2,6 +2,7 @@
  * fault injection, hashing spread, log formatting. */
 #include "util/common.h"
 #include "util/arena.h"
+#include "util/crc32.h"
 #include "util/err.h"
 #include "util/hash.h"
 #include "util/log.h"
@@ -48,6 +49,12 @@ static void test_every_error_in_readme(void)
             CHECK(0);
         }
     }
+}
+
+static void test_crc32_check_value(void)
+{
+    CHECK_EQ_I64(util_crc32((const uint8_t *)"123456789", 9), 0xCBF43926u);
+    CHECK_EQ_I64(util_crc32(NULL, 0), 0);
 }
 
 static void test_errf_formats_detail(void)
@@ -217,7 +224,7 @@ static void test_log_logfmt_and_json(void)
     free(buf);
 }
 
-CHECK_MAIN(CHECK_CASE(test_every_error_has_message), CHECK_CASE(test_every_error_in_readme), CHECK_CASE(test_errf_formats_detail),
+CHECK_MAIN(CHECK_CASE(test_every_error_has_message), CHECK_CASE(test_every_error_in_readme), CHECK_CASE(test_crc32_check_value), CHECK_CASE(test_errf_formats_detail),
            CHECK_CASE(test_arena_cap_and_cleanup), CHECK_CASE(test_arena_large_and_many),
            CHECK_CASE(test_mem_counts_and_fails), CHECK_CASE(test_hash_spreads_sequential_keys),
            CHECK_CASE(test_hash128_lengths_and_bit_flips),
