@@ -152,6 +152,18 @@ typedef struct predict_stats {
 } predict_stats;
 void predict_stats_get(predict *p, predict_stats *out);
 
+/* Where scaler decisions are logged: dir/decisions.jsonl, one JSON line
+ * per decision (NULL: not logged; the default). Call before events arrive.
+ * The file is rotated to decisions.jsonl.1 when it passes
+ * PREDICT_DECISIONS_MAX_BYTES (16 MiB). AUG_ENOMEM. */
+aug_err predict_set_decisions_dir(predict *p, const char *dir);
+
+/* A JSON array describing every scaler (name, mode, shadow, forecast,
+ * webhook, current, desired, action, fell_back, predicted_peak, reason,
+ * last_evaluation), for /api/v1/status data.scalers. *out is
+ * NUL-terminated; caller frees with aug_free. AUG_ENOMEM. */
+aug_err predict_scalers_json(predict *p, char **out, size_t *len);
+
 /* For tests: replaces the wall clock (milliseconds) used by the
  * finalization rule and the emission age limit. Call before any event. */
 void predict_set_clock(predict *p, int64_t (*now_ms)(void *arg), void *arg);
