@@ -23,6 +23,14 @@
  * design notes and invariants are at the top of predict.c; the byte format
  * of a saved model at the top of record.c.
  *
+ * Scalers (scale.c): each configured scaler is evaluated with the decision
+ * engine when its forecast emits a new bucket, from inputs (replicas,
+ * queue_length, service_time selectors) tracked from the same closed-bucket
+ * events; it emits ai_scaling_* points through the same sink at that
+ * bucket's end, appends to decisions.jsonl (predict_set_decisions_dir),
+ * publishes for predict_scalers_json, and, with shadow off and a webhook,
+ * queues a POST for its own sender thread. Notes at the top of scale.c.
+ *
  * Threads.
  *   - predict_on_bucket runs on the ingest writer thread (it is the ingest
  *     bucket hook): it copies the event into a bounded queue and returns; it
