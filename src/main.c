@@ -222,6 +222,10 @@ int main(int argc, char **argv)
         fail("cannot start the forecasters", err, &eb);
         goto out;
     }
+    if ((err = predict_set_decisions_dir(srv.predict, f.storage_path)) != AUG_OK) {
+        fail("cannot start the scalers", err, NULL);
+        goto out;
+    }
     ingest_set_bucket_hook(srv.ingest, predict_on_bucket, srv.predict);
     http_opts ho = {.host = srv.listen_host, .port = srv.listen_port, .max_connections = cfg->max_connections,
                    .connection_timeout_s = cfg->connection_timeout_s};

@@ -85,6 +85,16 @@ bool server_cfg_keeps(const server_cfg *c, const aug_label *labels, size_t nlabe
         if (ingest_selector_match_labels(c->cfg->forecasts[i].series, labels, nlabels))
             return true;
     }
+    /* Scaler inputs: predict reads their closed buckets (current replicas,
+     * queue length, observed service time). */
+    for (size_t i = 0; i < c->cfg->nscalers; i++) {
+        const cfg_scaler *s = &c->cfg->scalers[i];
+        const ingest_selector *sels[3] = {s->replicas, s->queue_length, s->service_time.sel};
+        for (size_t k = 0; k < 3; k++) {
+            if (sels[k] != NULL && ingest_selector_match_labels(sels[k], labels, nlabels))
+                return true;
+        }
+    }
     return false;
 }
 

@@ -96,7 +96,8 @@ void server_cfg_release(augur_server *srv, server_cfg *c);
 aug_err server_reload(augur_server *srv, aug_errbuf *eb);
 
 /* True when a series with these labels gets rollups: it matches an
- * ingest.keep selector or a forecast input selector. */
+ * ingest.keep selector, a forecast input selector, or a scaler input
+ * selector (replicas, queue_length, service_time). */
 bool server_cfg_keeps(const server_cfg *c, const aug_label *labels, size_t nlabels);
 
 /* Opens the exporter for the current config (main, at start-up). */

@@ -63,10 +63,18 @@ void http_handle_status(http_ctx *hc, http_reply *r)
         fc = NULL;
         fclen = 0;
     }
-    size_t cap = 4096 + fclen;
+    char *sc = NULL;
+    size_t sclen = 0;
+    if (srv->predict == NULL || predict_scalers_json(srv->predict, &sc, &sclen) != AUG_OK) {
+        aug_free(sc);
+        sc = NULL;
+        sclen = 0;
+    }
+    size_t cap = 4096 + fclen + sclen;
     char *buf = aug_malloc(cap);
     if (buf == NULL) {
         aug_free(fc);
+        aug_free(sc);
         http_reply_text(r, 503, "out of memory");
         return;
     }
@@ -77,12 +85,13 @@ void http_handle_status(http_ctx *hc, http_reply *r)
                      "\"ingest\":{\"series\":%" PRIu64 ",\"commits\":%" PRIu64 ",\"pending_samples\":%" PRIu64 "},"
                      "\"store\":{\"path\":\"%s\",\"ok\":%s,\"map_bytes\":%zu,\"used_bytes\":%zu,"
                      "\"file_bytes\":%zu,\"rollups\":%" PRIu64 ",\"wal_records\":%" PRIu64 "},"
-                     "\"forecasts\":%s,\"scalers\":[]}}\n",
+                     "\"forecasts\":%s,\"scalers\":%s}}\n",
                      AUG_VERSION, srv->start_ms / 1000, atomic_load(&srv->ready) ? "true" : "false",
                      srv->config_path, metrics_gauge_value(srv->m_reload_ok) > 0 ? "true" : "false", is.series,
                      is.commits, is.pending, srv->storage_path, serr == AUG_OK ? "true" : "false", ss.map_bytes,
-                     ss.used_bytes, ss.file_bytes, ss.rollups, ss.wal_records, fc != NULL ? fc : "[]");
+                     ss.used_bytes, ss.file_bytes, ss.rollups, ss.wal_records, fc != NULL ? fc : "[]", sc != NULL ? sc : "[]");
     aug_free(fc);
+    aug_free(sc);
     r->status = 200;
     r->content_type = "application/json";
     r->body = buf;

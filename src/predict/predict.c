@@ -308,6 +308,9 @@ static void tset_free(predict_tset *ts)
     for (size_t i = 0; i < ts->n; i++)
         target_free(ts->t[i]);
     aug_free(ts->t);
+    for (size_t i = 0; i < ts->nsc; i++)
+        predict_scaler_free(ts->sc[i]);
+    aug_free(ts->sc);
     aug_free(ts);
 }
 
@@ -463,6 +466,8 @@ static aug_err tset_build(const cfg_config *cfg, predict_tset **out, aug_errbuf 
         if ((err = target_new(&cfg->forecasts[i], &ts->t[i], eb)) == AUG_OK)
             ts->n++;
     }
+    if (err == AUG_OK)
+        err = predict_scalers_build(cfg, ts, eb);
     if (err != AUG_OK) {
         tset_free(ts);
         return err;
@@ -675,6 +680,7 @@ static predict_group *group_new(predict *p, predict_target *t, const uint8_t *ke
     for (int i = 0; i < PREDICT_MAX_HORIZONS; i++)
         g->pub_err[i] = DNAN;
     g->pub_anomaly = DNAN;
+    g->last_y = DNAN;
     bool loaded = group_load(p, t, g, txn);
     if (!loaded && model_new(t, &g->m, NULL) != AUG_OK)
         goto fail;
@@ -848,6 +854,17 @@ static void resolve(predict *p, store_txn *txn, uint32_t id, aug_bytes key, int6
             g->members[g->nmembers++] = (uint32_t)(p->nmem - 1);
         }
     }
+    /* Scaler inputs (replicas, queue_length, service_time selectors). */
+    for (size_t si = 0; si < p->nsc; si++) {
+        for (uint8_t k = 0; k < PREDICT_IN__COUNT; k++) {
+            const ingest_selector *sel = p->sc[si]->sel[k];
+            if (sel == NULL || !ingest_selector_match_key(sel, key))
+                continue;
+            if (mem_add(p, id, (uint32_t)si, PREDICT_NONE, now) != AUG_OK)
+                return;
+            p->mem[p->nmem - 1].kind = (uint8_t)(1 + k);
+        }
+    }
 }
 
 /* Resolves ids scan_upto+1, ... up to the first missing one (note 2). */
@@ -927,6 +944,12 @@ static void emit(predict *p, const predict_group *g, int64_t ts, const aug_label
 static aug_str S(const char *s)
 {
     return (aug_str){s, strlen(s)};
+}
+
+void predict_emit_labels(predict *p, int64_t ts, const aug_label *labels, size_t n, double v)
+{
+    static const predict_group none = {0};
+    emit(p, &none, ts, labels, n, v);
 }
 
 static void emit_bucket(predict *p, const predict_target *t, const predict_group *g, int64_t T, const fc_forecast *f)
@@ -1025,6 +1048,7 @@ static void finalize(predict *p, predict_target *t, predict_group *g, const pred
     int64_t s = b->start_s;
     double y = aggregate(t, b);
     g->last_final_s = s;
+    g->last_y = y;
     feedback(t, g, s, y);
     aug_errbuf eb = {{0}};
     aug_err e = fc_model_update(g->m, s, y, &eb);
@@ -1081,6 +1105,7 @@ static void finalize(predict *p, predict_target *t, predict_group *g, const pred
     }
     emit_bucket(p, t, g, T, f);
     g->last_emit_ms = T;
+    predict_scale_due(p, t, T);
     metrics_histogram_observe(p->m_latency_s, (double)(util_mono_ns() - b->last_ns) / 1e9);
 }
 
@@ -1175,6 +1200,10 @@ static void process_event(predict *p, const predict_event *ev, int64_t now)
 {
     for (uint32_t mi = mem_head(p, ev->id); mi != PREDICT_NONE; mi = p->mem[mi].next) {
         predict_member *m = &p->mem[mi];
+        if (m->kind != 0) {
+            predict_scale_input(p, m, ev);
+            continue;
+        }
         predict_target *t = p->t[m->tgt];
         if (t->res != ev->res || m->grp == PREDICT_NONE || ev->count == 0)
             continue;
@@ -1350,15 +1379,23 @@ static void apply_reload(predict *p, predict_tset *ns, int64_t now)
         memset(p->mslots, 0, (p->mmask + 1) * sizeof *p->mslots);
     p->scan_upto = 0;
     p->mem_warned = false;
+    predict_scalers_carry(p->sc, p->nsc, ns->sc, ns->nsc);
     pthread_rwlock_wrlock(&p->lock);
     predict_target **old = p->t;
     size_t nold = p->nt;
+    predict_scaler **oldsc = p->sc;
+    size_t noldsc = p->nsc;
     p->t = ns->t;
     p->nt = ns->n;
+    p->sc = ns->sc;
+    p->nsc = ns->nsc;
     pthread_rwlock_unlock(&p->lock);
     for (size_t i = 0; i < nold; i++)
         target_free(old[i]);
     aug_free(old);
+    for (size_t i = 0; i < noldsc; i++)
+        predict_scaler_free(oldsc[i]);
+    aug_free(oldsc);
     set_uses(p, ns);
     aug_free(ns);
     recount(p);
@@ -1431,6 +1468,7 @@ static void *thread_main(void *arg)
         p->ntouched = 0;
         if (flushing || stop || now - p->last_pass_ms >= PASS_INTERVAL_MS)
             full_pass(p, now);
+        predict_scale_run(p, now);
         emit_flush(p);
         save_groups(p, stop);
         update_gauges(p);
@@ -1454,7 +1492,7 @@ void predict_on_bucket(void *arg, uint32_t id, store_res res, int64_t start_s, c
     if ((res != STORE_RES_MINUTE && res != STORE_RES_HOUR) || !atomic_load(&p->uses_res[res]))
         return;
     predict_event ev = {.id = id, .count = r->count, .res = res, .start_s = start_s, .sum = r->sum,
-                        .increase = r->increase, .t_ns = util_mono_ns()};
+                        .increase = r->increase, .last = r->last, .t_ns = util_mono_ns()};
     pthread_mutex_lock(&p->qlock);
     if (p->qlen == PREDICT_QUEUE_MAX) {
         pthread_mutex_unlock(&p->qlock);
@@ -1526,6 +1564,20 @@ static void register_metrics(predict *p, metrics_registry *reg)
                                         "Model saves that failed (retried after more updates).", NULL);
     p->m_loads = metrics_counter_get(reg, "augur_predict_model_loads_total",
                                      "Models resumed from the store when their group was created.", NULL);
+    p->m_sc_evals = metrics_counter_get(reg, "augur_scaler_evaluations_total",
+                                        "Scaler decisions made (one per forecast update of its target).", NULL);
+    p->m_sc_err = metrics_counter_get(reg, "augur_scaler_evaluation_errors_total",
+                                      "Scaler evaluations the decision engine refused (logged).", NULL);
+    p->m_sc_inputs_refused = metrics_counter_get(
+        reg, "augur_scaler_inputs_refused_total",
+        "Series matching a scaler input selector beyond the 64 summed per input (ignored).", NULL);
+    p->m_dec_err = metrics_counter_get(reg, "augur_scaler_decisions_log_errors_total",
+                                       "Decisions that could not be appended to decisions.jsonl.", NULL);
+    static const char hook_help[] = "Scaler webhook calls by result (after retries).";
+    p->m_hook_ok = metrics_counter_get(reg, "augur_scaler_webhook_calls_total", hook_help, "result=\"ok\"");
+    p->m_hook_fail = metrics_counter_get(reg, "augur_scaler_webhook_calls_total", hook_help, "result=\"failed\"");
+    p->m_hook_dropped = metrics_counter_get(reg, "augur_scaler_webhook_calls_total", hook_help,
+                                            "result=\"dropped\"");
     p->m_load_err = metrics_counter_get(reg, "augur_predict_model_load_errors_total",
                                         "Saved models that could not be read (the group starts cold).", NULL);
 }
@@ -1557,6 +1609,8 @@ aug_err predict_open(store *s, const cfg_config *cfg, metrics_registry *reg, pre
     pthread_rwlock_init(&p->lock, NULL);
     p->t = ts->t;
     p->nt = ts->n;
+    p->sc = ts->sc;
+    p->nsc = ts->nsc;
     set_uses(p, ts);
     aug_free(ts);
     p->scratch_n = FC_MAX_HORIZON; /* any target, also after a reload */
@@ -1620,6 +1674,23 @@ void predict_flush(predict *p)
     pthread_mutex_unlock(&p->qlock);
 }
 
+aug_err predict_set_decisions_dir(predict *p, const char *dir)
+{
+    char *path = NULL;
+    if (dir != NULL) {
+        size_t n = strlen(dir) + sizeof "/decisions.jsonl";
+        if ((path = aug_malloc(n)) == NULL)
+            return AUG_ENOMEM;
+        snprintf(path, n, "%s/decisions.jsonl", dir);
+    }
+    pthread_mutex_lock(&p->qlock);
+    char *old = p->dec_path;
+    p->dec_path = path;
+    pthread_mutex_unlock(&p->qlock);
+    aug_free(old);
+    return AUG_OK;
+}
+
 void predict_set_clock(predict *p, int64_t (*now_ms)(void *arg), void *arg)
 {
     pthread_mutex_lock(&p->qlock);
@@ -1656,9 +1727,14 @@ void predict_close(predict *p)
         pthread_mutex_unlock(&p->qlock);
         pthread_join(p->thread, NULL);
     }
+    predict_hook_stop(p);
     for (size_t i = 0; i < p->nt; i++)
         target_free(p->t[i]);
     aug_free(p->t);
+    for (size_t i = 0; i < p->nsc; i++)
+        predict_scaler_free(p->sc[i]);
+    aug_free(p->sc);
+    aug_free(p->dec_path);
     tset_free(p->reload);
     aug_free(p->mem);
     aug_free(p->mslots);

@@ -23,6 +23,14 @@
  * design notes and invariants are at the top of predict.c; the byte format
  * of a saved model at the top of record.c.
  *
+ * Scalers (scale.c): each configured scaler is evaluated with the decision
+ * engine when its forecast emits a new bucket, from inputs (replicas,
+ * queue_length, service_time selectors) tracked from the same closed-bucket
+ * events; it emits ai_scaling_* points through the same sink at that
+ * bucket's end, appends to decisions.jsonl (predict_set_decisions_dir),
+ * publishes for predict_scalers_json, and, with shadow off and a webhook,
+ * queues a POST for its own sender thread. Notes at the top of scale.c.
+ *
  * Threads.
  *   - predict_on_bucket runs on the ingest writer thread (it is the ingest
  *     bucket hook): it copies the event into a bounded queue and returns; it
@@ -151,6 +159,18 @@ typedef struct predict_stats {
     uint64_t loads;          /* models resumed from the store */
 } predict_stats;
 void predict_stats_get(predict *p, predict_stats *out);
+
+/* Where scaler decisions are logged: dir/decisions.jsonl, one JSON line
+ * per decision (NULL: not logged; the default). Call before events arrive.
+ * The file is rotated to decisions.jsonl.1 when it passes
+ * PREDICT_DECISIONS_MAX_BYTES (16 MiB). AUG_ENOMEM. */
+aug_err predict_set_decisions_dir(predict *p, const char *dir);
+
+/* A JSON array describing every scaler (name, mode, shadow, forecast,
+ * webhook, current, desired, action, fell_back, predicted_peak, reason,
+ * last_evaluation), for /api/v1/status data.scalers. *out is
+ * NUL-terminated; caller frees with aug_free. AUG_ENOMEM. */
+aug_err predict_scalers_json(predict *p, char **out, size_t *len);
 
 /* For tests: replaces the wall clock (milliseconds) used by the
  * finalization rule and the emission age limit. Call before any event. */

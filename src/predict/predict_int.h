@@ -9,6 +9,7 @@
 
 #include "predict/predict.h"
 
+#include "decide/decide.h"
 #include "forecast/forecast.h"
 #include "ingest/selector.h"
 #include "metrics/metrics.h"
@@ -29,6 +30,7 @@ typedef struct predict_event {
     int64_t start_s;
     double sum;
     double increase;
+    double last;  /* last sample of the bucket (scaler inputs) */
     int64_t t_ns; /* monotonic clock when queued (latency metric) */
 } predict_event;
 
@@ -74,6 +76,7 @@ typedef struct predict_group {
     int64_t one_tgt;
     double one_mean, one_lo80, one_hi80;
     double anomaly; /* last anomaly score; NaN: none */
+    double last_y;  /* the value of the newest final bucket (a scaler's observed load); NaN: none */
     fc_state state;
 
     /* Published snapshot: written by the predict thread under predict.lock
@@ -122,10 +125,11 @@ typedef struct predict_target {
     bool warned;
 } predict_target;
 
-/* One (input series, target) membership. */
+/* One (input series, target) membership, or (input series, scaler input). */
 typedef struct predict_member {
     uint32_t id;
-    uint32_t tgt;          /* index into predict.t */
+    uint32_t tgt;          /* index into predict.t; for a scaler input, into predict.sc */
+    uint8_t kind;          /* 0: forecast input; 1 + predict_sin_kind: a scaler input */
     uint32_t grp;          /* index into the target's groups; PREDICT_NONE: refused by max_series */
     uint32_t next;         /* next membership of the same id; PREDICT_NONE ends */
     int64_t last_start_s;  /* newest bucket reported; INT64_MIN: none */
@@ -137,9 +141,63 @@ typedef struct predict_touch {
     predict_group *g;
 } predict_touch;
 
+/* ---- scalers (scale.c) ---- */
+
+#define PREDICT_SCALER_MAX_INPUTS 64 /* series summed per scaler input; more are ignored (counted) */
+#define PREDICT_HOOK_QUEUE_MAX 64    /* webhook calls waiting; a full queue drops the oldest */
+#define PREDICT_DECISIONS_MAX_BYTES ((int64_t)16 << 20) /* decisions.jsonl is rotated to .1 past this */
+
+typedef enum predict_sin_kind {
+    PREDICT_IN_REPLICAS = 0,
+    PREDICT_IN_QUEUE = 1,
+    PREDICT_IN_SERVICE = 2,
+    PREDICT_IN__COUNT
+} predict_sin_kind;
+
+/* The latest closed bucket of one series feeding a scaler input. */
+typedef struct predict_sin {
+    uint32_t id;
+    int64_t start_s;
+    double last;
+} predict_sin;
+
+typedef struct predict_scaler {
+    /* Definition (immutable once built). */
+    char *name;
+    cfg_scaler_mode mode;
+    bool shadow;
+    decide_params dp;
+    predict_target *t; /* the forecast (utilization) or arrival_rate (queue) target; same tset */
+    ingest_selector *sel[PREDICT_IN__COUNT]; /* NULL: input not configured */
+    char *webhook_url;                       /* NULL: none */
+    int64_t webhook_timeout_ms, webhook_retries;
+    uint64_t fp; /* fingerprint of the definition: reload keeps the state when it matches */
+
+    /* Predict thread only. */
+    predict_sin in[PREDICT_IN__COUNT][PREDICT_SCALER_MAX_INPUTS];
+    uint32_t nin[PREDICT_IN__COUNT];
+    decide_state st;
+    int64_t due_ms;       /* newest bucket end its target emitted; INT64_MIN: none */
+    int64_t last_emit_ms; /* I4 for the ai_scaling_* series */
+    int32_t last_desired; /* -1: none (current when no replicas selector) */
+    decide_point *fcp;    /* [FC_MAX_HORIZON] scratch path */
+
+    /* Published (predict.lock). */
+    int64_t pub_eval_s; /* INT64_MIN: never evaluated */
+    int32_t pub_current, pub_desired;
+    decide_action pub_action;
+    bool pub_fell_back;
+    double pub_peak;
+    char pub_reason[DECIDE_REASON_MAX];
+} predict_scaler;
+
+typedef struct predict_hook predict_hook; /* the webhook sender (scale.c) */
+
 typedef struct predict_tset {
     predict_target **t;
     size_t n;
+    predict_scaler **sc;
+    size_t nsc;
 } predict_tset;
 
 struct predict {
@@ -167,6 +225,10 @@ struct predict {
     pthread_rwlock_t lock;
     predict_target **t;
     size_t nt;
+    predict_scaler **sc; /* swapped with t */
+    size_t nsc;
+    char *dec_path;      /* <storage.path>/decisions.jsonl; NULL: not written (under qlock) */
+    predict_hook *hook;  /* webhook sender; NULL until a non-shadow scaler with a webhook decides */
 
     /* Predict thread only. */
     predict_member *mem;
@@ -198,7 +260,8 @@ struct predict {
     /* Self-metrics. */
     metrics_counter *m_events, *m_dropped, *m_late, *m_refused, *m_members_refused, *m_refits, *m_updates,
         *m_update_err, *m_points, *m_pts_old, *m_pts_future, *m_saves, *m_save_err, *m_loads, *m_load_err,
-        *m_forced;
+        *m_forced, *m_sc_evals, *m_sc_err, *m_sc_inputs_refused, *m_dec_err, *m_hook_ok, *m_hook_fail,
+        *m_hook_dropped;
     metrics_gauge *m_groups, *m_state[3], *m_members;
     metrics_histogram *m_refit_s, *m_latency_s;
 };
@@ -239,6 +302,28 @@ aug_err predict_record_encode(const predict_record *r, uint8_t *buf, size_t cap,
 aug_err predict_record_decode(aug_bytes in, predict_record *out);
 /* The i-th pending forecast of a decoded horizon (i < k). */
 void predict_record_pending(const predict_record_h *h, int32_t i, int64_t *tgt, double *val);
+
+/* ---- scale.c: scalers on the predict thread ---- */
+
+/* Builds ts->sc from cfg's scalers (ts->t already built). AUG_ECONFIG for a
+ * scaler the engine cannot run (eb names it), AUG_ENOMEM. */
+aug_err predict_scalers_build(const cfg_config *cfg, predict_tset *ts, aug_errbuf *eb);
+void predict_scaler_free(predict_scaler *sc);
+/* Reload: a new scaler with the same name and fingerprint as an old one
+ * takes over its state (decision history, inputs, last emitted time). */
+void predict_scalers_carry(predict_scaler *const *olds, size_t nold, predict_scaler *const *news, size_t nnew);
+/* A closed bucket of a series that feeds scaler input kind. */
+void predict_scale_input(predict *p, const predict_member *m, const predict_event *ev);
+/* A group of target t emitted its points stamped T (ms). */
+void predict_scale_due(predict *p, const predict_target *t, int64_t T);
+/* Evaluates every scaler that is due; points go to p->pts via emit, lines to
+ * decisions.jsonl, calls to the webhook queue. */
+void predict_scale_run(predict *p, int64_t now);
+/* Stops the webhook sender after its queue is done (bounded by timeouts). */
+void predict_hook_stop(predict *p);
+/* Queues one point with the given labels (sorted, __name__ first) for the
+ * sink (predict.c). */
+void predict_emit_labels(predict *p, int64_t ts, const aug_label *labels, size_t n, double v);
 
 /* ---- status.c helpers shared with predict.c ---- */
 

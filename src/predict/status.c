@@ -300,3 +300,46 @@ aug_err predict_status_json(predict *p, size_t max_groups, char **out, size_t *l
     *len = b.len;
     return AUG_OK;
 }
+
+/* ---- /api/v1/status: scalers ---- */
+
+static const char *const scaler_modes[] = {"utilization", "queue"};
+
+aug_err predict_scalers_json(predict *p, char **out, size_t *len)
+{
+    jb b = {0};
+    jb_lit(&b, "[");
+    pthread_rwlock_rdlock(&p->lock);
+    for (size_t i = 0; i < p->nsc; i++) {
+        const predict_scaler *sc = p->sc[i];
+        jb_lit(&b, i ? ",{\"name\":" : "{\"name\":");
+        jb_cstr(&b, sc->name);
+        jb_fmt(&b, ",\"mode\":\"%s\",\"shadow\":%s,\"forecast\":", scaler_modes[sc->mode],
+               sc->shadow ? "true" : "false");
+        jb_cstr(&b, sc->t->name);
+        jb_fmt(&b, ",\"webhook\":%s", sc->webhook_url != NULL ? "true" : "false");
+        if (sc->pub_eval_s == INT64_MIN) {
+            jb_lit(&b, ",\"current\":null,\"desired\":null,\"action\":null,\"fell_back\":null,"
+                       "\"predicted_peak\":null,\"last_evaluation\":null");
+        } else {
+            jb_fmt(&b, ",\"current\":%" PRId32 ",\"desired\":%" PRId32 ",\"action\":\"%s\",\"fell_back\":%s",
+                   sc->pub_current, sc->pub_desired, decide_action_name(sc->pub_action),
+                   sc->pub_fell_back ? "true" : "false");
+            jb_lit(&b, ",\"predicted_peak\":");
+            jb_num(&b, sc->pub_peak);
+            jb_fmt(&b, ",\"last_evaluation\":%" PRId64, sc->pub_eval_s);
+        }
+        jb_lit(&b, ",\"reason\":");
+        jb_cstr(&b, sc->pub_reason);
+        jb_lit(&b, "}");
+    }
+    pthread_rwlock_unlock(&p->lock);
+    jb_lit(&b, "]");
+    if (b.failed) {
+        aug_free(b.p);
+        return AUG_ENOMEM;
+    }
+    *out = b.p;
+    *len = b.len;
+    return AUG_OK;
+}

@@ -1,0 +1,745 @@
+/* scale.c — scalers in the daemon: the decision engine (src/decide/) run on
+ * the predict thread each time a scaler's forecast emits a new bucket.
+ *
+ * Design notes
+ * ------------
+ * 1. Definition. One predict_scaler per configured scaler, built with the
+ *    forecast targets (same tset, swapped together on reload). Its
+ *    decide_params come from cfg_scaler_decide_params, the one mapping the
+ *    daemon and `augurctl simulate` share. Its forecast is the target named
+ *    by `forecast` (utilization) or `arrival_rate` (queue).
+ *
+ * 2. Inputs. The replicas, queue_length and service_time selectors are
+ *    resolved by the predict thread's scan like forecast inputs (a
+ *    membership of kind 1 + predict_sin_kind), and fed by the same
+ *    closed-bucket events at the target's resolution. Per input series the
+ *    last sample of its newest closed bucket is kept (up to
+ *    PREDICT_SCALER_MAX_INPUTS series per input); the input's value is the
+ *    sum over its series whose newest bucket is at most STALE_BUCKETS
+ *    buckets older than the newest of any (a stopped series drops out).
+ *
+ * 3. When. A group of the scaler's target that emits its points at T (the
+ *    end of the bucket just learned; predict.c note 7) makes the scaler due
+ *    at T. After the batch's finalizations the scaler is evaluated once at
+ *    now_s = T / 1000 with the sum over the target's groups whose published
+ *    path starts at T (mean and bounds summed: exact for one group, a
+ *    conservative interval for several since it assumes they move together;
+ *    groups not final for T yet are left out). observed = the sum of those
+ *    groups' latest actuals; model state = the coldest group; recent error =
+ *    the highest rolling error of the horizon that first reaches the lead
+ *    time (the longest if none does).
+ *
+ * 4. Current replicas: the replicas input, rounded. A scaler without a
+ *    replicas selector (queue mode allows it) uses its own last desired
+ *    count (min_replicas at first), as if the decision had been applied. A
+ *    configured selector with no sample yet: nothing is decided (status says
+ *    so).
+ *
+ * 5. Outputs, all at T (strictly increasing per scaler, also across
+ *    reloads; never in the future since T was emitted):
+ *      ai_scaling_desired_replicas{scaler}, ai_scaling_current_replicas{scaler},
+ *      ai_scaling_decision{scaler, action} (1 for the action, 0 for the three
+ *      others), ai_scaling_predicted_peak{scaler} (when finite);
+ *    one JSON line in <storage.path>/decisions.jsonl (appended with one
+ *    write(2), not fsynced; renamed to decisions.jsonl.1 first when it would
+ *    pass PREDICT_DECISIONS_MAX_BYTES, replacing the previous .1);
+ *    the published snapshot for /api/v1/status;
+ *    and, when shadow is false and a webhook is configured, a webhook call.
+ *
+ * 6. Webhook. Calls go through a bounded queue (PREDICT_HOOK_QUEUE_MAX; a
+ *    full queue drops the oldest call, counted) to one sender thread started
+ *    on first use, so the predict thread never waits on the network. A call
+ *    POSTs the decision as JSON (application/json) with the scaler's
+ *    timeout; 2xx is success; 429, 5xx and transport errors are retried up
+ *    to `retries` times with backoff 100 ms × 2^attempt (at most 5 s); other
+ *    statuses fail at once. At shutdown the call in flight finishes (bounded
+ *    by its timeout), no retry starts, and queued calls are dropped
+ *    (counted).
+ *
+ * 7. Reload. A scaler whose name and fingerprint (decide params, target
+ *    name and definition, input selectors) are unchanged keeps its decision
+ *    state (stabilization history, buckets, cooldown) and inputs; a changed
+ *    one starts afresh but keeps its last emitted time, so its series stay
+ *    strictly increasing. Webhook and shadow changes apply without a reset.
+ *    The decision state is not persisted across restarts (not done yet).
+ */
+#include "util/common.h"
+#include "config/scaler.h"
+#include "predict/predict_int.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "util/time.h"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STALE_BUCKETS 5
+#define DNAN ((double)NAN)
+#define FNV_BASIS UINT64_C(0xcbf29ce484222325)
+#define FNV_PRIME UINT64_C(0x100000001b3)
+#define LINE_MAX_BYTES 4096
+#define HOOK_BACKOFF_MS 100
+#define HOOK_BACKOFF_MAX_MS 5000
+
+static const char *const mode_names[] = {"utilization", "queue"};
+
+static uint64_t fnv64(const void *data, size_t n, uint64_t h)
+{
+    const uint8_t *p = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= FNV_PRIME;
+    }
+    return h;
+}
+
+static uint64_t fnv_str(const char *s, uint64_t h)
+{
+    return s ? fnv64(s, strlen(s) + 1, h) : fnv64("\xff", 1, h);
+}
+
+#define FNV_VAL(h, v)                                                                                                \
+    do {                                                                                                             \
+        __typeof__(v) v_ = (v);                                                                                      \
+        (h) = fnv64(&v_, sizeof v_, (h));                                                                            \
+    } while (0)
+
+static uint64_t params_hash(const decide_params *d, uint64_t h)
+{
+    FNV_VAL(h, (int)d->mode);
+    FNV_VAL(h, d->target);
+    FNV_VAL(h, d->lead_time_s);
+    FNV_VAL(h, d->window_s);
+    FNV_VAL(h, (int)d->margin);
+    FNV_VAL(h, d->min_replicas);
+    FNV_VAL(h, d->max_replicas);
+    FNV_VAL(h, d->up.capacity);
+    FNV_VAL(h, d->up.per_minute);
+    FNV_VAL(h, d->down.capacity);
+    FNV_VAL(h, d->down.per_minute);
+    FNV_VAL(h, d->stabilization_s);
+    FNV_VAL(h, d->cooldown_s);
+    FNV_VAL(h, d->max_error);
+    FNV_VAL(h, d->tolerance_up);
+    FNV_VAL(h, d->tolerance_down);
+    FNV_VAL(h, d->capacity_per_replica);
+    FNV_VAL(h, d->service_time_s);
+    FNV_VAL(h, d->target_latency_s);
+    FNV_VAL(h, d->concurrency);
+    return h;
+}
+
+/* ---- definition (note 1) ---- */
+
+void predict_scaler_free(predict_scaler *sc)
+{
+    if (sc == NULL)
+        return;
+    aug_free(sc->name);
+    aug_free(sc->webhook_url);
+    for (int k = 0; k < PREDICT_IN__COUNT; k++)
+        ingest_selector_free(sc->sel[k]);
+    aug_free(sc->fcp);
+    aug_free(sc);
+}
+
+static aug_err sel_copy(const ingest_selector *from, ingest_selector **to, uint64_t *h, aug_errbuf *eb)
+{
+    if (from == NULL) {
+        *h = fnv_str(NULL, *h);
+        return AUG_OK;
+    }
+    const char *text = ingest_selector_text(from);
+    *h = fnv_str(text, *h);
+    return ingest_selector_parse(text, strlen(text), to, NULL, eb);
+}
+
+static aug_err scaler_new(const cfg_scaler *s, const predict_tset *ts, predict_scaler **out, aug_errbuf *eb)
+{
+    predict_scaler *sc = aug_calloc(1, sizeof *sc);
+    if (sc == NULL)
+        return AUG_ENOMEM;
+    aug_err err = AUG_OK;
+    sc->name = aug_strndup(s->name, strlen(s->name));
+    sc->mode = s->mode;
+    sc->shadow = s->shadow;
+    if (s->webhook.url != NULL)
+        sc->webhook_url = aug_strndup(s->webhook.url, strlen(s->webhook.url));
+    sc->webhook_timeout_ms = s->webhook.timeout_ms;
+    sc->webhook_retries = s->webhook.retries;
+    if (sc->name == NULL || (s->webhook.url != NULL && sc->webhook_url == NULL)) {
+        err = AUG_ENOMEM;
+        goto fail;
+    }
+    aug_errbuf deb = {{0}};
+    if ((err = cfg_scaler_decide_params(s, &sc->dp, &deb)) != AUG_OK) {
+        err = aug_errf(eb, AUG_ECONFIG, "scaler %s: %s", s->name, aug_errmsg(&deb, err));
+        goto fail;
+    }
+    int fi = s->mode == CFG_MODE_UTILIZATION ? s->forecast_idx : s->arrival_rate_idx;
+    if (fi < 0 || (size_t)fi >= ts->n) {
+        err = aug_errf(eb, AUG_ECONFIG, "scaler %s: no forecast to decide on", s->name);
+        goto fail;
+    }
+    sc->t = ts->t[fi];
+    uint64_t h = fnv_str(s->name, FNV_BASIS);
+    h = params_hash(&sc->dp, h);
+    h = fnv_str(sc->t->name, h);
+    FNV_VAL(h, sc->t->fp);
+    if ((err = sel_copy(s->replicas, &sc->sel[PREDICT_IN_REPLICAS], &h, eb)) != AUG_OK ||
+        (err = sel_copy(s->mode == CFG_MODE_QUEUE ? s->queue_length : NULL, &sc->sel[PREDICT_IN_QUEUE], &h, eb)) !=
+            AUG_OK ||
+        (err = sel_copy(s->mode == CFG_MODE_QUEUE ? s->service_time.sel : NULL, &sc->sel[PREDICT_IN_SERVICE], &h,
+                        eb)) != AUG_OK)
+        goto fail;
+    sc->fp = h;
+    if ((sc->fcp = aug_malloc((size_t)sc->t->H * sizeof *sc->fcp)) == NULL) {
+        err = AUG_ENOMEM;
+        goto fail;
+    }
+    decide_state_init(&sc->st, &sc->dp);
+    sc->due_ms = INT64_MIN;
+    sc->last_emit_ms = INT64_MIN;
+    sc->last_desired = -1;
+    sc->pub_eval_s = INT64_MIN;
+    sc->pub_peak = DNAN;
+    snprintf(sc->pub_reason, sizeof sc->pub_reason, "waiting for the first forecast of %s", sc->t->name);
+    *out = sc;
+    return AUG_OK;
+fail:
+    predict_scaler_free(sc);
+    return err;
+}
+
+aug_err predict_scalers_build(const cfg_config *cfg, predict_tset *ts, aug_errbuf *eb)
+{
+    if (cfg->nscalers == 0)
+        return AUG_OK;
+    if ((ts->sc = aug_calloc(cfg->nscalers, sizeof *ts->sc)) == NULL)
+        return AUG_ENOMEM;
+    for (size_t i = 0; i < cfg->nscalers; i++) {
+        aug_err err = scaler_new(&cfg->scalers[i], ts, &ts->sc[i], eb);
+        if (err != AUG_OK)
+            return err; /* the caller frees ts with the nsc built so far */
+        ts->nsc++;
+    }
+    return AUG_OK;
+}
+
+void predict_scalers_carry(predict_scaler *const *olds, size_t nold, predict_scaler *const *news, size_t nnew)
+{
+    for (size_t i = 0; i < nnew; i++) {
+        predict_scaler *n = news[i];
+        for (size_t j = 0; j < nold; j++) {
+            const predict_scaler *o = olds[j];
+            if (strcmp(o->name, n->name) != 0)
+                continue;
+            n->last_emit_ms = o->last_emit_ms; /* the series stay strictly increasing */
+            if (o->fp != n->fp)
+                break;
+            memcpy(n->in, o->in, sizeof n->in);
+            memcpy(n->nin, o->nin, sizeof n->nin);
+            n->st = o->st;
+            n->due_ms = o->due_ms;
+            n->last_desired = o->last_desired;
+            n->pub_eval_s = o->pub_eval_s;
+            n->pub_current = o->pub_current;
+            n->pub_desired = o->pub_desired;
+            n->pub_action = o->pub_action;
+            n->pub_fell_back = o->pub_fell_back;
+            n->pub_peak = o->pub_peak;
+            memcpy(n->pub_reason, o->pub_reason, sizeof n->pub_reason);
+            break;
+        }
+    }
+}
+
+/* ---- inputs (note 2) ---- */
+
+void predict_scale_input(predict *p, const predict_member *m, const predict_event *ev)
+{
+    if (m->tgt >= p->nsc || m->kind == 0 || m->kind > PREDICT_IN__COUNT)
+        return;
+    predict_scaler *sc = p->sc[m->tgt];
+    int k = m->kind - 1;
+    if (ev->res != sc->t->res || ev->count == 0 || !isfinite(ev->last))
+        return;
+    for (uint32_t i = 0; i < sc->nin[k]; i++) {
+        predict_sin *in = &sc->in[k][i];
+        if (in->id != ev->id)
+            continue;
+        if (ev->start_s > in->start_s) {
+            in->start_s = ev->start_s;
+            in->last = ev->last;
+        }
+        return;
+    }
+    if (sc->nin[k] == PREDICT_SCALER_MAX_INPUTS) {
+        metrics_counter_add(p->m_sc_inputs_refused, 1);
+        return;
+    }
+    sc->in[k][sc->nin[k]++] = (predict_sin){.id = ev->id, .start_s = ev->start_s, .last = ev->last};
+}
+
+static double input_value(const predict_scaler *sc, int k)
+{
+    if (sc->nin[k] == 0)
+        return DNAN;
+    int64_t newest = INT64_MIN;
+    for (uint32_t i = 0; i < sc->nin[k]; i++)
+        newest = AUG_MAX(newest, sc->in[k][i].start_s);
+    double sum = 0;
+    for (uint32_t i = 0; i < sc->nin[k]; i++) {
+        if (sc->in[k][i].start_s >= newest - STALE_BUCKETS * sc->t->width_s)
+            sum += sc->in[k][i].last;
+    }
+    return sum;
+}
+
+/* ---- evaluation (notes 3-5) ---- */
+
+void predict_scale_due(predict *p, const predict_target *t, int64_t T)
+{
+    for (size_t i = 0; i < p->nsc; i++) {
+        if (p->sc[i]->t == t && T > p->sc[i]->due_ms)
+            p->sc[i]->due_ms = T;
+    }
+}
+
+static double rolling_err(const predict_fb *f)
+{
+    if (f->ne == 0)
+        return DNAN;
+    double s = 0;
+    for (uint16_t i = 0; i < f->ne; i++)
+        s += f->ape[i];
+    return s / f->ne;
+}
+
+/* Index of the horizon that first reaches the lead time (the longest if none). */
+static int32_t lead_horizon(const predict_scaler *sc)
+{
+    const predict_target *t = sc->t;
+    for (int32_t i = 0; i < t->nh; i++) {
+        if ((int64_t)t->hsteps[i] * t->width_s >= sc->dp.lead_time_s)
+            return i;
+    }
+    return t->nh - 1;
+}
+
+/* Builds the summed path at T into sc->fcp (note 3). Returns the number of
+ * groups summed (0: none at T). */
+static size_t build_path(predict_scaler *sc, int64_t T, decide_forecast_path *path, double *observed)
+{
+    const predict_target *t = sc->t;
+    int32_t hi = lead_horizon(sc);
+    size_t ng = 0;
+    int32_t n = t->H;
+    decide_model_state state = DECIDE_MODEL_READY;
+    double err = DNAN, obs = 0;
+    bool obs_known = true;
+    memset(sc->fcp, 0, (size_t)t->H * sizeof *sc->fcp);
+    for (size_t gi = 0; gi < t->ngroups; gi++) {
+        const predict_group *g = t->groups[gi];
+        if (g->path_n == 0 || g->path_base_ms != T)
+            continue;
+        ng++;
+        n = AUG_MIN(n, g->path_n);
+        for (int32_t i = 0; i < g->path_n && i < t->H; i++) {
+            sc->fcp[i].mean += g->path[i].mean;
+            sc->fcp[i].lo80 += g->path[i].lo80;
+            sc->fcp[i].hi80 += g->path[i].hi80;
+            sc->fcp[i].lo95 += g->path[i].lo95;
+            sc->fcp[i].hi95 += g->path[i].hi95;
+        }
+        decide_model_state s = (decide_model_state)g->state;
+        if (s < state)
+            state = s;
+        double e = rolling_err(&g->fb[hi]);
+        if (!isnan(e) && (isnan(err) || e > err))
+            err = e;
+        if (isfinite(g->last_y))
+            obs += g->last_y;
+        else
+            obs_known = false;
+    }
+    *path = (decide_forecast_path){.origin_s = T / 1000, .step_s = t->width_s, .model = state,
+                                   .recent_error = err, .n = ng ? (size_t)n : 0, .cap = (size_t)t->H,
+                                   .points = sc->fcp};
+    *observed = obs_known && ng > 0 && obs >= 0 ? obs : DNAN;
+    return ng;
+}
+
+/* JSON string body of s (no quotes) into out; never splits an escape. */
+static void json_esc(const char *s, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (const unsigned char *c = (const unsigned char *)s; *c != '\0'; c++) {
+        char tmp[8];
+        size_t n;
+        if (*c == '"' || *c == '\\') {
+            tmp[0] = '\\';
+            tmp[1] = (char)*c;
+            n = 2;
+        } else if (*c < 0x20) {
+            n = (size_t)snprintf(tmp, sizeof tmp, "\\u%04x", *c);
+        } else {
+            tmp[0] = (char)*c;
+            n = 1;
+        }
+        if (o + n + 1 > cap)
+            break;
+        memcpy(out + o, tmp, n);
+        o += n;
+    }
+    out[o] = '\0';
+}
+
+static void fmt_num(double v, char *out, size_t cap)
+{
+    if (isfinite(v))
+        snprintf(out, cap, "%.6g", v);
+    else
+        snprintf(out, cap, "null");
+}
+
+/* The decision as JSON (no newline): the decisions.jsonl line and the
+ * webhook body. Returns its length. */
+static size_t decision_json(const predict_scaler *sc, int64_t T, double observed, const decide_output *o,
+                            int32_t current, char *buf, size_t cap)
+{
+    char name[256], reason[DECIDE_REASON_MAX * 2], peak[32], obs[32], when[32];
+    json_esc(sc->name, name, sizeof name);
+    json_esc(o->reason, reason, sizeof reason);
+    fmt_num(o->predicted_peak, peak, sizeof peak);
+    fmt_num(observed, obs, sizeof obs);
+    time_t ts = (time_t)(T / 1000);
+    struct tm tm;
+    gmtime_r(&ts, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    int n = snprintf(buf, cap,
+                     "{\"ts\":%" PRId64 ",\"time\":\"%s\",\"scaler\":\"%s\",\"mode\":\"%s\",\"shadow\":%s,"
+                     "\"current\":%" PRId32 ",\"desired\":%" PRId32 ",\"action\":\"%s\",\"fell_back\":%s,"
+                     "\"observed\":%s,\"predicted_peak\":%s,\"reason\":\"%s\"}",
+                     T / 1000, when, name, mode_names[sc->mode], sc->shadow ? "true" : "false", current, o->desired,
+                     decide_action_name(o->action), o->fell_back ? "true" : "false", obs, peak, reason);
+    return n > 0 ? AUG_MIN((size_t)n, cap - 1) : 0;
+}
+
+static void log_decision(predict *p, const char *line, size_t len)
+{
+    char path[4096];
+    pthread_mutex_lock(&p->qlock);
+    bool have = p->dec_path != NULL && strlen(p->dec_path) + 3 < sizeof path;
+    if (have)
+        snprintf(path, sizeof path, "%s", p->dec_path);
+    pthread_mutex_unlock(&p->qlock);
+    if (!have)
+        return;
+    struct stat stt;
+    if (stat(path, &stt) == 0 && (int64_t)stt.st_size + (int64_t)len + 1 > PREDICT_DECISIONS_MAX_BYTES) {
+        char old[sizeof path + 2];
+        snprintf(old, sizeof old, "%s.1", path);
+        if (rename(path, old) != 0)
+            LOG_WARN("scale", "cannot rotate decisions.jsonl", "path", path, "err", strerror(errno));
+    }
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    bool ok = fd >= 0;
+    if (ok) {
+        char buf[LINE_MAX_BYTES + 1];
+        memcpy(buf, line, len);
+        buf[len] = '\n';
+        ok = write(fd, buf, len + 1) == (ssize_t)(len + 1);
+        ok = close(fd) == 0 && ok;
+    }
+    if (!ok) {
+        metrics_counter_add(p->m_dec_err, 1);
+        LOG_WARN("scale", "cannot append to decisions.jsonl", "path", path, "err", strerror(errno));
+    }
+}
+
+static void hook_enqueue(predict *p, const predict_scaler *sc, const char *body, size_t len);
+
+static void emit_scaler(predict *p, const predict_scaler *sc, int64_t T, int32_t current, const decide_output *o)
+{
+    aug_label l[3];
+    aug_str name = {sc->name, strlen(sc->name)};
+    l[0].name = (aug_str){"__name__", 8};
+    l[1] = (aug_label){{"scaler", 6}, name};
+    l[0].value = (aug_str){"ai_scaling_desired_replicas", strlen("ai_scaling_desired_replicas")};
+    predict_emit_labels(p, T, l, 2, (double)o->desired);
+    l[0].value = (aug_str){"ai_scaling_current_replicas", strlen("ai_scaling_current_replicas")};
+    predict_emit_labels(p, T, l, 2, (double)current);
+    if (isfinite(o->predicted_peak)) {
+        l[0].value = (aug_str){"ai_scaling_predicted_peak", strlen("ai_scaling_predicted_peak")};
+        predict_emit_labels(p, T, l, 2, o->predicted_peak);
+    }
+    l[0].value = (aug_str){"ai_scaling_decision", strlen("ai_scaling_decision")};
+    l[2] = (aug_label){{"scaler", 6}, name};
+    for (int a = 0; a < DECIDE_ACTION__COUNT; a++) {
+        const char *an = decide_action_name((decide_action)a);
+        l[1] = (aug_label){{"action", 6}, {an, strlen(an)}};
+        predict_emit_labels(p, T, l, 3, a == (int)o->action ? 1.0 : 0.0);
+    }
+}
+
+static void publish_wait(predict *p, predict_scaler *sc, const char *why)
+{
+    pthread_rwlock_wrlock(&p->lock);
+    snprintf(sc->pub_reason, sizeof sc->pub_reason, "%s", why);
+    pthread_rwlock_unlock(&p->lock);
+}
+
+static void evaluate(predict *p, predict_scaler *sc, int64_t T)
+{
+    decide_forecast_path path;
+    double observed;
+    if (build_path(sc, T, &path, &observed) == 0)
+        return;
+    int32_t current;
+    if (sc->sel[PREDICT_IN_REPLICAS] != NULL) {
+        double r = input_value(sc, PREDICT_IN_REPLICAS);
+        if (!isfinite(r) || r < 0) {
+            char why[DECIDE_REASON_MAX];
+            snprintf(why, sizeof why, "no decision: waiting for a sample of replicas %s",
+                     ingest_selector_text(sc->sel[PREDICT_IN_REPLICAS]));
+            publish_wait(p, sc, why);
+            return;
+        }
+        current = r >= (double)INT32_MAX ? INT32_MAX : (int32_t)llround(r);
+    } else {
+        current = sc->last_desired >= 0 ? sc->last_desired : sc->dp.min_replicas;
+    }
+    decide_input in = {.now_s = T / 1000, .current_replicas = current, .observed = observed, .fc = &path};
+    if (sc->mode == CFG_MODE_QUEUE) {
+        double q = sc->sel[PREDICT_IN_QUEUE] ? input_value(sc, PREDICT_IN_QUEUE) : 0;
+        in.queue_length = isfinite(q) && q >= 0 ? q : 0;
+        double st = sc->sel[PREDICT_IN_SERVICE] ? input_value(sc, PREDICT_IN_SERVICE) : 0;
+        in.service_time_s = isfinite(st) && st > 0 ? st : 0;
+    }
+    decide_output out;
+    aug_errbuf eb = {{0}};
+    aug_err e = decide_evaluate(&sc->dp, &sc->st, &in, &out, &eb);
+    if (e != AUG_OK) {
+        metrics_counter_add(p->m_sc_err, 1);
+        LOG_WARN("scale", "scaler evaluation refused", "scaler", sc->name, "err", aug_errmsg(&eb, e));
+        char why[DECIDE_REASON_MAX];
+        snprintf(why, sizeof why, "no decision: %s", aug_errmsg(&eb, e));
+        publish_wait(p, sc, why);
+        sc->last_emit_ms = T; /* not retried for this bucket */
+        return;
+    }
+    metrics_counter_add(p->m_sc_evals, 1);
+    emit_scaler(p, sc, T, current, &out);
+    sc->last_emit_ms = T;
+    sc->last_desired = out.desired;
+    pthread_rwlock_wrlock(&p->lock);
+    sc->pub_eval_s = T / 1000;
+    sc->pub_current = current;
+    sc->pub_desired = out.desired;
+    sc->pub_action = out.action;
+    sc->pub_fell_back = out.fell_back;
+    sc->pub_peak = out.predicted_peak;
+    memcpy(sc->pub_reason, out.reason, sizeof sc->pub_reason);
+    pthread_rwlock_unlock(&p->lock);
+    char line[LINE_MAX_BYTES];
+    size_t len = decision_json(sc, T, observed, &out, current, line, sizeof line);
+    log_decision(p, line, len);
+    if (!sc->shadow && sc->webhook_url != NULL)
+        hook_enqueue(p, sc, line, len);
+    LOG_DEBUG("scale", "decision", "scaler", sc->name, "action", decide_action_name(out.action), "reason",
+              out.reason);
+}
+
+void predict_scale_run(predict *p, int64_t now)
+{
+    for (size_t i = 0; i < p->nsc; i++) {
+        predict_scaler *sc = p->sc[i];
+        /* due only from an emitted bucket: T <= now and recent (predict.c note 7) */
+        if (sc->due_ms == INT64_MIN || sc->due_ms <= sc->last_emit_ms || sc->due_ms > now)
+            continue;
+        evaluate(p, sc, sc->due_ms);
+    }
+}
+
+/* ---- webhook (note 6) ---- */
+
+typedef struct hook_call {
+    char *url;
+    char *body;
+    size_t len;
+    int64_t timeout_ms, retries;
+} hook_call;
+
+struct predict_hook {
+    pthread_mutex_t lock;
+    pthread_cond_t cv;
+    hook_call q[PREDICT_HOOK_QUEUE_MAX];
+    size_t head, len;
+    bool stopping;
+    pthread_t thread;
+    metrics_counter *ok, *fail, *dropped;
+};
+
+static void call_free(hook_call *c)
+{
+    aug_free(c->url);
+    aug_free(c->body);
+    *c = (hook_call){0};
+}
+
+static size_t discard(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+    AUG_UNUSED(ptr);
+    AUG_UNUSED(arg);
+    return size * nmemb;
+}
+
+/* One POST; the HTTP status, or 0 for a transport error. */
+static long post_once(const hook_call *c)
+{
+    CURL *h = curl_easy_init();
+    if (h == NULL)
+        return 0;
+    struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+    curl_easy_setopt(h, CURLOPT_URL, c->url);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)c->len);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "augur/" AUG_VERSION);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    long status = 0;
+    if (curl_easy_perform(h) == CURLE_OK)
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(h);
+    return status;
+}
+
+static void *hook_main(void *arg)
+{
+    predict_hook *hk = arg;
+    pthread_mutex_lock(&hk->lock);
+    for (;;) {
+        while (hk->len == 0 && !hk->stopping)
+            pthread_cond_wait(&hk->cv, &hk->lock);
+        if (hk->stopping)
+            break;
+        hook_call c = hk->q[hk->head];
+        hk->q[hk->head] = (hook_call){0};
+        hk->head = (hk->head + 1) % PREDICT_HOOK_QUEUE_MAX;
+        hk->len--;
+        pthread_mutex_unlock(&hk->lock);
+        bool ok = false;
+        for (int64_t attempt = 0;; attempt++) {
+            long st = post_once(&c);
+            if (st >= 200 && st <= 299) {
+                ok = true;
+                break;
+            }
+            bool retry = st == 0 || st == 429 || (st >= 500 && st <= 599);
+            if (!retry || attempt >= c.retries) {
+                LOG_WARN("scale", "webhook call failed", "url", c.url, "status", LOG_I64(st), "attempts",
+                         LOG_I64(attempt + 1));
+                break;
+            }
+            int64_t wait = AUG_MIN((int64_t)HOOK_BACKOFF_MS << AUG_MIN(attempt, 10), (int64_t)HOOK_BACKOFF_MAX_MS);
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += (time_t)(wait / 1000);
+            ts.tv_nsec += (long)(wait % 1000) * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_mutex_lock(&hk->lock);
+            while (!hk->stopping && pthread_cond_timedwait(&hk->cv, &hk->lock, &ts) != ETIMEDOUT) {
+            }
+            bool stop = hk->stopping;
+            pthread_mutex_unlock(&hk->lock);
+            if (stop)
+                break;
+        }
+        metrics_counter_add(ok ? hk->ok : hk->fail, 1);
+        call_free(&c);
+        pthread_mutex_lock(&hk->lock);
+    }
+    pthread_mutex_unlock(&hk->lock);
+    return NULL;
+}
+
+static predict_hook *hook_start(predict *p)
+{
+    predict_hook *hk = aug_calloc(1, sizeof *hk);
+    if (hk == NULL)
+        return NULL;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    pthread_mutex_init(&hk->lock, NULL);
+    pthread_cond_init(&hk->cv, NULL);
+    hk->ok = p->m_hook_ok;
+    hk->fail = p->m_hook_fail;
+    hk->dropped = p->m_hook_dropped;
+    if (pthread_create(&hk->thread, NULL, hook_main, hk) != 0) {
+        pthread_cond_destroy(&hk->cv);
+        pthread_mutex_destroy(&hk->lock);
+        curl_global_cleanup();
+        aug_free(hk);
+        return NULL;
+    }
+    return hk;
+}
+
+static void hook_enqueue(predict *p, const predict_scaler *sc, const char *body, size_t len)
+{
+    if (p->hook == NULL && (p->hook = hook_start(p)) == NULL) {
+        metrics_counter_add(p->m_hook_dropped, 1);
+        LOG_ERROR("scale", "cannot start the webhook sender", "scaler", sc->name);
+        return;
+    }
+    hook_call c = {.url = aug_strndup(sc->webhook_url, strlen(sc->webhook_url)), .body = aug_strndup(body, len),
+                   .len = len, .timeout_ms = sc->webhook_timeout_ms, .retries = sc->webhook_retries};
+    if (c.url == NULL || c.body == NULL) {
+        call_free(&c);
+        metrics_counter_add(p->m_hook_dropped, 1);
+        return;
+    }
+    predict_hook *hk = p->hook;
+    pthread_mutex_lock(&hk->lock);
+    if (hk->len == PREDICT_HOOK_QUEUE_MAX) {
+        call_free(&hk->q[hk->head]);
+        hk->head = (hk->head + 1) % PREDICT_HOOK_QUEUE_MAX;
+        hk->len--;
+        metrics_counter_add(hk->dropped, 1);
+    }
+    hk->q[(hk->head + hk->len) % PREDICT_HOOK_QUEUE_MAX] = c;
+    hk->len++;
+    pthread_cond_signal(&hk->cv);
+    pthread_mutex_unlock(&hk->lock);
+}
+
+void predict_hook_stop(predict *p)
+{
+    predict_hook *hk = p->hook;
+    if (hk == NULL)
+        return;
+    pthread_mutex_lock(&hk->lock);
+    hk->stopping = true;
+    pthread_cond_broadcast(&hk->cv);
+    pthread_mutex_unlock(&hk->lock);
+    pthread_join(hk->thread, NULL);
+    for (size_t i = 0; i < hk->len; i++) {
+        call_free(&hk->q[(hk->head + i) % PREDICT_HOOK_QUEUE_MAX]);
+        metrics_counter_add(hk->dropped, 1);
+    }
+    pthread_cond_destroy(&hk->cv);
+    pthread_mutex_destroy(&hk->lock);
+    curl_global_cleanup();
+    aug_free(hk);
+    p->hook = NULL;
+}

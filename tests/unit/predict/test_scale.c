@@ -1,0 +1,305 @@
+/* Unit tests for src/predict/scale.c: scalers evaluated on the predict
+ * thread from synthetic closed-bucket events (a forecast target and replica
+ * series) through the real hook, models, decision engine and LMDB store;
+ * checked against the exact ai_scaling_* points the sink receives, the
+ * decisions.jsonl lines, the status JSON, and a loopback webhook receiver
+ * that answers 503 once (the call is retried) and then 204. */
+#include "helpers.h"
+
+#include "util/time.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+
+static int64_t base_s(void)
+{
+    return (util_now_ms() / 60000) * 60 - 600;
+}
+
+static char cfg_buf[2048];
+
+/* cpu{job="a"} forecast (naive, so the model is cold and the reactive rule
+ * decides: need = current × load / target), one scaler over it. */
+static const char *web_yaml(const char *extra)
+{
+    snprintf(cfg_buf, sizeof cfg_buf,
+             "forecasts:\n"
+             "  - name: cpu\n"
+             "    series: 'cpu{job=\"a\"}'\n"
+             "    horizons: [5m, 15m]\n"
+             "    model: naive\n"
+             "scalers:\n"
+             "  - name: web\n"
+             "    forecast: cpu\n"
+             "    replicas: 'replicas{deployment=\"web\"}'\n"
+             "    target: 0.5\n"
+             "    max_replicas: 20\n"
+             "%s",
+             extra);
+    return cfg_buf;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    static char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; s != NULL && *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static void feed_minute(harness *h, int64_t S, double cpu)
+{
+    bucket(h->p, 2, STORE_RES_MINUTE, S, 2.0, 0); /* replicas, two series summed: 4 */
+    bucket(h->p, 3, STORE_RES_MINUTE, S, 2.0, 0);
+    bucket(h->p, 1, STORE_RES_MINUTE, S, cpu, 0);
+    predict_flush(h->p);
+}
+
+static void add_web_series(harness *h)
+{
+    add_series(h->s, 1, "__name__", "cpu", "job", "a", NULL);
+    add_series(h->s, 2, "__name__", "replicas", "deployment", "web", "set", "a", NULL);
+    add_series(h->s, 3, "__name__", "replicas", "deployment", "web", "set", "b", NULL);
+}
+
+/* Exact points of one decision, the decisions.jsonl line, status, and the
+ * cooldown on the next bucket. Shadow is the default. */
+static void test_points_and_log(void)
+{
+    harness h;
+    h_open(&h, web_yaml(""));
+    CHECK_EQ_I64(h.cfg->scalers[0].shadow, true);
+    CHECK_EQ_I64(predict_set_decisions_dir(h.p, h.dir), AUG_OK);
+    add_web_series(&h);
+    int64_t S = base_s();
+    set_now((S + 300) * 1000);
+    feed_minute(&h, S, 0.9);
+    int64_t T = (S + 60) * 1000;
+    double v = TNAN;
+    /* cold model → reactive: 4 × 0.9 / 0.5 = 7.2 → 8 */
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_scaling_desired_replicas{scaler=\"web\"}", T, &v), 1);
+    CHECK_NEAR(v, 8, 0);
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_scaling_current_replicas{scaler=\"web\"}", T, &v), 1);
+    CHECK_NEAR(v, 4, 0);
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_scaling_predicted_peak{scaler=\"web\"}", T, &v), 1);
+    CHECK_NEAR(v, 0.9, 1e-12);
+    const char *acts[] = {"hold", "scale_up_now", "scale_up_prepared", "scale_down"};
+    for (size_t i = 0; i < 4; i++) {
+        char series[128];
+        snprintf(series, sizeof series, "ai_scaling_decision{action=\"%s\",scaler=\"web\"}", acts[i]);
+        CHECK_EQ_I64(rec_find(&h.rec, series, T, &v), 1);
+        CHECK_NEAR(v, i == 1 ? 1.0 : 0.0, 0);
+    }
+    for (size_t i = 0; i < h.rec.n; i++)
+        CHECK(h.rec.p[i].sorted);
+
+    char path[512];
+    snprintf(path, sizeof path, "%s/decisions.jsonl", h.dir);
+    const char *log = slurp(path);
+    CHECK(log != NULL);
+    CHECK_EQ_I64(count_lines(log), 1);
+    char want[256];
+    snprintf(want, sizeof want, "{\"ts\":%" PRId64 ",", S + 60);
+    CHECK(strncmp(log, want, strlen(want)) == 0);
+    CHECK(strstr(log, "\"scaler\":\"web\",\"mode\":\"utilization\",\"shadow\":true,\"current\":4,\"desired\":8,"
+                      "\"action\":\"scale_up_now\",\"fell_back\":true") != NULL);
+    CHECK(strstr(log, "\"reason\":\"") != NULL);
+    CHECK(strstr(log, "\"observed\":0.9,\"predicted_peak\":0.9,\"reason\":\"model in cold start → reactive rule: "
+                      "utilization 90% now over 4 replicas, target 50% → +4 replicas (4 → 8)") != NULL);
+
+    char *js = NULL;
+    size_t jl = 0;
+    CHECK_EQ_I64(predict_scalers_json(h.p, &js, &jl), AUG_OK);
+    CHECK(strstr(js, "\"name\":\"web\",\"mode\":\"utilization\",\"shadow\":true,\"forecast\":\"cpu\"") != NULL);
+    CHECK(strstr(js, "\"current\":4,\"desired\":8,\"action\":\"scale_up_now\"") != NULL);
+    char le[64];
+    snprintf(le, sizeof le, "\"last_evaluation\":%" PRId64, S + 60);
+    CHECK(strstr(js, le) != NULL);
+    aug_free(js);
+
+    /* Next bucket: still 4 replicas (shadow: nothing was applied), and the
+     * 3 min cooldown refuses the change. */
+    feed_minute(&h, S + 60, 0.9);
+    int64_t T2 = (S + 120) * 1000;
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_scaling_desired_replicas{scaler=\"web\"}", T2, &v), 1);
+    CHECK_NEAR(v, 4, 0);
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_scaling_decision{action=\"hold\",scaler=\"web\"}", T2, &v), 1);
+    CHECK_NEAR(v, 1, 0);
+    log = slurp(path);
+    CHECK_EQ_I64(count_lines(log), 2);
+    CHECK(strstr(strchr(log, '\n') + 1, "wanted 8, but the last action was 1 min ago (cooldown 3 min)") != NULL);
+    h_close(&h);
+}
+
+/* No replicas sample yet: nothing decided, status says why. */
+static void test_waits_for_replicas(void)
+{
+    harness h;
+    h_open(&h, web_yaml(""));
+    add_web_series(&h);
+    int64_t S = base_s();
+    set_now((S + 300) * 1000);
+    bucket(h.p, 1, STORE_RES_MINUTE, S, 0.9, 0);
+    predict_flush(h.p);
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_scaling_desired_replicas{scaler=\"web\"}", 0, NULL), 0);
+    CHECK(rec_find(&h.rec, "ai_cpu_forecast{horizon=\"5m\",job=\"a\"}", 0, NULL) == 1);
+    char *js = NULL;
+    size_t jl = 0;
+    CHECK_EQ_I64(predict_scalers_json(h.p, &js, &jl), AUG_OK);
+    CHECK(strstr(js, "\"desired\":null") != NULL);
+    CHECK(strstr(js, "waiting for a sample of replicas") != NULL);
+    aug_free(js);
+    h_close(&h);
+}
+
+/* ---- a loopback webhook receiver ---- */
+
+typedef struct receiver {
+    int fd;
+    uint16_t port;
+    pthread_t th;
+    int first_status; /* answer to the first request */
+    char bodies[4][2048];
+    char ctype[4][128];
+    _Atomic int n;
+} receiver;
+
+static void *recv_main(void *arg)
+{
+    receiver *r = arg;
+    for (;;) {
+        int c = accept(r->fd, NULL, NULL);
+        if (c < 0)
+            return NULL;
+        char buf[8192];
+        size_t len = 0;
+        char *body = NULL;
+        long clen = -1;
+        while (len < sizeof buf - 1) {
+            ssize_t k = read(c, buf + len, sizeof buf - 1 - len);
+            if (k <= 0)
+                break;
+            len += (size_t)k;
+            buf[len] = '\0';
+            char *e = strstr(buf, "\r\n\r\n");
+            if (e != NULL && clen < 0) {
+                char *cl = strcasestr(buf, "Content-Length:");
+                clen = cl ? strtol(cl + 15, NULL, 10) : 0;
+                body = e + 4;
+            }
+            if (body != NULL && (long)(buf + len - body) >= clen)
+                break;
+        }
+        int i = atomic_load(&r->n);
+        if (body != NULL && i < 4) {
+            snprintf(r->bodies[i], sizeof r->bodies[i], "%s", body);
+            char *ct = strcasestr(buf, "Content-Type:");
+            if (ct != NULL)
+                snprintf(r->ctype[i], sizeof r->ctype[i], "%.*s", (int)strcspn(ct, "\r\n"), ct);
+        }
+        const char *resp = i == 0 && r->first_status == 503
+                               ? "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                               : "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n";
+        ssize_t w = write(c, resp, strlen(resp));
+        (void)w;
+        atomic_fetch_add(&r->n, 1);
+        close(c);
+    }
+}
+
+static void recv_start(receiver *r, int first_status)
+{
+    memset(r, 0, sizeof *r);
+    r->first_status = first_status;
+    r->fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    CHECK(bind(r->fd, (struct sockaddr *)&a, sizeof a) == 0);
+    socklen_t al = sizeof a;
+    CHECK(getsockname(r->fd, (struct sockaddr *)&a, &al) == 0);
+    r->port = ntohs(a.sin_port);
+    CHECK(listen(r->fd, 8) == 0);
+    CHECK(pthread_create(&r->th, NULL, recv_main, r) == 0);
+}
+
+static void recv_stop(receiver *r)
+{
+    shutdown(r->fd, SHUT_RDWR);
+    close(r->fd);
+    pthread_join(r->th, NULL);
+}
+
+static bool wait_calls(receiver *r, int n)
+{
+    for (int i = 0; i < 200 && atomic_load(&r->n) < n; i++)
+        usleep(50000);
+    return atomic_load(&r->n) >= n;
+}
+
+/* shadow: false with a webhook: the decision is POSTed as JSON; a 503 is
+ * retried once (retries: 1), the 204 ends it. */
+static void test_webhook_retry(void)
+{
+    receiver r;
+    recv_start(&r, 503);
+    char extra[256];
+    snprintf(extra, sizeof extra,
+             "    shadow: false\n"
+             "    webhook:\n"
+             "      url: http://127.0.0.1:%u/hook\n"
+             "      timeout: 2s\n"
+             "      retries: 1\n",
+             (unsigned)r.port);
+    harness h;
+    h_open(&h, web_yaml(extra));
+    add_web_series(&h);
+    int64_t S = base_s();
+    set_now((S + 300) * 1000);
+    feed_minute(&h, S, 0.9);
+    CHECK(wait_calls(&r, 2));
+    usleep(300000); /* no third call: the 204 ended it */
+    CHECK_EQ_I64(atomic_load(&r.n), 2);
+    CHECK(strcmp(r.bodies[0], r.bodies[1]) == 0);
+    CHECK(strstr(r.ctype[0], "application/json") != NULL);
+    CHECK(strstr(r.bodies[0], "\"scaler\":\"web\"") != NULL);
+    CHECK(strstr(r.bodies[0], "\"shadow\":false,\"current\":4,\"desired\":8,\"action\":\"scale_up_now\"") != NULL);
+    CHECK(strstr(r.bodies[0], "\"reason\":\"") != NULL);
+    h_close(&h);
+    recv_stop(&r);
+}
+
+/* Shadow (the default) with a webhook configured: never called. */
+static void test_shadow_never_calls(void)
+{
+    receiver r;
+    recv_start(&r, 200);
+    char extra[256];
+    snprintf(extra, sizeof extra, "    webhook:\n      url: http://127.0.0.1:%u/hook\n", (unsigned)r.port);
+    harness h;
+    h_open(&h, web_yaml(extra));
+    add_web_series(&h);
+    int64_t S = base_s();
+    set_now((S + 300) * 1000);
+    feed_minute(&h, S, 0.9);
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_scaling_desired_replicas{scaler=\"web\"}", 0, NULL), 1);
+    usleep(300000);
+    CHECK_EQ_I64(atomic_load(&r.n), 0);
+    h_close(&h);
+    recv_stop(&r);
+}
+
+CHECK_MAIN(CHECK_CASE(test_points_and_log), CHECK_CASE(test_waits_for_replicas), CHECK_CASE(test_webhook_retry),
+           CHECK_CASE(test_shadow_never_calls))
