@@ -1,18 +1,18 @@
 /* main.c — the augur daemon: flags, start-up order, signals, shutdown.
  *
  * Start-up: flags → logging → config (a bad config exits 1 with file:line)
- * → metrics registry → store (schema check) → ingest (recovery: checkpoint +
- * WAL replay, then the writer thread) → predict (forecast targets; its
- * thread resolves the input series and resumes saved models) and the
- * closed-bucket hook (installed right after ingest_open: the writer's first
- * wall-clock sweep is a second later, and recovery fires no hooks) → HTTP →
- * ready.
- * Forecast points go to a sink. Until the remote-write exporter is wired in
- * (src/export/), the sink here only counts them
- * (augur_predict_points_unexported_total) and logs each at debug level
- * (AUGUR_DEBUG=predict or --log.level=debug).
- * Reload (SIGHUP, POST /-/reload) applies forecast target changes too:
- * unchanged targets keep their models, changed ones restart cold.
+ * → metrics registry → store lock (one writer process per store) → store
+ * (schema check) → exporter (remote-write senders resume the durable
+ * outbox) → ingest (recovery: checkpoint + WAL replay, then the writer
+ * thread) → predict (forecast targets and scalers; its thread resolves the
+ * input series and resumes saved models) and the closed-bucket hook
+ * (installed right after ingest_open: the writer's first wall-clock sweep is
+ * a second later, and recovery fires no hooks) → HTTP → ready.
+ * Forecast and scaling points go from predict's sink to the exporter
+ * (server_export_sink). Any start-up failure unwinds through the same
+ * cleanup path as a normal shutdown and exits 1.
+ * Reload (SIGHUP, POST /-/reload) applies forecast target and scaler changes
+ * too (unchanged ones keep their state) and rebuilds the exporter.
  * Signals are blocked in every thread and taken here with sigwait:
  * SIGHUP reloads the config (as POST /-/reload does); SIGTERM/SIGINT drain:
  * readiness drops, the HTTP server stops accepting and lets in-flight
