@@ -87,17 +87,13 @@
 #include "storage/records.h"
 #include "storage/store_int.h"
 #include "util/bits.h"
+#include "util/hash.h"
 
 /* ---- target id and key ---- */
 
 uint64_t store_outbox_target_id(aug_str name)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < name.len; i++) {
-        h ^= (uint8_t)name.p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
+    return util_fnv1a64(name.p, name.len, UTIL_FNV64_BASIS);
 }
 
 void store_record_outbox_key_encode(uint64_t target, uint64_t seq, uint8_t out[STORE_OUTBOX_KEY_LEN])

@@ -94,7 +94,7 @@
  *
  * 8. Persistence. A group's model, feedback state, last final bucket and
  *    last emitted T are one record (record.c) in the blob table under
- *    "fc/" name 0xFF group-key (or name 0xFE fnv64(group-key) when that
+ *    "fc/" name 0xFF group-key (or name 0xFE util_fnv1a64(group-key) when that
  *    would pass 511 bytes). Loaded when the group is created; used only if
  *    its fingerprint (resolution, longest horizon, model kind, horizons,
  *    rate, aggregate, selector) and group key match, else the group starts
@@ -121,6 +121,7 @@
  *   FINAL ──member report (process_event)──▶ counted late, dropped
  */
 #include "util/common.h"
+#include "util/hash.h"
 #include "predict/predict_int.h"
 #include "util/assert.h"
 #include "util/log.h"
@@ -138,22 +139,11 @@
 #define EMIT_ARENA_CAP ((size_t)64 << 20)
 #define Z80 1.2815515655446004 /* N(0,1) quantile 0.9 */
 #define DNAN ((double)NAN) /* NAN is a float constant */
-#define FNV_BASIS UINT64_C(0xcbf29ce484222325)
-#define FNV_PRIME UINT64_C(0x100000001b3)
 
 static const char *const state_names[3] = {"cold", "warming", "ready"};
 
 /* ---- small helpers ---- */
 
-static uint64_t fnv64(const void *data, size_t n, uint64_t h)
-{
-    const uint8_t *p = data;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= FNV_PRIME;
-    }
-    return h;
-}
 
 static int64_t default_now(void *arg)
 {
@@ -427,12 +417,12 @@ static aug_err target_new(const cfg_forecast *f, predict_target **out, aug_errbu
     char desc[256];
     int dn = snprintf(desc, sizeof desc, "predict-v1|res=%d|H=%d|kind=%d|rate=%d|op=%d|without=%d|h=", (int)t->res,
                       (int)t->H, (int)t->kind, (int)t->rate, (int)t->op, (int)t->without);
-    uint64_t h = fnv64(desc, (size_t)dn, FNV_BASIS);
+    uint64_t h = util_fnv1a64(desc, (size_t)dn, UTIL_FNV64_BASIS);
     for (int32_t i = 0; i < t->nh; i++)
-        h = fnv64(&t->hsteps[i], sizeof t->hsteps[i], h);
+        h = util_fnv1a64(&t->hsteps[i], sizeof t->hsteps[i], h);
     for (size_t i = 0; i < t->nagg; i++)
-        h = fnv64(t->agg_labels[i], strlen(t->agg_labels[i]) + 1, h);
-    t->fp = fnv64(t->sel_text, strlen(t->sel_text), h);
+        h = util_fnv1a64(t->agg_labels[i], strlen(t->agg_labels[i]) + 1, h);
+    t->fp = util_fnv1a64(t->sel_text, strlen(t->sel_text), h);
     err = AUG_ENOMEM;
     if ((t->n_fc = metric_name(t->name, "_forecast")) == NULL ||
         (t->n_lo = metric_name(t->name, "_forecast_lower")) == NULL ||
@@ -492,7 +482,7 @@ static size_t blob_key(const predict_target *t, const predict_group *g, uint8_t 
         return o + g->keylen;
     }
     out[o++] = 0xFE;
-    uint64_t h = fnv64(g->key, g->keylen, FNV_BASIS);
+    uint64_t h = util_fnv1a64(g->key, g->keylen, UTIL_FNV64_BASIS);
     for (int i = 7; i >= 0; i--)
         out[o++] = (uint8_t)(h >> (8 * i));
     return o;
@@ -825,7 +815,7 @@ static void resolve(predict *p, store_txn *txn, uint32_t id, aug_bytes key, int6
             o += l[i].value.len;
             (*kbuf)[o++] = 0xFF;
         }
-        uint64_t h = fnv64(*kbuf, o, FNV_BASIS);
+        uint64_t h = util_fnv1a64(*kbuf, o, UTIL_FNV64_BASIS);
         uint32_t gi = group_find(t, *kbuf, o, h);
         if (gi == PREDICT_NONE && (int64_t)t->ngroups >= t->max_groups) {
             t->refused++;

@@ -64,6 +64,7 @@
  *    The decision state is not persisted across restarts (not done yet).
  */
 #include "util/common.h"
+#include "util/hash.h"
 #include "config/scaler.h"
 #include "predict/predict_int.h"
 #include "util/log.h"
@@ -78,33 +79,22 @@
 
 #define STALE_BUCKETS 5
 #define DNAN ((double)NAN)
-#define FNV_BASIS UINT64_C(0xcbf29ce484222325)
-#define FNV_PRIME UINT64_C(0x100000001b3)
 #define LINE_MAX_BYTES 4096
 #define HOOK_BACKOFF_MS 100
 #define HOOK_BACKOFF_MAX_MS 5000
 
 static const char *const mode_names[] = {"utilization", "queue"};
 
-static uint64_t fnv64(const void *data, size_t n, uint64_t h)
-{
-    const uint8_t *p = data;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= FNV_PRIME;
-    }
-    return h;
-}
 
 static uint64_t fnv_str(const char *s, uint64_t h)
 {
-    return s ? fnv64(s, strlen(s) + 1, h) : fnv64("\xff", 1, h);
+    return s ? util_fnv1a64(s, strlen(s) + 1, h) : util_fnv1a64("\xff", 1, h);
 }
 
 #define FNV_VAL(h, v)                                                                                                \
     do {                                                                                                             \
         __typeof__(v) v_ = (v);                                                                                      \
-        (h) = fnv64(&v_, sizeof v_, (h));                                                                            \
+        (h) = util_fnv1a64(&v_, sizeof v_, (h));                                                                            \
     } while (0)
 
 static uint64_t params_hash(const decide_params *d, uint64_t h)
@@ -185,7 +175,7 @@ static aug_err scaler_new(const cfg_scaler *s, const predict_tset *ts, predict_s
         goto fail;
     }
     sc->t = ts->t[fi];
-    uint64_t h = fnv_str(s->name, FNV_BASIS);
+    uint64_t h = fnv_str(s->name, UTIL_FNV64_BASIS);
     h = params_hash(&sc->dp, h);
     h = fnv_str(sc->t->name, h);
     FNV_VAL(h, sc->t->fp);

@@ -116,3 +116,13 @@ util_hash128 util_hash128_of(const void *data, size_t len)
     };
     return r;
 }
+
+uint64_t util_fnv1a64(const void *data, size_t len, uint64_t h)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= UINT64_C(0x100000001b3);
+    }
+    return h;
+}

@@ -19,6 +19,12 @@ typedef struct util_hash128 {
 } util_hash128;
 
 uint64_t util_hash64(const void *data, size_t len, uint64_t seed);
+
+/* FNV-1a 64-bit, continuing from h (start with UTIL_FNV64_BASIS). Unlike
+ * util_hash64 it is fixed forever, so on-disk identifiers and fingerprints
+ * (outbox target ids, model-definition fingerprints) may be built from it. */
+#define UTIL_FNV64_BASIS UINT64_C(0xcbf29ce484222325)
+uint64_t util_fnv1a64(const void *data, size_t len, uint64_t h);
 util_hash128 util_hash128_of(const void *data, size_t len);
 
 #endif
