@@ -275,9 +275,11 @@ class DashboardAndAlerts(unittest.TestCase):
             wait_for(lambda: augur.metrics().get('augur_export_queue_samples{target="prom"}') == 0, 30,
                      "export drained", augur.logs)
             # augur scraped often enough for rate() over 1m, after the drain
-            t0 = time.time()
-            wait_for(lambda: len(prom.query('augur_export_queue_samples{job="augur"}', at=time.time())[0]) == 1
-                     and time.time() > t0 + 6, 30, "augur scraped", prom.logs)
+            # (Prometheus' first scrape comes about 5 s after its start)
+            def scraped():
+                r = prom.query('count_over_time(augur_export_samples_total{job="augur",result="sent"}[1m])')[0]
+                return len(r) == 1 and float(r[0]["value"][1]) >= 3
+            wait_for(scraped, 30, "augur scraped 3 times", prom.logs)
 
             now = time.time()
             checked, not_yet = [], []
