@@ -203,6 +203,13 @@ class ExportOutage(unittest.TestCase):
                         self.assertIn(v, (0.0, 1.0), (sel, t))
                         states[t] = states.get(t, 0) + v
             self.assertEqual(set(states.values()), {1.0}, states)
+            # Prometheus' side: its write receiver answered every request of
+            # this run (since the restart) with 2xx (from its self-scrape).
+            codes = wait_for(lambda: prom.query(
+                'sum by (code) (prometheus_http_requests_total{job="prometheus",handler="/api/v1/write"})')[0],
+                30, "Prometheus' self-scrape of its write handler", prom.logs)
+            self.assertEqual({c["metric"]["code"] for c in codes}, {"204"}, codes)
+            self.assertGreater(sum(float(c["value"][1]) for c in codes), 0)
             # the same through a range query over the outage window, at every minute
             res, warn = prom.query_range('ai_load_forecast{job="fc",horizon="15m"}', (cut + MIN) / 1000, end / 1000, 60)
             self.assertEqual(warn, [])
