@@ -123,55 +123,32 @@ def fields(b):
         yield num, wt, v
 
 
+def dec_series(ts):
+    """One prometheus.TimeSeries → (labels dict, [(ts_ms, value)])."""
+    labels, samples = {}, []
+    for n3, _, v in fields(ts):
+        if n3 == 1:
+            kv = {k: val.decode() for k, _, val in fields(v)}
+            labels[kv.get(1, "")] = kv.get(2, "")
+        elif n3 == 2:
+            val, t = 0.0, 0
+            for n4, _, x in fields(v):
+                if n4 == 1:
+                    val = struct.unpack("<d", x)[0]
+                elif n4 == 2:
+                    t = x - (1 << 64) if x >= 1 << 63 else x
+            samples.append((t, val))
+    return labels, samples
+
+
 def dec_read_response(b):
     """Returns [ [ (labels dict, [(ts_ms, value)]) ] per query ]."""
-    results = []
-    for num, _, qr in fields(b):
-        if num != 1:
-            continue
-        series = []
-        for n2, _, ts in fields(qr):
-            if n2 != 1:
-                continue
-            labels, samples = {}, []
-            for n3, _, v in fields(ts):
-                if n3 == 1:
-                    kv = {k: val.decode() for k, _, val in fields(v)}
-                    labels[kv.get(1, "")] = kv.get(2, "")
-                elif n3 == 2:
-                    val, t = 0.0, 0
-                    for n4, _, x in fields(v):
-                        if n4 == 1:
-                            val = struct.unpack("<d", x)[0]
-                        elif n4 == 2:
-                            t = x - (1 << 64) if x >= 1 << 63 else x
-                    samples.append((t, val))
-            series.append((labels, samples))
-        results.append(series)
-    return results
+    return [[dec_series(ts) for n2, _, ts in fields(qr) if n2 == 1] for num, _, qr in fields(b) if num == 1]
 
 
 def dec_write_request(b):
     """Returns [(labels dict, [(ts_ms, value)])] of a WriteRequest."""
-    out = []
-    for num, _, ts in fields(b):
-        if num != 1:
-            continue
-        labels, samples = {}, []
-        for n3, _, v in fields(ts):
-            if n3 == 1:
-                kv = {k: val.decode() for k, _, val in fields(v)}
-                labels[kv.get(1, "")] = kv.get(2, "")
-            elif n3 == 2:
-                val, t = 0.0, 0
-                for n4, _, x in fields(v):
-                    if n4 == 1:
-                        val = struct.unpack("<d", x)[0]
-                    elif n4 == 2:
-                        t = x - (1 << 64) if x >= 1 << 63 else x
-                samples.append((t, val))
-        out.append((labels, samples))
-    return out
+    return [dec_series(ts) for num, _, ts in fields(b) if num == 1]
 
 
 class Receiver:
