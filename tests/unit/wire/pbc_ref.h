@@ -209,6 +209,43 @@ PBC_REF_UNUSED static bool pbc_ref_strip_exemplars(const uint8_t *p, size_t n, p
     return true;
 }
 
+/* True when a LEN field at any level of a WriteRequest (request,
+ * TimeSeries, Label, Sample) has a length prefix longer than 5 bytes.
+ * protobuf-c 1.4 refuses those (scan_length_prefixed_data reads at most 5
+ * bytes) while the protobuf spec, Go's decoder and wire/ accept any varint
+ * up to 10 bytes, so such inputs cannot be compared with the oracle. */
+PBC_REF_UNUSED static bool pbc_ref_has_long_len_prefix(const uint8_t *p, size_t n, int depth)
+{
+    const uint8_t *end = p + n;
+    while (p < end) {
+        uint64_t tag, v;
+        if (pb_get_varint(&p, end, &tag) != PB_OK)
+            return false;
+        unsigned wt = (unsigned)(tag & 7);
+        if (wt == PB_VARINT) {
+            if (pb_get_varint(&p, end, &v) != PB_OK)
+                return false;
+        } else if (wt == PB_I64 || wt == PB_I32) {
+            size_t k = wt == PB_I64 ? 8 : 4;
+            if ((size_t)(end - p) < k)
+                return false;
+            p += k;
+        } else if (wt == PB_LEN) {
+            const uint8_t *lp = p;
+            if (pb_get_varint(&p, end, &v) != PB_OK || v > (uint64_t)(end - p))
+                return false;
+            if (p - lp > 5)
+                return true;
+            if (depth < 2 && pbc_ref_has_long_len_prefix(p, (size_t)v, depth + 1))
+                return true;
+            p += v;
+        } else {
+            return false;
+        }
+    }
+    return false;
+}
+
 /* True when two decoded requests have the same series (keys, hashes, label
  * counts) and the same samples, bit for bit. */
 PBC_REF_UNUSED static bool pbc_ref_same_req(const wire_write_req *x, const wire_write_req *y)
