@@ -375,13 +375,10 @@ aug_err store_outbox_foreach(store_txn *t, uint64_t target, uint64_t from_seq,
     if (e != AUG_OK)
         return e;
     store_buf *b = &t->bufs->dec;
-    if (b->busy)
-        return AUG_EINVAL;
     MDB_cursor *c;
-    int rc = mdb_cursor_open(t->txn, t->s->outbox, &c);
-    if (rc != 0)
-        return store_mdb_err(rc);
-    b->busy = true;
+    if ((e = store_walk_open(t, b, t->s->outbox, &c)) != AUG_OK)
+        return e;
+    int rc;
     MDB_val k, d;
     uint64_t seq;
     for (rc = seek(c, target, from_seq, &k, &d, &seq); rc == 0; rc = step(c, target, &k, &d, &seq)) {
@@ -390,11 +387,7 @@ aug_err store_outbox_foreach(store_txn *t, uint64_t target, uint64_t from_seq,
         if ((e = fn(arg, seq, &rec)) != AUG_OK)
             break;
     }
-    b->busy = false;
-    mdb_cursor_close(c);
-    if (e == AUG_OK && rc != MDB_NOTFOUND)
-        e = store_mdb_err(rc);
-    return e;
+    return store_walk_close(b, c, e, rc);
 }
 
 aug_err store_outbox_rec_counts(const store_outbox_rec *r, size_t *nseries, size_t *nsamples)

@@ -282,15 +282,11 @@ aug_err store_postings_values(store_txn *t, aug_str name, values_fn fn, void *ar
         return AUG_OK; /* no stored series can have this label */
     plen = name.len + 1; /* name 0xFF */
     store_buf *b = &t->bufs->ids;
-    if (b->busy)
-        return AUG_EINVAL; /* called from its own callback */
     MDB_cursor *c;
-    int rc = mdb_cursor_open(t->txn, t->s->postings, &c);
-    if (rc != 0)
-        return store_mdb_err(rc);
-    b->busy = true;
+    if ((e = store_walk_open(t, b, t->s->postings, &c)) != AUG_OK)
+        return e; /* AUG_EINVAL: called from its own callback */
     MDB_val k = store_val(prefix, plen), v;
-    rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
     while (rc == 0 && e == AUG_OK) {
         if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
             break;
@@ -317,9 +313,5 @@ aug_err store_postings_values(store_txn *t, aug_str name, values_fn fn, void *ar
         if (e == AUG_OK)
             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP);
     }
-    b->busy = false;
-    mdb_cursor_close(c);
-    if (e == AUG_OK && rc != 0 && rc != MDB_NOTFOUND)
-        e = store_mdb_err(rc);
-    return e;
+    return store_walk_close(b, c, e, rc);
 }

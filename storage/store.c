@@ -118,6 +118,26 @@ aug_err store_txn_readable(const store_txn *t)
     return t->failed;
 }
 
+aug_err store_walk_open(store_txn *t, store_buf *b, MDB_dbi dbi, MDB_cursor **c)
+{
+    if (b->busy)
+        return AUG_EINVAL;
+    int rc = mdb_cursor_open(t->txn, dbi, c);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    b->busy = true;
+    return AUG_OK;
+}
+
+aug_err store_walk_close(store_buf *b, MDB_cursor *c, aug_err e, int rc)
+{
+    b->busy = false;
+    mdb_cursor_close(c);
+    if (e == AUG_OK && rc != 0 && rc != MDB_NOTFOUND)
+        e = store_mdb_err(rc);
+    return e;
+}
+
 aug_err store_txn_writable(store_txn *t)
 {
     if (!t->write)

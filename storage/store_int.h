@@ -67,6 +67,14 @@ aug_err store_txn_fail(store_txn *t, aug_err e);
 /* Entry checks: a txn that already failed returns its error; write ops on
  * a read txn return AUG_EINVAL. */
 aug_err store_txn_readable(const store_txn *t);
+
+/* A walk over one table that lends scratch buffer b to its callback: refuses
+ * (AUG_EINVAL) when b is already lent, i.e. the walk was started from its own
+ * callback; otherwise opens a cursor on dbi and marks b busy. */
+aug_err store_walk_open(store_txn *t, store_buf *b, MDB_dbi dbi, MDB_cursor **c);
+/* Ends the walk: frees b, closes c, and returns e, or the translation of the
+ * cursor's last rc when e is AUG_OK and rc is not MDB_NOTFOUND. */
+aug_err store_walk_close(store_buf *b, MDB_cursor *c, aug_err e, int rc);
 aug_err store_txn_writable(store_txn *t);
 
 /* Makes b hold at least n bytes (contents not preserved). */

@@ -44,13 +44,10 @@ aug_err store_wal_foreach(store_txn *t, uint64_t after_seq,
     if (e != AUG_OK || after_seq == UINT64_MAX)
         return e;
     store_buf *b = &t->bufs->dec;
-    if (b->busy)
-        return AUG_EINVAL;
     MDB_cursor *c;
-    int rc = mdb_cursor_open(t->txn, t->s->wal, &c);
-    if (rc != 0)
-        return store_mdb_err(rc);
-    b->busy = true;
+    if ((e = store_walk_open(t, b, t->s->wal, &c)) != AUG_OK)
+        return e;
+    int rc;
     uint8_t kb[8];
     store_key_u64_encode(after_seq + 1, kb);
     MDB_val k = store_val(kb, sizeof kb), d;
@@ -73,11 +70,7 @@ aug_err store_wal_foreach(store_txn *t, uint64_t after_seq,
         if ((e = store_record_wal_decode(store_bytes(d), ent, n, &n)) != AUG_OK || (e = fn(arg, seq, ent, n)) != AUG_OK)
             break;
     }
-    b->busy = false;
-    mdb_cursor_close(c);
-    if (e == AUG_OK && rc != MDB_NOTFOUND)
-        e = store_mdb_err(rc);
-    return e;
+    return store_walk_close(b, c, e, rc);
 }
 
 aug_err store_wal_truncate(store_txn *t, uint64_t upto_seq)
