@@ -20,12 +20,12 @@
  *     last one (an irregular timestamp) is not fed; the scaler still sees it
  *     as the observed load. The model state maps cold → cold, warming →
  *     warming, ready → ready.
- *  3. recent_error, the confidence gate's input, is the forecast error at the
- *     scaler's lead time (ceil(lead / step) steps, at least one):
- *     sum |actual − mean forecast| / sum |actual| over the last day of
- *     matched forecasts (a weighted absolute percentage error, so a trace
- *     that is mostly zero does not divide by zero), unknown (NaN, so the gate
- *     does not trip) until 12 forecasts have been matched.
+ *  3. recent_error, the confidence gate's input, is what the daemon would
+ *     compute: the rolling error of forecast/accuracy.h (the weighted absolute
+ *     percentage error of the last 64 forecasts) at the horizon the daemon
+ *     gates on, decide_gate_horizon() over the scaler's forecast's horizons
+ *     (the first at or beyond the lead time), in trace steps rounded up.
+ *     Unknown (NaN: the gate stays open) until one forecast is matched.
  *  4. Capacity per replica. A utilization scaler in the config has none (its
  *     forecast is a per-replica utilization), so for a trace of demand units
  *     the tool takes --capacity, or derives one: the median of the non-zero
@@ -45,6 +45,7 @@
 #include "config/scaler.h"
 #include "ctl_csv.h"
 #include "decide/simulate.h"
+#include "forecast/accuracy.h"
 #include "forecast/forecast.h"
 #include "util/mem.h"
 
@@ -93,7 +94,7 @@ static const char usage_text[] =
 
 /* --------------------------------------------------------- the adapter */
 
-/* A forecast issued at lead `lead` steps, waiting for its actual. */
+/* A forecast issued `gate` steps ahead, waiting for its actual. */
 typedef struct pending {
     int64_t target_ts;
     double mean;
@@ -108,29 +109,22 @@ typedef struct feed {
     bool fed;             /* the model took at least one point */
     long skipped;         /* points not fed (slot not after the last) */
     long refits;
-    /* note 3: forecasts at lead `lead` waiting for their actual (FIFO) */
-    int32_t lead;
+    /* note 3: forecasts `gate` steps ahead waiting for their actual (FIFO) */
+    int32_t gate;
     pending *pend;
     size_t pend_cap, pend_head, pend_len;
-    /* the last `win` matched errors */
-    double *err_abs, *act_abs;
-    size_t win, err_head, err_len;
-    double sum_err, sum_act;
+    fc_acc acc;
 } feed;
-
-#define ERROR_MIN_MATCHED INT64_C(12)
 
 static void feed_free(feed *f)
 {
     fc_model_free(f->m);
     aug_free(f->buf);
     aug_free(f->pend);
-    aug_free(f->err_abs);
-    aug_free(f->act_abs);
     *f = (feed){0};
 }
 
-static aug_err feed_init(feed *f, int64_t step_s, int32_t max_horizon, int64_t lead_time_s, aug_errbuf *eb)
+static aug_err feed_init(feed *f, int64_t step_s, int32_t max_horizon, int32_t gate_steps, aug_errbuf *eb)
 {
     *f = (feed){.step_s = step_s, .max_horizon = max_horizon};
     fc_params fp;
@@ -138,16 +132,12 @@ static aug_err feed_init(feed *f, int64_t step_s, int32_t max_horizon, int64_t l
     aug_err e = fc_model_new(&fp, &f->m, eb);
     if (e != AUG_OK)
         return e;
-    f->lead = (int32_t)AUG_MAX(INT64_C(1), (lead_time_s + step_s - 1) / step_s);
-    if (f->lead > max_horizon)
-        f->lead = max_horizon;
-    f->pend_cap = (size_t)f->lead + 2;
-    f->win = (size_t)AUG_MAX(ERROR_MIN_MATCHED, 86400 / step_s);
+    f->gate = AUG_MIN(AUG_MAX(gate_steps, 1), max_horizon);
+    f->pend_cap = (size_t)f->gate + 2;
+    fc_acc_reset(&f->acc);
     f->buf = aug_calloc((size_t)max_horizon, sizeof *f->buf);
     f->pend = aug_calloc(f->pend_cap, sizeof *f->pend);
-    f->err_abs = aug_calloc(f->win, sizeof *f->err_abs);
-    f->act_abs = aug_calloc(f->win, sizeof *f->act_abs);
-    if (f->buf == NULL || f->pend == NULL || f->err_abs == NULL || f->act_abs == NULL) {
+    if (f->buf == NULL || f->pend == NULL) {
         feed_free(f);
         return aug_errf(eb, AUG_ENOMEM, "out of memory for the forecast model");
     }
@@ -162,36 +152,13 @@ static void feed_score(feed *f, int64_t ts, double v)
         if (p->target_ts > ts + f->step_s / 2)
             break; /* for a later point */
         bool match = p->target_ts >= ts - f->step_s / 2;
-        if (match) {
-            if (f->err_len == f->win) {
-                f->sum_err -= f->err_abs[f->err_head];
-                f->sum_act -= f->act_abs[f->err_head];
-                f->err_head = (f->err_head + 1) % f->win;
-                f->err_len--;
-            }
-            size_t at = (f->err_head + f->err_len) % f->win;
-            f->err_abs[at] = fabs(v - p->mean);
-            f->act_abs[at] = fabs(v);
-            f->sum_err += f->err_abs[at];
-            f->sum_act += f->act_abs[at];
-            f->err_len++;
-        }
+        if (match)
+            fc_acc_add(&f->acc, v, p->mean);
         f->pend_head = (f->pend_head + 1) % f->pend_cap;
         f->pend_len--;
         if (match)
             break;
     }
-}
-
-static double feed_recent_error(const feed *f)
-{
-    if ((int64_t)f->err_len < ERROR_MIN_MATCHED)
-        return (double)NAN;
-    /* Sums of a sliding window drift by rounding; they never go below 0. */
-    double e = AUG_MAX(0.0, f->sum_err), a = AUG_MAX(0.0, f->sum_act);
-    if (a > 0)
-        return e / a;
-    return e > 0 ? (double)INFINITY : 0.0;
 }
 
 static decide_model_state map_state(fc_state s)
@@ -233,14 +200,14 @@ static aug_err feed_forecast(void *ctx, int64_t ts, double v, size_t h, decide_f
     out->origin_s = f->last_ts;
     out->step_s = f->step_s;
     out->model = map_state(st.state);
-    out->recent_error = feed_recent_error(f);
-    /* Remember the forecast at the lead time for note 3. */
+    out->recent_error = fc_acc_error(&f->acc);
+    /* Remember the forecast at the gate horizon for note 3. */
     if (f->pend_len == f->pend_cap) {
         f->pend_head = (f->pend_head + 1) % f->pend_cap;
         f->pend_len--;
     }
     f->pend[(f->pend_head + f->pend_len) % f->pend_cap] =
-        (pending){.target_ts = f->last_ts + (int64_t)f->lead * f->step_s, .mean = f->buf[f->lead - 1].mean};
+        (pending){.target_ts = f->last_ts + (int64_t)f->gate * f->step_s, .mean = f->buf[f->gate - 1].mean};
     f->pend_len++;
     return AUG_OK;
 }
@@ -886,15 +853,29 @@ int ctl_simulate(int argc, char **argv)
 
     decide_sim_params sp;
     decide_sim_params_init(&sp, &p, step);
+    /* Note 3: the horizon the daemon would gate on, in trace steps. */
+    int gfi = sc->mode == CFG_MODE_UTILIZATION ? sc->forecast_idx : sc->arrival_rate_idx;
+    if (gfi < 0 || (size_t)gfi >= cfg->nforecasts || cfg->forecasts[gfi].horizons.n == 0) {
+        fprintf(stderr, TOOL ": %s: scaler %s has no forecast to decide on\n", op.config, sc->name);
+        goto done;
+    }
+    const cfg_forecast *gf = &cfg->forecasts[gfi];
+    int64_t hs[64];
+    size_t nhs = AUG_MIN(gf->horizons.n, sizeof hs / sizeof hs[0]);
+    for (size_t i = 0; i < nhs; i++)
+        hs[i] = gf->horizons.v[i] / 1000;
+    int64_t gate_s = hs[decide_gate_horizon(hs, nhs, p.lead_time_s)];
+    int64_t gate_steps = AUG_MAX(INT64_C(1), (gate_s + step - 1) / step);
+    sp.horizon_steps = AUG_MAX(sp.horizon_steps, (size_t)gate_steps);
     if (sp.horizon_steps > FC_MAX_HORIZON) {
-        fprintf(stderr, TOOL ": lead_time + window + 1h is %zu steps of %" PRId64 " s, more than the %d the forecast "
-                        "engine allows\n",
+        fprintf(stderr, TOOL ": lead_time + window + 1h (or the gating horizon) is %zu steps of %" PRId64
+                        " s, more than the %d the forecast engine allows\n",
                 sp.horizon_steps, step, FC_MAX_HORIZON);
         goto done;
     }
     sp.score_from_s = ts[0] + op.warmup_s;
     aug_errbuf eb = {{0}};
-    aug_err e = feed_init(&fd, step, (int32_t)sp.horizon_steps, p.lead_time_s, &eb);
+    aug_err e = feed_init(&fd, step, (int32_t)sp.horizon_steps, (int32_t)gate_steps, &eb);
     if (e != AUG_OK) {
         fprintf(stderr, TOOL ": forecast model: %s\n", aug_errmsg(&eb, e));
         goto done;

@@ -357,6 +357,14 @@ int32_t decide_ceil_replicas(double x)
     return c < 0 ? 0 : (int32_t)c;
 }
 
+size_t decide_gate_horizon(const int64_t *horizon_s, size_t n, int64_t lead_time_s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (horizon_s[i] >= lead_time_s)
+            return i;
+    return n - 1;
+}
+
 int32_t decide_clamp_replicas(int32_t v, int32_t lo, int32_t hi)
 {
     return v < lo ? lo : v > hi ? hi : v;

@@ -131,7 +131,7 @@ typedef struct decide_forecast_path {
     int64_t origin_s;          /* time of the last observation the model saw */
     int64_t step_s;            /* > 0 when n > 0 */
     decide_model_state model;
-    double recent_error;       /* rolling abs. percentage error as a fraction; NaN = unknown */
+    double recent_error;       /* rolling error as a fraction (forecast/accuracy.h); NaN = unknown */
     size_t n;
     size_t cap;
     decide_point *points;      /* borrowed; NULL only when n == 0 */
@@ -244,6 +244,13 @@ typedef struct decide_output {
  * the output says why. */
 aug_err decide_evaluate(const decide_params *p, decide_state *st, const decide_input *in, decide_output *out,
                         aug_errbuf *eb);
+
+/* Which of a forecast's horizons (lengths in seconds, ascending, n >= 1)
+ * gates a scaler with this lead time: the index of the first at or beyond
+ * the lead time, else the longest. Its rolling error (forecast/accuracy.h)
+ * is decide_forecast_path.recent_error, in the daemon and in `augurctl
+ * simulate` alike. */
+size_t decide_gate_horizon(const int64_t *horizon_s, size_t n, int64_t lead_time_s);
 
 /* ceil() that ignores floating-point noise just above an integer, so that
  * 0.7 × 10 / 0.7 asks for 10 replicas, not 11. NaN and values <= 0 give 0;

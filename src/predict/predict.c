@@ -74,11 +74,11 @@
  *
  * 6. Feedback. After each update the forecast for k buckets ahead (k =
  *    horizon / width) is remembered per horizon in a k-slot ring indexed by
- *    (target start / width) % k; when that bucket becomes final its absolute
- *    percentage error |y - ŷ| / |y| enters a window of the last
- *    PREDICT_ERR_WINDOW errors, whose mean is ai_<name>_forecast_error (a
- *    fraction: 0.05 = 5%; an actual of exactly 0 is skipped unless the
- *    forecast was 0 too). Anomaly score = |y - ŷ1| / σ with ŷ1 the 1-step
+ *    (target start / width) % k; when that bucket becomes final the forecast
+ *    and the actual enter the horizon's fc_acc (forecast/accuracy.h: the
+ *    weighted absolute percentage error of the last FC_ACC_WINDOW, the one
+ *    definition `augurctl simulate` gates on too), whose value is
+ *    ai_<name>_forecast_error. Anomaly score = |y - ŷ1| / σ with ŷ1 the 1-step
  *    forecast made one bucket earlier and σ = (hi80 - lo80) / (2 · 1.2816),
  *    the standard deviation a normal residual with that calibrated central
  *    80% interval would have; no 1-step forecast (a gap) or σ = 0 → no score.
@@ -539,8 +539,7 @@ static void fb_reset(predict_group *g)
             f->tgt[j] = INT64_MIN;
             f->val[j] = 0;
         }
-        memset(f->ape, 0, sizeof f->ape);
-        f->ne = f->head = 0;
+        fc_acc_reset(&f->acc);
     }
     g->one_have = false;
     g->anomaly = DNAN;
@@ -587,9 +586,7 @@ static bool group_load(predict *p, const predict_target *t, predict_group *g, st
     g->last_emit_ms = r.last_emit_ms;
     for (int32_t i = 0; i < t->nh; i++) {
         predict_fb *f = &g->fb[i];
-        memcpy(f->ape, r.h[i].ape, sizeof f->ape);
-        f->ne = r.h[i].ne;
-        f->head = r.h[i].head;
+        f->acc = r.h[i].acc;
         for (int32_t j = 0; j < f->k; j++)
             predict_record_pending(&r.h[i], j, &f->tgt[j], &f->val[j]);
     }
@@ -600,16 +597,6 @@ static bool group_load(predict *p, const predict_target *t, predict_group *g, st
     g->one_hi80 = r.one_hi80;
     g->anomaly = r.anomaly;
     return true;
-}
-
-static double rolling_error(const predict_fb *f)
-{
-    if (f->ne == 0)
-        return DNAN;
-    double s = 0;
-    for (uint16_t i = 0; i < f->ne; i++)
-        s += f->ape[i];
-    return s / (double)f->ne;
 }
 
 /* Copies the group's state into its published snapshot; caller holds
@@ -628,7 +615,7 @@ static void publish_locked(const predict_target *t, predict_group *g, const fc_s
     g->pub_last_bucket_s = g->last_final_s;
     snprintf(g->pub_reason, sizeof g->pub_reason, "%s", st->reason);
     for (int32_t i = 0; i < t->nh; i++)
-        g->pub_err[i] = rolling_error(&g->fb[i]);
+        g->pub_err[i] = fc_acc_error(&g->fb[i].acc);
     g->pub_anomaly = g->anomaly;
 }
 
@@ -958,7 +945,7 @@ static void emit_bucket(predict *p, const predict_target *t, const predict_group
             ex[0].value = S(t->n_hi);
             emit(p, g, T, ex, 3, b == 0 ? x->hi80 : x->hi95);
         }
-        double e = rolling_error(&g->fb[i]);
+        double e = fc_acc_error(&g->fb[i].acc);
         if (!isnan(e)) {
             ex[0].value = S(t->n_err);
             emit(p, g, T, ex, 2, e);
@@ -986,19 +973,8 @@ static void feedback(const predict_target *t, predict_group *g, int64_t s, doubl
         int32_t j = (int32_t)(((slot % f->k) + f->k) % f->k);
         if (f->tgt[j] != s)
             continue;
-        double yhat = f->val[j];
         f->tgt[j] = INT64_MIN;
-        double ape;
-        if (y != 0)
-            ape = fabs(y - yhat) / fabs(y);
-        else if (yhat == 0)
-            ape = 0;
-        else
-            continue;
-        f->ape[f->head] = ape;
-        f->head = (uint16_t)((f->head + 1) % PREDICT_ERR_WINDOW);
-        if (f->ne < PREDICT_ERR_WINDOW)
-            f->ne++;
+        fc_acc_add(&f->acc, y, f->val[j]);
     }
     g->anomaly = DNAN;
     if (g->one_have && g->one_tgt == s) {
@@ -1233,9 +1209,7 @@ static aug_err encode_group(predict *p, const predict_target *t, const predict_g
     for (int32_t i = 0; i < t->nh; i++) {
         const predict_fb *f = &g->fb[i];
         r.h[i].k = f->k;
-        r.h[i].ne = f->ne;
-        r.h[i].head = f->head;
-        memcpy(r.h[i].ape, f->ape, sizeof f->ape);
+        r.h[i].acc = f->acc;
         r.h[i].tgt = f->tgt;
         r.h[i].val = f->val;
     }

@@ -10,7 +10,7 @@
  *   ai_<name>_forecast{<group labels>, horizon="1h"}             mean at t+1h
  *   ai_<name>_forecast_lower{..., horizon, interval="80"|"95"}   interval bounds
  *   ai_<name>_forecast_upper{..., horizon, interval="80"|"95"}
- *   ai_<name>_forecast_error{..., horizon}      rolling abs. percentage error
+ *   ai_<name>_forecast_error{..., horizon}      rolling weighted abs. percentage error (forecast/accuracy.h)
  *   ai_<name>_anomaly_score{...}                |actual - 1-step forecast| / σ
  *   ai_<name>_forecast_state{..., state="cold"|"warming"|"ready"}   1 / 0
  *
@@ -68,7 +68,6 @@ typedef struct predict predict;
 #define PREDICT_QUEUE_MAX 65536u        /* closed-bucket events waiting for the predict thread */
 #define PREDICT_MAX_MEMBERS 1000000u    /* (input series, target) memberships tracked */
 #define PREDICT_MAX_PENDING 4096u       /* open buckets per group before the oldest is forced final */
-#define PREDICT_ERR_WINDOW 64           /* past errors in the rolling error, per horizon */
 #define PREDICT_SAVE_EVERY 60           /* a model is saved after this many updates (and at close) */
 #define PREDICT_EMIT_MAX_AGE_MS 3600000 /* points stamped older than this are not emitted */
 #define PREDICT_FINALIZE_SLACK_MS 10000 /* added to ingest.close_delay: how long a group bucket waits */

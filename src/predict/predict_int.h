@@ -10,6 +10,7 @@
 #include "predict/predict.h"
 
 #include "decide/decide.h"
+#include "forecast/accuracy.h"
 #include "forecast/forecast.h"
 #include "ingest/selector.h"
 #include "metrics/metrics.h"
@@ -44,13 +45,12 @@ typedef struct predict_pend {
 } predict_pend;
 
 /* Feedback state of one horizon (k steps): the forecasts made for the next
- * k buckets, and the last PREDICT_ERR_WINDOW absolute percentage errors. */
+ * k buckets, and the rolling error of the last ones (forecast/accuracy.h). */
 typedef struct predict_fb {
     int32_t k;
     int64_t *tgt; /* [k] target bucket start of the forecast in slot (start/width) % k; INT64_MIN = none */
     double *val;  /* [k] the forecast mean */
-    double ape[PREDICT_ERR_WINDOW];
-    uint16_t ne, head; /* errors held; next slot to write */
+    fc_acc acc;
 } predict_fb;
 
 typedef struct predict_group {
@@ -270,8 +270,7 @@ struct predict {
 
 typedef struct predict_record_h {
     int32_t k;
-    uint16_t ne, head;
-    double ape[PREDICT_ERR_WINDOW];
+    fc_acc acc;
     const int64_t *tgt; /* encode: [k] */
     const double *val;  /* encode: [k] */
     aug_bytes pending;  /* decode: k * 16 raw bytes, read with predict_record_pending */

@@ -4,7 +4,7 @@
  * copied as an integer (NaN payloads survive); i64 two's complement.
  *
  *   off len    field
- *   0   1      version 0x01
+ *   0   1      version 0x02 (0x01 is still read: see below)
  *   1   8      fingerprint u64: the target definition the model belongs to
  *   9   8      last_final_s i64: start of the last bucket learned
  *                (INT64_MIN: none)
@@ -13,9 +13,11 @@
  *   25  4      n u32 (<= 1 MiB), then n bytes: the group's canonical label key
  *   .   1      nh (0..16): horizons, then for each:
  *       4        k u32 (1..20160): horizon in steps
- *       2        ne u16 (<= 64): errors in the window
+ *       2        n u16 (<= 64): entries in the error window
  *       2        head u16 (< 64): next window slot
- *       512      64 x f64: absolute percentage errors (unused slots 0)
+ *       512      64 x f64: |y − ŷ| per entry (unused slots 0)
+ *       512      64 x f64: |y| per entry (unused slots 0); both finite, >= 0
+ *                (forecast/accuracy.h: the weighted error of the window)
  *       k x 16   pending forecasts: target bucket start i64 (INT64_MIN:
  *                none), mean f64
  *   .   1      flags: bit0 ONE (a 1-step forecast is pending); bits 1-7 zero
@@ -29,9 +31,14 @@
  * 0x0102030405060708, last_final_s 1700000000, last_emit_ms 1700000060000,
  * group {job="web"}, no horizons, no 1-step forecast, no anomaly score
  * (the default NaN 0x7ff8000000000000), model blob aa bb cc:
- *   01  01 02 03 04 05 06 07 08  00 00 00 00 65 53 f1 00
+ *   02  01 02 03 04 05 06 07 08  00 00 00 00 65 53 f1 00
  *   00 00 01 8b cf e6 52 60  00 00 00 08  6a 6f 62 ff 77 65 62 ff
- *   00  00  7f f8 00 00 00 00 00 00  00 00 00 03  aa bb cc  b0 32 7c d3
+ *   00  00  7f f8 00 00 00 00 00 00  00 00 00 03  aa bb cc  b2 dc 86 09
+ *
+ * Version 0x01 held one array of 64 plain percentage errors per horizon
+ * instead of the two arrays. It is read with each error window emptied (a
+ * percentage error cannot be split back into |y − ŷ| and |y|): the rolling
+ * error restarts after an upgrade; the model and everything else resume.
  *
  * Reading: another version byte → AUG_EVERSION (a newer augur wrote it:
  * the group starts cold rather than guess); a short or long record, a field
@@ -44,6 +51,7 @@
 #include "predict/predict_int.h"
 
 #define REC_V1 0x01u
+#define REC_V2 0x02u
 #define KEY_MAX ((size_t)1 << 20)
 #define FLAG_ONE 0x01u
 
@@ -91,7 +99,7 @@ size_t predict_record_size(const predict_record *r)
 {
     size_t n = 1 + 8 + 8 + 8 + 4 + r->group_key.len + 1;
     for (uint32_t i = 0; i < r->nh && i < PREDICT_MAX_HORIZONS; i++)
-        n += 4 + 2 + 2 + 8 * PREDICT_ERR_WINDOW + (size_t)(r->h[i].k > 0 ? r->h[i].k : 0) * 16;
+        n += 4 + 2 + 2 + 16 * FC_ACC_WINDOW + (size_t)(r->h[i].k > 0 ? r->h[i].k : 0) * 16;
     n += 1 + (r->one_have ? 32 : 0) + 8 + 4 + r->model.len + 4;
     return n;
 }
@@ -102,14 +110,14 @@ aug_err predict_record_encode(const predict_record *r, uint8_t *buf, size_t cap,
         return AUG_EINVAL;
     for (uint32_t i = 0; i < r->nh; i++) {
         const predict_record_h *h = &r->h[i];
-        if (h->k < 1 || h->k > FC_MAX_HORIZON || h->ne > PREDICT_ERR_WINDOW || h->head >= PREDICT_ERR_WINDOW)
+        if (h->k < 1 || h->k > FC_MAX_HORIZON || !fc_acc_check(&h->acc))
             return AUG_EINVAL;
     }
     size_t need = predict_record_size(r);
     if (cap < need)
         return AUG_ETOOBIG;
     uint8_t *p = buf;
-    *p++ = REC_V1;
+    *p++ = REC_V2;
     put64(p, r->fp);
     put64(p + 8, (uint64_t)r->last_final_s);
     put64(p + 16, (uint64_t)r->last_emit_ms);
@@ -122,13 +130,15 @@ aug_err predict_record_encode(const predict_record *r, uint8_t *buf, size_t cap,
     for (uint32_t i = 0; i < r->nh; i++) {
         const predict_record_h *h = &r->h[i];
         put32(p, (uint32_t)h->k);
-        p[4] = (uint8_t)(h->ne >> 8);
-        p[5] = (uint8_t)h->ne;
-        p[6] = (uint8_t)(h->head >> 8);
-        p[7] = (uint8_t)h->head;
+        p[4] = (uint8_t)(h->acc.n >> 8);
+        p[5] = (uint8_t)h->acc.n;
+        p[6] = (uint8_t)(h->acc.head >> 8);
+        p[7] = (uint8_t)h->acc.head;
         p += 8;
-        for (int j = 0; j < PREDICT_ERR_WINDOW; j++, p += 8)
-            put64(p, bits(h->ape[j]));
+        for (int j = 0; j < FC_ACC_WINDOW; j++, p += 8)
+            put64(p, bits(h->acc.err[j]));
+        for (int j = 0; j < FC_ACC_WINDOW; j++, p += 8)
+            put64(p, bits(h->acc.act[j]));
         for (int32_t j = 0; j < h->k; j++, p += 16) {
             put64(p, (uint64_t)h->tgt[j]);
             put64(p + 8, bits(h->val[j]));
@@ -172,8 +182,10 @@ aug_err predict_record_decode(aug_bytes in, predict_record *out)
 {
     if (in.p == NULL || in.len < 1)
         return AUG_ECORRUPT;
-    if (in.p[0] != REC_V1)
+    uint8_t version = in.p[0];
+    if (version != REC_V1 && version != REC_V2)
         return AUG_EVERSION;
+    size_t window_bytes = (version == REC_V1 ? 8 : 16) * (size_t)FC_ACC_WINDOW;
     if (in.len < 5 || get32(in.p + in.len - 4) != util_crc32(in.p, in.len - 4))
         return AUG_ECORRUPT;
     rd r = {in.p, in.len - 4, 1};
@@ -194,16 +206,24 @@ aug_err predict_record_decode(aug_bytes in, predict_record *out)
     o.nh = *q;
     for (uint32_t i = 0; i < o.nh; i++) {
         predict_record_h *h = &o.h[i];
-        if ((q = take(&r, 8 + 8 * PREDICT_ERR_WINDOW)) == NULL)
+        if ((q = take(&r, 8 + window_bytes)) == NULL)
             return AUG_ECORRUPT;
         uint32_t k = get32(q);
-        h->ne = (uint16_t)(q[4] << 8 | q[5]);
-        h->head = (uint16_t)(q[6] << 8 | q[7]);
-        if (k < 1 || k > FC_MAX_HORIZON || h->ne > PREDICT_ERR_WINDOW || h->head >= PREDICT_ERR_WINDOW)
+        h->acc.n = (uint16_t)(q[4] << 8 | q[5]);
+        h->acc.head = (uint16_t)(q[6] << 8 | q[7]);
+        if (k < 1 || k > FC_MAX_HORIZON || h->acc.n > FC_ACC_WINDOW || h->acc.head >= FC_ACC_WINDOW)
             return AUG_ECORRUPT;
         h->k = (int32_t)k;
-        for (int j = 0; j < PREDICT_ERR_WINDOW; j++)
-            h->ape[j] = dbl(get64(q + 8 + 8 * j));
+        if (version == REC_V1) {
+            fc_acc_reset(&h->acc);
+        } else {
+            for (int j = 0; j < FC_ACC_WINDOW; j++) {
+                h->acc.err[j] = dbl(get64(q + 8 + 8 * j));
+                h->acc.act[j] = dbl(get64(q + 8 + 8 * (FC_ACC_WINDOW + j)));
+            }
+            if (!fc_acc_check(&h->acc))
+                return AUG_ECORRUPT;
+        }
         if ((q = take(&r, (size_t)k * 16)) == NULL)
             return AUG_ECORRUPT;
         h->pending = (aug_bytes){q, (size_t)k * 16};

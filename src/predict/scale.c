@@ -299,25 +299,14 @@ void predict_scale_due(predict *p, const predict_target *t, int64_t T)
     }
 }
 
-static double rolling_err(const predict_fb *f)
-{
-    if (f->ne == 0)
-        return DNAN;
-    double s = 0;
-    for (uint16_t i = 0; i < f->ne; i++)
-        s += f->ape[i];
-    return s / f->ne;
-}
-
-/* Index of the horizon that first reaches the lead time (the longest if none). */
+/* Index of the horizon whose error gates the scaler (decide_gate_horizon). */
 static int32_t lead_horizon(const predict_scaler *sc)
 {
     const predict_target *t = sc->t;
-    for (int32_t i = 0; i < t->nh; i++) {
-        if ((int64_t)t->hsteps[i] * t->width_s >= sc->dp.lead_time_s)
-            return i;
-    }
-    return t->nh - 1;
+    int64_t hs[PREDICT_MAX_HORIZONS];
+    for (int32_t i = 0; i < t->nh; i++)
+        hs[i] = (int64_t)t->hsteps[i] * t->width_s;
+    return (int32_t)decide_gate_horizon(hs, (size_t)t->nh, sc->dp.lead_time_s);
 }
 
 /* Builds the summed path at T into sc->fcp (note 3). Returns the number of
@@ -348,7 +337,7 @@ static size_t build_path(predict_scaler *sc, int64_t T, decide_forecast_path *pa
         decide_model_state s = (decide_model_state)g->state;
         if (s < state)
             state = s;
-        double e = rolling_err(&g->fb[hi]);
+        double e = fc_acc_error(&g->fb[hi].acc);
         if (!isnan(e) && (isnan(err) || e > err))
             err = e;
         if (isfinite(g->last_y))

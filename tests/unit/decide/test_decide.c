@@ -688,9 +688,24 @@ static void test_names_and_defaults(void)
     CHECK_NEAR(st.tokens_down, 1, 0);
 }
 
+/* The horizon whose error gates a scaler: the first at or beyond the lead
+ * time, else the longest (the daemon and augurctl simulate both ask). */
+static void test_gate_horizon(void)
+{
+    const int64_t h[] = {300, 900, 3600, 14400};
+    CHECK_EQ_I64(decide_gate_horizon(h, 4, 0), 0);
+    CHECK_EQ_I64(decide_gate_horizon(h, 4, 300), 0);
+    CHECK_EQ_I64(decide_gate_horizon(h, 4, 301), 1);
+    CHECK_EQ_I64(decide_gate_horizon(h, 4, 600), 1);
+    CHECK_EQ_I64(decide_gate_horizon(h, 4, 3600), 2);
+    CHECK_EQ_I64(decide_gate_horizon(h, 4, 86400), 3);
+    CHECK_EQ_I64(decide_gate_horizon(h + 2, 1, 600), 0);
+}
+
 CHECK_MAIN(CHECK_CASE(test_utilization_formula), CHECK_CASE(test_utilization_margin),
            CHECK_CASE(test_utilization_fraction), CHECK_CASE(test_scale_down_covers_lead), CHECK_CASE(test_tolerance),
            CHECK_CASE(test_clamp), CHECK_CASE(test_stabilization_window), CHECK_CASE(test_cooldown),
            CHECK_CASE(test_bucket_up), CHECK_CASE(test_bucket_down), CHECK_CASE(test_gating_fallback),
            CHECK_CASE(test_queue_formula), CHECK_CASE(test_prepared), CHECK_CASE(test_history_bounded),
-           CHECK_CASE(test_invalid), CHECK_CASE(test_clock_backwards), CHECK_CASE(test_names_and_defaults))
+           CHECK_CASE(test_invalid), CHECK_CASE(test_clock_backwards), CHECK_CASE(test_names_and_defaults),
+           CHECK_CASE(test_gate_horizon))

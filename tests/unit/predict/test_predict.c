@@ -309,14 +309,14 @@ static void test_error_and_anomaly_math(void)
     CHECK_EQ_I64(rec_find(&h.rec, "ai_m_forecast_error{horizon=\"2m\"}", T + 60000, NULL), 0);
     /* bucket 2: 1m forecast 110 (|99-110|/99), 2m forecast from bucket 0 was 100 (|99-100|/99) */
     CHECK_EQ_I64(rec_find(&h.rec, "ai_m_forecast_error{horizon=\"1m\"}", T + 120000, &e1), 1);
-    CHECK_NEAR(e1, (10.0 / 110.0 + 11.0 / 99.0) / 2, 1e-15);
+    CHECK_NEAR(e1, (10.0 + 11.0) / (110.0 + 99.0), 1e-15);
     CHECK_EQ_I64(rec_find(&h.rec, "ai_m_forecast_error{horizon=\"2m\"}", T + 120000, &e2), 1);
     CHECK_NEAR(e2, 1.0 / 99.0, 1e-15);
-    /* bucket 3: rolling means over all errors so far */
+    /* bucket 3: the weighted error of every forecast so far (forecast/accuracy.h) */
     CHECK_EQ_I64(rec_find(&h.rec, "ai_m_forecast_error{horizon=\"1m\"}", T + 180000, &e1), 1);
-    CHECK_NEAR(e1, (10.0 / 110.0 + 11.0 / 99.0 + 21.0 / 120.0) / 3, 1e-15);
+    CHECK_NEAR(e1, (10.0 + 11.0 + 21.0) / (110.0 + 99.0 + 120.0), 1e-15);
     CHECK_EQ_I64(rec_find(&h.rec, "ai_m_forecast_error{horizon=\"2m\"}", T + 180000, &e2), 1);
-    CHECK_NEAR(e2, (1.0 / 99.0 + 10.0 / 120.0) / 2, 1e-15);
+    CHECK_NEAR(e2, (1.0 + 10.0) / (99.0 + 120.0), 1e-15);
     /* Anomaly at bucket 3 from the 1-step forecast published at bucket 2. */
     double mean = TNAN, lo = TNAN, hi = TNAN, score = TNAN;
     CHECK_EQ_I64(rec_find(&h.rec, "ai_m_forecast{horizon=\"1m\"}", T + 120000, &mean), 1);

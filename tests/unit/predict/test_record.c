@@ -39,9 +39,9 @@ static double of_bits(uint64_t u)
     return d;
 }
 
-static const char example_hex[] = "01 01 02 03 04 05 06 07 08 00 00 00 00 65 53 f1 00"
+static const char example_hex[] = "02 01 02 03 04 05 06 07 08 00 00 00 00 65 53 f1 00"
                                   " 00 00 01 8b cf e6 52 60 00 00 00 08 6a 6f 62 ff 77 65 62 ff"
-                                  " 00 00 7f f8 00 00 00 00 00 00 00 00 00 03 aa bb cc b0 32 7c d3";
+                                  " 00 00 7f f8 00 00 00 00 00 00 00 00 00 03 aa bb cc b2 dc 86 09";
 
 static predict_record example(void)
 {
@@ -86,11 +86,11 @@ static void test_round_trip_full(void)
     predict_record r = {.fp = 42, .last_final_s = INT64_MIN, .last_emit_ms = -1, .group_key = {NULL, 0}, .nh = 2,
                         .one_have = true, .one_tgt = 1700000060, .one_mean = 1.5, .one_lo80 = 1.0, .one_hi80 = 2.0,
                         .anomaly = 3.25, .model = {model, sizeof model}};
-    r.h[0] = (predict_record_h){.k = 3, .ne = 64, .head = 63, .tgt = tgt1, .val = val1};
-    for (int j = 0; j < PREDICT_ERR_WINDOW; j++)
-        r.h[0].ape[j] = j / 100.0;
-    r.h[1] = (predict_record_h){.k = 1, .ne = 1, .head = 1, .tgt = tgt2, .val = val2};
-    r.h[1].ape[0] = 0.5;
+    r.h[0] = (predict_record_h){.k = 3, .acc = {.n = 64, .head = 63}, .tgt = tgt1, .val = val1};
+    for (int j = 0; j < FC_ACC_WINDOW; j++)
+        r.h[0].acc.err[j] = j / 100.0;
+    r.h[1] = (predict_record_h){.k = 1, .acc = {.n = 1, .head = 1}, .tgt = tgt2, .val = val2};
+    r.h[1].acc.err[0] = 0.5;
     size_t n = predict_record_size(&r), len = 0;
     uint8_t *buf = aug_malloc(n);
     CHECK_EQ_I64(predict_record_encode(&r, buf, n, &len), AUG_OK);
@@ -103,9 +103,9 @@ static void test_round_trip_full(void)
     CHECK_EQ_I64(d.group_key.len, 0);
     CHECK_EQ_I64(d.nh, 2);
     CHECK_EQ_I64(d.h[0].k, 3);
-    CHECK_EQ_I64(d.h[0].ne, 64);
-    CHECK_EQ_I64(d.h[0].head, 63);
-    CHECK(bits(d.h[0].ape[17]) == bits(0.17));
+    CHECK_EQ_I64(d.h[0].acc.n, 64);
+    CHECK_EQ_I64(d.h[0].acc.head, 63);
+    CHECK(bits(d.h[0].acc.err[17]) == bits(0.17));
     for (int32_t j = 0; j < 3; j++) {
         int64_t t;
         double v;
@@ -149,7 +149,7 @@ static void test_version_and_ranges(void)
     uint8_t want[256];
     size_t wn = unhex(example_hex, want);
     predict_record d;
-    want[0] = 0x02;
+    want[0] = 0x03;
     CHECK_EQ_I64(predict_record_decode((aug_bytes){want, wn}, &d), AUG_EVERSION);
     CHECK_EQ_I64(predict_record_decode((aug_bytes){NULL, 0}, &d), AUG_ECORRUPT);
     /* Encoder refuses what the decoder would refuse. */
@@ -161,12 +161,12 @@ static void test_version_and_ranges(void)
     r.nh = 1;
     int64_t tg = 0;
     double vl = 0;
-    r.h[0] = (predict_record_h){.k = 1, .ne = 65, .tgt = &tg, .val = &vl};
+    r.h[0] = (predict_record_h){.k = 1, .acc = {.n = 65}, .tgt = &tg, .val = &vl};
     CHECK_EQ_I64(predict_record_encode(&r, buf, sizeof buf, &len), AUG_EINVAL);
-    r.h[0].ne = 0;
-    r.h[0].head = 64;
+    r.h[0].acc.n = 0;
+    r.h[0].acc.head = 64;
     CHECK_EQ_I64(predict_record_encode(&r, buf, sizeof buf, &len), AUG_EINVAL);
-    r.h[0].head = 0;
+    r.h[0].acc.head = 0;
     r.h[0].k = 0;
     CHECK_EQ_I64(predict_record_encode(&r, buf, sizeof buf, &len), AUG_EINVAL);
     r.h[0].k = 1;
@@ -183,7 +183,8 @@ static void test_fuzz_corpus_decodes(void)
     CHECK(src != NULL);
     if (src == NULL)
         return;
-    const char *names[] = {"example.rec", "horizons.rec", "ready_1h_auto.rec", "ready_1m_snaive.rec"};
+    const char *names[] = {"example.rec", "horizons.rec", "v1_horizons.rec", "ready_1h_auto.rec",
+                           "ready_1m_snaive.rec"};
     static uint8_t buf[1 << 20];
     for (size_t i = 0; i < AUG_ARRAY_LEN(names); i++) {
         char path[1024];
@@ -196,7 +197,7 @@ static void test_fuzz_corpus_decodes(void)
         fclose(f);
         predict_record r;
         CHECK_EQ_I64(predict_record_decode((aug_bytes){buf, n}, &r), AUG_OK);
-        if (i >= 2) {
+        if (i >= 3) {
             fc_model *m = NULL;
             CHECK_EQ_I64(fc_model_decode(r.model, &m, NULL), AUG_OK);
             fc_model_free(m);
@@ -206,5 +207,50 @@ static void test_fuzz_corpus_decodes(void)
     }
 }
 
-CHECK_MAIN(CHECK_CASE(test_worked_example), CHECK_CASE(test_round_trip_full), CHECK_CASE(test_version_and_ranges),
+/* A version-1 record (one array of percentage errors per horizon, written
+ * by the generator from the old layout) still resumes: same fields, error
+ * windows emptied. horizons.rec is the same record in version 2, whose
+ * windows hold (|y - yhat|, |y|) = (1, 10), (2, 10), (0.5, 10) and (5, 10). */
+static void test_v1_upgrade(void)
+{
+    const char *src = getenv("AUG_SRCDIR");
+    CHECK(src != NULL);
+    if (src == NULL)
+        return;
+    static uint8_t b1[1 << 16], b2[1 << 16];
+    size_t n1 = 0, n2 = 0;
+    const char *names[] = {"v1_horizons.rec", "horizons.rec"};
+    uint8_t *bufs[] = {b1, b2};
+    size_t *lens[] = {&n1, &n2};
+    for (int i = 0; i < 2; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/tests/fuzz/corpus/predict_record/%s", src, names[i]);
+        FILE *f = fopen(path, "rb");
+        CHECK(f != NULL);
+        if (f == NULL)
+            return;
+        *lens[i] = fread(bufs[i], 1, 1 << 16, f);
+        fclose(f);
+    }
+    CHECK_EQ_I64(b1[0], 1);
+    CHECK_EQ_I64(b2[0], 2);
+    predict_record r1, r2;
+    CHECK_EQ_I64(predict_record_decode((aug_bytes){b1, n1}, &r1), AUG_OK);
+    CHECK_EQ_I64(predict_record_decode((aug_bytes){b2, n2}, &r2), AUG_OK);
+    CHECK_EQ_I64(r1.nh, 2);
+    CHECK_EQ_I64(r2.nh, 2);
+    for (uint32_t i = 0; i < 2; i++) {
+        CHECK_EQ_I64(r1.h[i].k, r2.h[i].k);
+        CHECK_EQ_I64(r1.h[i].acc.n, 0);
+        CHECK(isnan(fc_acc_error(&r1.h[i].acc)));
+        CHECK(r1.h[i].pending.len == r2.h[i].pending.len &&
+              memcmp(r1.h[i].pending.p, r2.h[i].pending.p, r1.h[i].pending.len) == 0);
+    }
+    CHECK_EQ_I64(r2.h[0].acc.n, 3);
+    CHECK_NEAR(fc_acc_error(&r2.h[0].acc), 3.5 / 30.0, 1e-15);
+    CHECK_NEAR(fc_acc_error(&r2.h[1].acc), 0.5, 1e-15);
+    CHECK(r1.one_have && r2.one_have && r1.one_mean == r2.one_mean && r1.anomaly == r2.anomaly);
+}
+
+CHECK_MAIN(CHECK_CASE(test_v1_upgrade), CHECK_CASE(test_worked_example), CHECK_CASE(test_round_trip_full), CHECK_CASE(test_version_and_ranges),
            CHECK_CASE(test_fuzz_corpus_decodes))
