@@ -34,6 +34,11 @@ int ctl_csv_read(const char *tool, const char *path, ctl_point **out, size_t *n)
 /* Parses a timestamp field as described above. */
 bool ctl_parse_ts(const char *s, int64_t *out);
 
+/* Formats Unix seconds t as `YYYY-MM-DD HH:MM:SS` (UTC), the form
+ * ctl_parse_ts reads back; plain seconds if gmtime cannot represent t.
+ * Returns buf. */
+const char *ctl_format_ts(int64_t t, char *buf, size_t cap);
+
 /* The median positive spacing between consecutive timestamps; 0 if there
  * is none (fewer than two points, or out of memory). */
 int64_t ctl_infer_step(const ctl_point *v, size_t n);
