@@ -1,5 +1,6 @@
 /* ctl_csv.h — the `timestamp,value` CSV reader shared by augurctl's
- * subcommands (forecast, simulate) and the small argument helpers they use.
+ * subcommands (forecast, simulate, backfill) and the small argument helpers
+ * they use.
  *
  * Format: one header line (anything that is not itself a data line, e.g.
  * `timestamp,value`), then `timestamp,value` lines. Blank lines are skipped;
