@@ -2,6 +2,8 @@
  * that forecast and simulate read traces with one piece of code). */
 #include "util/common.h"
 
+#include <time.h>
+
 #include "ctl_csv.h"
 #include "util/mem.h"
 
@@ -82,6 +84,15 @@ bool ctl_parse_ts(const char *s, int64_t *out)
         return false;
     *out = (int64_t)llround(d);
     return true;
+}
+
+const char *ctl_format_ts(int64_t t, char *buf, size_t cap)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (gmtime_r(&tt, &tm) == NULL || strftime(buf, cap, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+        snprintf(buf, cap, "%" PRId64, t);
+    return buf;
 }
 
 static bool parse_num(const char *s, double *out)

@@ -1,5 +1,6 @@
 /* ctl_csv.h — the `timestamp,value` CSV reader shared by augurctl's
- * subcommands (forecast, simulate) and the small argument helpers they use.
+ * subcommands (forecast, simulate, backfill) and the small argument helpers
+ * they use.
  *
  * Format: one header line (anything that is not itself a data line, e.g.
  * `timestamp,value`), then `timestamp,value` lines. Blank lines are skipped;
@@ -33,6 +34,11 @@ int ctl_csv_read(const char *tool, const char *path, ctl_point **out, size_t *n)
 
 /* Parses a timestamp field as described above. */
 bool ctl_parse_ts(const char *s, int64_t *out);
+
+/* Formats Unix seconds t as `YYYY-MM-DD HH:MM:SS` (UTC), the form
+ * ctl_parse_ts reads back; plain seconds if gmtime cannot represent t.
+ * Returns buf. */
+const char *ctl_format_ts(int64_t t, char *buf, size_t cap);
 
 /* The median positive spacing between consecutive timestamps; 0 if there
  * is none (fewer than two points, or out of memory). */

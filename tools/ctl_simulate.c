@@ -38,8 +38,6 @@
  */
 #include "util/common.h"
 
-#include <time.h>
-
 #include "augurctl.h"
 #include "config/config.h"
 #include "config/scaler.h"
@@ -270,15 +268,6 @@ static double median_positive(const double *v, size_t n)
     return med;
 }
 
-static const char *fmt_time(int64_t t, char *buf, size_t cap)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (gmtime_r(&tt, &tm) == NULL || strftime(buf, cap, "%Y-%m-%d %H:%M:%S", &tm) == 0)
-        snprintf(buf, cap, "%" PRId64, t);
-    return buf;
-}
-
 static const char *fmt_secs(int64_t s, char *buf, size_t cap)
 {
     return cfg_format_duration(s * 1000, buf, cap);
@@ -365,7 +354,7 @@ static void print_table(FILE *o, const run_info *ri, const decide_sim_result *r)
     fprintf(o, "trace     %s: %zu points, step %s", ri->trace, ri->points, fmt_secs(ri->step_s, b1, sizeof b1));
     if (ri->dropped > 0)
         fprintf(o, " (%zu dropped: timestamp not after the previous one)", ri->dropped);
-    fprintf(o, "; scored from %s (warm-up %s): %" PRId64 " steps\n", fmt_time(ri->score_from, b2, sizeof b2),
+    fprintf(o, "; scored from %s (warm-up %s): %" PRId64 " steps\n", ctl_format_ts(ri->score_from, b2, sizeof b2),
             fmt_secs(ri->warmup_s, b3, sizeof b3), a->steps);
     fprintf(o, "scaler    %s (%s): %s, target %g, lead %s, window %s, margin %s, replicas [%d, %d],\n", ri->scaler,
             ri->config, p->mode == DECIDE_MODE_QUEUE ? "queue" : "utilization", p->target,
@@ -582,7 +571,7 @@ static int write_plot(const char *path, const run_info *ri, const decide_sim_row
         double x = px(&pl, t);
         fprintf(o, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", x, x, SVG_T,
                 SVG_H - SVG_B);
-        fmt_time(t, b1, sizeof b1);
+        ctl_format_ts(t, b1, sizeof b1);
         b1[16] = '\0'; /* minutes */
         fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", x, SVG_H - SVG_B + 18, b1);
     }
@@ -632,7 +621,7 @@ static int write_plot(const char *path, const run_info *ri, const decide_sim_row
         lx += 30 + 7.0 * (double)strlen(legend[i].label) + 24;
     }
     fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#666\">%s – %s UTC</text>\n", SVG_W - SVG_R,
-            SVG_T - 8, fmt_time(pl.t0, b1, sizeof b1), fmt_time(pl.t1, b2, sizeof b2));
+            SVG_T - 8, ctl_format_ts(pl.t0, b1, sizeof b1), ctl_format_ts(pl.t1, b2, sizeof b2));
     fputs("</svg>\n", o);
     if (fclose(o) != 0) {
         fprintf(stderr, TOOL ": writing %s: %s\n", path, strerror(errno));

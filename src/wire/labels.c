@@ -286,3 +286,31 @@ aug_err wire_series_finish(util_arena *a, wire_series *s, size_t idx, const wire
     s->hash = util_hash128_of(k, keylen);
     return AUG_OK;
 }
+
+static int label_cmp(const void *x, const void *y)
+{
+    return name_cmp(((const aug_label *)x)->name, ((const aug_label *)y)->name);
+}
+
+aug_err wire_labels_validate(util_arena *a, aug_label *labels, size_t n, const wire_limits *lim, wire_series *out,
+                             aug_errbuf *eb)
+{
+    if (n > lim->max_labels)
+        return aug_errf(eb, AUG_ETOOBIG, "%zu labels, limit %zu", n, lim->max_labels);
+    if (n > 1)
+        qsort(labels, n, sizeof *labels, label_cmp);
+    wire_series s = {.labels = labels, .nlabels = n};
+    aug_errbuf local = {{0}};
+    aug_err err = wire_series_finish(a, &s, 0, lim, false, &local);
+    if (err != AUG_OK) {
+        /* wire_series_finish names the series' index in its request; there
+         * is no request here, so the index would only mislead. */
+        static const char pfx[] = "series 0: ";
+        const char *m = aug_errmsg(&local, err);
+        if (strncmp(m, pfx, sizeof pfx - 1) == 0)
+            m += sizeof pfx - 1;
+        return aug_errf(eb, err, "%s", m);
+    }
+    *out = s;
+    return AUG_OK;
+}

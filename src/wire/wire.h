@@ -122,6 +122,21 @@ aug_err wire_write_decode(util_arena *a, aug_bytes body, const wire_limits *lim,
  * Errors: AUG_ENOMEM. */
 aug_err wire_write_encode(const wire_series *series, size_t nseries, uint8_t **out, size_t *outlen);
 
+/* Validates a label set given in any order, for a series that does not come
+ * from a WriteRequest (augurctl backfill): sorts labels by name in place,
+ * then applies exactly wire_write_decode's rules (lim->max_labels and
+ * max_label_bytes included) and builds the key and hash the same way, so the
+ * series is the one a remote-write with these labels would create.
+ *  a:      in: arena for the key.
+ *  labels: in/out: n labels (strings borrowed, not copied); sorted on return.
+ *  out:    out: labels, nlabels, key and hash set; no samples. Borrows labels
+ *          and the arena.
+ *  eb:     out: the broken rule, e.g. `duplicate label "job"` (may be NULL).
+ * Errors: AUG_EMALFORMED (a rule broken), AUG_ETOOBIG (too many labels, a
+ * name or value over the limit, arena cap), AUG_ENOMEM. */
+aug_err wire_labels_validate(util_arena *a, aug_label *labels, size_t n, const wire_limits *lim, wire_series *out,
+                             aug_errbuf *eb);
+
 /* Splits a canonical label key (name 0xFF value 0xFF ..., see
  * storage/store.h) back into labels pointing into key, with room for
  * `spare` more labels after them (read.c inserts rollup="..."). The array

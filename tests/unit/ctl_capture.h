@@ -47,14 +47,14 @@ static int ctl_run(int (*fn)(int, char **), int argc, char **argv)
  * mutable argv of at most 24 arguments). */
 static int ctl_runv(int (*fn)(int, char **), const char *a0, ...)
 {
-    static char store[24][512];
+    static char argbuf[24][512]; /* not "store": that is a type in storage/store.h */
     char *argv[24];
     int argc = 0;
     va_list ap;
     va_start(ap, a0);
     for (const char *a = a0; a != NULL && argc < 24; a = va_arg(ap, const char *)) {
-        snprintf(store[argc], sizeof store[argc], "%s", a);
-        argv[argc] = store[argc];
+        snprintf(argbuf[argc], sizeof argbuf[argc], "%s", a);
+        argv[argc] = argbuf[argc];
         argc++;
     }
     va_end(ap);

@@ -134,4 +134,37 @@ static void test_series_finish_direct(void)
     util_arena_free(a);
 }
 
-CHECK_MAIN(CHECK_CASE(test_utf8_exhaustive), CHECK_CASE(test_quote), CHECK_CASE(test_series_finish_direct))
+/* wire_labels_validate: labels in any order give the key a sorted
+ * WriteRequest would; rules are reported without a series index. */
+static void test_labels_validate(void)
+{
+    util_arena *a = util_arena_new(1 << 20);
+    wire_limits lim = wire_limits_default();
+    aug_errbuf eb = {{0}};
+    aug_label ls[] = {{{"job", 3}, {"node", 4}}, {{"__name__", 8}, {"up", 2}}};
+    wire_series s;
+    CHECK_EQ_I64(wire_labels_validate(a, ls, 2, &lim, &s, &eb), AUG_OK);
+    CHECK_EQ_I64(s.nlabels, 2);
+    CHECK(s.key.len == 21 && memcmp(s.key.p, "__name__\xffup\xffjob\xffnode\xff", 21) == 0);
+    CHECK(s.hash.lo == util_hash128_of(s.key.p, s.key.len).lo);
+    CHECK_EQ_I64(s.nsamples, 0);
+
+    aug_label dup[] = {{{"job", 3}, {"a", 1}}, {{"__name__", 8}, {"up", 2}}, {{"job", 3}, {"b", 1}}};
+    CHECK_EQ_I64(wire_labels_validate(a, dup, 3, &lim, &s, &eb), AUG_EMALFORMED);
+    CHECK_STR(eb.msg, "duplicate label \"job\"");
+    aug_label badname[] = {{{"1x", 2}, {"a", 1}}};
+    CHECK_EQ_I64(wire_labels_validate(a, badname, 1, &lim, &s, &eb), AUG_EMALFORMED);
+    CHECK_STR(eb.msg, "label 0: invalid name \"1x\"");
+    aug_label badmetric[] = {{{"__name__", 8}, {"a-b", 3}}};
+    CHECK_EQ_I64(wire_labels_validate(a, badmetric, 1, &lim, &s, &eb), AUG_EMALFORMED);
+    CHECK_STR(eb.msg, "invalid metric name \"a-b\"");
+    CHECK_EQ_I64(wire_labels_validate(a, badmetric, 0, &lim, &s, &eb), AUG_EMALFORMED);
+    CHECK_STR(eb.msg, "no labels");
+    lim.max_labels = 2;
+    CHECK_EQ_I64(wire_labels_validate(a, dup, 3, &lim, &s, &eb), AUG_ETOOBIG);
+    CHECK_STR(eb.msg, "3 labels, limit 2");
+    util_arena_free(a);
+}
+
+CHECK_MAIN(CHECK_CASE(test_utf8_exhaustive), CHECK_CASE(test_quote), CHECK_CASE(test_series_finish_direct),
+           CHECK_CASE(test_labels_validate))
