@@ -1,14 +1,18 @@
 /* blob.c — a model as a versioned byte blob (the daemon keeps it in LMDB and
  * resumes after a restart without refitting) and back.
  *
- * Byte format, version 1. All integers little-endian; f64 is the IEEE-754
+ * Byte format, version 2. All integers little-endian; f64 is the IEEE-754
  * binary64 bit pattern, little-endian, copied exactly (NaN payloads, such as
  * the missing-point markers of the history, survive bit for bit).
  *
  *   header (16 bytes)
  *   off size field
  *     0   4  magic "AUFM"
- *     4   1  version = 1. Any other value: AUG_EVERSION, nothing else is read.
+ *     4   1  version = 2. Version 1 (before the season was stored) is read
+ *            as below without the season field, as a season of one day:
+ *            that is what every version-1 model derived, so it resumes
+ *            bit-identically. Any other value: AUG_EVERSION, nothing else
+ *            is read.
  *     5   1  flags = 0 (reserved; non-zero: AUG_EUNSUPPORTED)
  *     6   2  reserved = 0
  *     8   4  u32 payload length N (header + N = blob length, else AUG_EMALFORMED)
@@ -16,14 +20,15 @@
  *
  *   payload, in this order (n = count given by an earlier field):
  *   params    i64 step_s, i32 max_horizon, u8 kind, u8 combine,
- *             i32 history, i32 refit_every            (normalized values)
+ *             i32 history, i32 refit_every            (normalized values),
+ *             i64 season_s                            (version 2 only)
  *   time      u8 has_first, i64 t0, phase, k_start, k_last, last_ts,
  *             n_obs, n_run, next_refit, refits
  *   naive     u8 has, f64 last
  *   lmed      i32 w, i32 n, f64 x n                    (oldest first)
  *   snaive    u8 week, u8 K
  *   hw        f64 alpha, beta, phi, gamma, gammaw, l, b; i64 n_obs, n_steps;
- *             rob; f64 x p1 daily season; f64 x nw hour-of-week season
+ *             rob; f64 x p1 season; f64 x nw hour-of-week season
  *   fourier   u8 k1, k2, trend; f64 lambda; i64 anchor; f64 offset; i64 n_obs; rob;
  *             f64 x p theta; f64 x p(p+1)/2 P (upper triangle, row-major)
  *   rob       f64 mad, i64 n, i32 run, i32 sign, f64 x run
@@ -44,16 +49,19 @@
  * a violation is AUG_ECORRUPT naming the field. Bytes left after the history
  * are AUG_EMALFORMED.
  *
- * Worked example: fc_model_new(step 300 s, max_horizon 12), nothing fed,
- * encodes to 5080 bytes: no history values yet, but the 288 daily and 168
- * hour-of-week season slots (zeros), the Fourier prior (k1 = 3: 7 features,
- * 28 P entries) and the statistics of 5 buckets are written. Its header is
- *   41 55 46 4d  01  00  00 00  c8 13 00 00  cb 97 f9 a8
- *   "AUFM"       v1  fl  res    N = 5064     CRC-32 = 0xa8f997cb
+ * Worked example: fc_model_new(step 300 s, max_horizon 12, the default
+ * season of one day), nothing fed, encodes to 5088 bytes: no history values
+ * yet, but the 288 season and 168 hour-of-week season slots (zeros), the
+ * Fourier prior (k1 = 3: 7 features, 28 P entries) and the statistics of 5
+ * buckets are written. Its header is
+ *   41 55 46 4d  02  00  00 00  d0 13 00 00  89 bc a9 7f
+ *   "AUFM"       v2  fl  res    N = 5072     CRC-32 = 0x7fa9bc89
  * and the payload starts 2c 01 00 00 00 00 00 00 (step_s 300), 0c 00 00 00
  * (max_horizon 12), 00 (auto), 00 (weighted), c0 0f 00 00 (history 4032),
- * 20 01 00 00 (refit every 288 points). tests/unit/forecast/test_blob.c
- * checks these bytes (the CRC equals zlib's crc32 of the payload).
+ * 20 01 00 00 (refit every 288 points), 80 51 01 00 00 00 00 00 (season
+ * 86400 s). The same model in version 1 is these bytes without the season,
+ * 5080 bytes long. tests/unit/forecast/test_blob.c checks these bytes (the
+ * CRC equals zlib's crc32 of the payload) and decodes a version-1 blob.
  */
 #include "util/common.h"
 #include "util/crc32.h"
@@ -63,7 +71,8 @@
 #include "util/mem.h"
 
 #define BLOB_MAGIC "AUFM"
-#define BLOB_VERSION 1
+#define BLOB_VERSION 2
+#define BLOB_VERSION_NO_SEASON 1 /* still read: season = FC_SEASON_DAY */
 #define BLOB_HDR 16
 
 
@@ -139,6 +148,7 @@ static void write_payload(const fc_model *m, wr *w)
     put_u8(w, m->par.combine);
     put_i32(w, m->par.history);
     put_i32(w, m->par.refit_every);
+    put_i64(w, m->par.season_s);
 
     put_u8(w, m->has_first);
     put_i64(w, m->t0);
@@ -514,9 +524,9 @@ aug_err fc_model_decode(aug_bytes blob, fc_model **out, aug_errbuf *eb)
 {
     if (blob.len < BLOB_HDR || memcmp(blob.p, BLOB_MAGIC, 4) != 0)
         return aug_errf(eb, AUG_EMALFORMED, "not a model blob (%zu bytes, no \"AUFM\" header)", blob.len);
-    if (blob.p[4] != BLOB_VERSION)
-        return aug_errf(eb, AUG_EVERSION, "model blob version %u, this build reads version %d", blob.p[4],
-                        BLOB_VERSION);
+    if (blob.p[4] != BLOB_VERSION && blob.p[4] != BLOB_VERSION_NO_SEASON)
+        return aug_errf(eb, AUG_EVERSION, "model blob version %u, this build reads versions %d and %d", blob.p[4],
+                        BLOB_VERSION_NO_SEASON, BLOB_VERSION);
     rd h = {blob.p, BLOB_HDR, 5, false};
     uint64_t flags = get_u64(&h, 1), reserved = get_u64(&h, 2), len = get_u64(&h, 4), crc = get_u64(&h, 4);
     if (flags != 0 || reserved != 0)
@@ -537,6 +547,7 @@ aug_err fc_model_decode(aug_bytes blob, fc_model **out, aug_errbuf *eb)
     p.combine = (fc_combine)get_u8(&d.r);
     p.history = get_i32(&d.r);
     p.refit_every = get_i32(&d.r);
+    p.season_s = blob.p[4] == BLOB_VERSION_NO_SEASON ? FC_SEASON_DAY : get_i64(&d.r);
     if (d.r.short_read)
         return aug_errf(eb, AUG_EMALFORMED, "model blob truncated in the parameters");
     fc_params norm;

@@ -5,7 +5,8 @@
  *
  * Slots. Every point lives in an absolute slot k = floor(t0/step) + round((ts
  * - t0)/step) >= 0, so slot k starts at k*step + phase (phase = t0 mod step)
- * and k mod (86400/step) is the UTC time of day. The history ring holds the
+ * and k mod p1 is the position in the season (for the default daily season,
+ * the UTC time of day). The history ring holds the
  * value of slot j at hist[j % cap] (NaN = missing) for the slots of the
  * current run that are at most cap-1 older than the last one.
  *
@@ -24,7 +25,7 @@
 #define FC_ERRN 128        /* combined-forecast errors kept per bucket (interval quantiles) */
 #define FC_LMED_MAX 64     /* longest local-median window */
 #define FC_SN_KMAX 7       /* most periods a seasonal median looks back */
-#define FC_FOU_K1MAX 10    /* daily harmonics */
+#define FC_FOU_K1MAX 10    /* harmonics of the season */
 #define FC_FOU_K2MAX 4     /* weekly harmonics */
 #define FC_FOU_PMAX (2 + 2 * FC_FOU_K1MAX + 2 * FC_FOU_K2MAX)
 #define FC_SHIFT_MAX 12    /* longest run of same-sign outliers before a level shift is accepted */
@@ -38,7 +39,7 @@ typedef struct fc_cfg {
     int32_t kind, combine;
     int32_t cap;         /* history slots */
     int32_t refit_every;
-    int32_t p1, p2;      /* daily / weekly period in slots, 0 = off */
+    int32_t p1, p2;      /* season / weekly period in slots, 0 = off (fc_cfg_derive) */
     double P1, P2;       /* exact periods in slots (Fourier terms) */
     int32_t nw;          /* hour-of-week slots for Holt-Winters, 0 = off */
     int64_t wwidth;      /* seconds per hour-of-week slot */
@@ -87,7 +88,7 @@ typedef struct fc_lmed {
 } fc_lmed;
 
 typedef struct fc_sn {
-    int32_t week; /* 0: daily period, 1: weekly */
+    int32_t week; /* 0: the season (p1), 1: the week (p2) */
     int32_t K;    /* periods looked back, 1..FC_SN_KMAX (1 = seasonal naive) */
 } fc_sn;
 
@@ -96,7 +97,7 @@ typedef struct fc_hw {
     double l, b;
     int64_t n_obs, n_steps;
     fc_rob rob;
-    double *s; /* p1 daily season (in the model's block) */
+    double *s; /* p1 slots of the season (in the model's block) */
     double *w; /* nw hour-of-week season (in the block) */
 } fc_hw;
 

@@ -4,7 +4,7 @@
  *
  * Purpose. An fc_model is a small ensemble of cheap online forecasters
  * ("members": naive, local median, seasonal naive/median, additive damped
- * Holt-Winters with daily and hour-of-week seasons, trend + Fourier
+ * Holt-Winters with the season and an hour-of-week season, trend + Fourier
  * regression by recursive least squares with forgetting). Every update
  * costs O(1) (no refit); each member's forecasts at a few lead times are
  * kept until the actual arrives, so the model knows every member's recent
@@ -24,15 +24,17 @@
  * slot is not after the last slot fed is rejected (AUG_EINVAL) and changes
  * nothing. Skipped slots are missing points (never zeros); a gap longer
  * than the history the model keeps restarts the model (state goes back to
- * cold, tuned parameters are kept). Seasonal periods follow from the step:
- * daily = 86400/step and weekly = 7 daily periods, in steps (minute data
- * 1440/10080, 5-minute 288/2016, hourly 24/168); seasons are aligned to UTC.
+ * cold, tuned parameters are kept). Seasonal periods follow from the season
+ * (fc_params.season_s, default one day) and the step: the season in steps,
+ * and a weekly period when the season divides a week (the default: minute
+ * data 1440/10080, 5-minute 288/2016, hourly 24/168); seasons are aligned to
+ * the Unix epoch, so a daily season is UTC time of day.
  *
  * States (fc_status.state), see model.c for the transition table:
  *   cold     fewer than 3 points, or too few measured errors even at lead 1:
  *            the forecast is the last value and intervals come from the
  *            spread of the data seen, widened (honest, wide);
- *   warming  less than two daily cycles, or some lead times have no measured
+ *   warming  less than two seasonal cycles, or some lead times have no measured
  *            errors yet (their intervals are extrapolated from shorter leads
  *            and widened); only members that have proven themselves at a lead
  *            time are used there;
@@ -40,8 +42,8 @@
  *            members have seen two cycles.
  *
  * Memory. Everything a model owns is allocated by fc_model_new/decode in one
- * block whose size depends only on the parameters (history length, daily
- * period, horizon); fc_model_bytes reports it. Nothing grows afterwards.
+ * block whose size depends only on the parameters (history length, season,
+ * horizon); fc_model_bytes reports it. Nothing grows afterwards.
  *
  * Thread rules. A model is used by one thread at a time for update, refit
  * and free. predict, state, encode and bytes only read the model, so several
@@ -69,6 +71,11 @@ typedef struct fc_model fc_model;
 /* Smallest and largest step, in seconds. */
 #define FC_MIN_STEP 1
 #define FC_MAX_STEP (7 * 86400)
+/* The default season (fc_params_default), in seconds: one day. */
+#define FC_SEASON_DAY 86400
+/* Longest season fc_params accepts, in seconds (a season must also fit twice
+ * in the history, so at most FC_MAX_HISTORY / 2 steps of FC_MAX_STEP). */
+#define FC_MAX_SEASON ((int64_t)FC_MAX_HISTORY / 2 * FC_MAX_STEP)
 
 /* Which forecaster a model uses. Values are stored in model blobs: never
  * renumber, only append. */
@@ -76,9 +83,9 @@ typedef enum fc_kind {
     FC_AUTO = 0,    /* all members, combined by recent out-of-sample error */
     FC_NAIVE = 1,   /* last observed value */
     FC_LMED = 2,    /* median of the last w points (w tuned) */
-    FC_SNAIVE = 3,  /* seasonal naive: median of the same slot K days or weeks back (period, K tuned) */
-    FC_HW = 4,      /* additive Holt-Winters, damped trend, daily + hour-of-week seasons (constants tuned) */
-    FC_FOURIER = 5, /* trend + daily/weekly Fourier terms by RLS with forgetting (harmonics, forgetting tuned) */
+    FC_SNAIVE = 3,  /* seasonal naive: median of the same slot K seasons or weeks back (period, K tuned) */
+    FC_HW = 4,      /* additive Holt-Winters, damped trend, season + hour-of-week seasons (constants tuned) */
+    FC_FOURIER = 5, /* trend + season/weekly Fourier terms by RLS with forgetting (harmonics, forgetting tuned) */
     FC_KIND_COUNT
 } fc_kind;
 
@@ -96,6 +103,19 @@ typedef enum fc_state {
 
 typedef struct fc_params {
     int64_t step_s;      /* seconds between points, FC_MIN_STEP..FC_MAX_STEP */
+    int64_t season_s;    /* the seasonal cycle, seconds, 0..FC_MAX_SEASON; default FC_SEASON_DAY.
+                          * The season in steps (rounded) is the seasonal period of snaive,
+                          * Holt-Winters and the Fourier terms; it must span at least 2
+                          * steps and fit twice in the history, else AUG_EINVAL, except the
+                          * default day, which is left out where it does not fit (steps
+                          * over 16h or under 9s, a history under two days), as it was
+                          * before the season was a parameter. A season shorter than a
+                          * week that divides it (1d, 12h, 1h, 30m, ...; not 5h, 1w, 8d)
+                          * adds the weekly period and the hour-of-week Holt-Winters
+                          * season; other seasons stand alone. 0 = no seasonality: no seasonal
+                          * period at all, snaive leaves the FC_AUTO pool (FC_SNAIVE alone
+                          * is AUG_EINVAL), Holt-Winters is a damped Holt and the
+                          * regression has no harmonics. */
     int32_t max_horizon; /* longest forecast asked of fc_model_predict, 1..FC_MAX_HORIZON steps */
     fc_kind kind;        /* FC_AUTO (default) or one member; until that member can forecast
                           * and has measured errors (at that lead or a shorter one), the
@@ -104,7 +124,8 @@ typedef struct fc_params {
     int32_t history;     /* steps kept for refits; 0 = default: max(14 days, 2016 steps),
                           * at most FC_MAX_HISTORY; at least 2*max_horizon and 64 */
     int32_t refit_every; /* observed points between scheduled refits; 0 = one day of steps
-                          * (at least 24); refits also happen at 32, 64, 128... points while warming */
+                          * (at least 24), whatever the season: a cost budget, see
+                          * fc_cfg_derive; refits also happen at 32, 64, 128... points while warming */
 } fc_params;
 
 /* One forecast step. lo95 <= lo80 <= hi80 <= hi95 always holds. */
@@ -127,11 +148,11 @@ typedef struct fc_status {
     double mae_first;          /* recent mean absolute error of the forecast at lead 1 (NaN if unknown) */
     double mae_last;           /* same at max_horizon (NaN if unknown) */
     char reason[384];          /* one human line, e.g. "ready: hw 0.61, snaive 0.39 at 1 step; ..." */
-    char tuned[192];           /* the members' current hyper-parameters, e.g. "lmed w=6; snaive day K=1; ..." */
+    char tuned[192];           /* the members' current hyper-parameters, e.g. "lmed w=6; snaive season K=1; ..." */
 } fc_status;
 
-/* Fills p with defaults for a step and horizon: FC_AUTO, weighted, default
- * history and refit schedule. */
+/* Fills p with defaults for a step and horizon: FC_AUTO, weighted, a season
+ * of one day (FC_SEASON_DAY), default history and refit schedule. */
 void fc_params_default(fc_params *p, int64_t step_s, int32_t max_horizon);
 
 /* Creates an empty (cold) model.

@@ -11,14 +11,15 @@
  *     by at most gamma*FC_ROB_C*mad instead of the spike. shift_m outliers in
  *     a row with the same sign are a level shift: the level (intercept)
  *     jumps by their median and the trend restarts at 0.
- *  3. Warm-up. Holt-Winters watches its first two daily cycles, then starts
+ *  3. Warm-up. Holt-Winters watches its first two seasonal cycles, then starts
  *     from them robustly (init_from_cycles); its season constant is
  *     max(gamma, 1/cycles) so the next cycles average instead of smoothing
- *     from two noisy ones (without a daily season the level
+ *     from two noisy ones (without a season the level
  *     starts as a running mean: alpha = max(alpha, 1/points)). RLS
  *     starts from theta = 0, P = FC_P0 * I; the diagonal of P is clamped at
  *     FC_P0 so directions the data does not excite cannot wind up.
- *  4. Seasonal slots are absolute (UTC time of day / hour of week), so
+ *  4. Seasonal slots are absolute (slot mod the season from the Unix epoch,
+ *     i.e. UTC time of day for the default daily season; hour of week), so
  *     a model restarts aligned and the Fourier phase never drifts.
  */
 #include "util/common.h"
@@ -187,7 +188,7 @@ double fc_sn_forecast(const fc_sn *s, const fc_ctx *x, int64_t h)
     return n > 0 ? fc_median(v, n) : FC_NAN;
 }
 
-/* ---- additive Holt-Winters, damped trend, daily + hour-of-week ---- */
+/* ---- additive Holt-Winters, damped trend, season + hour-of-week ---- */
 
 static int64_t wslot(const fc_ctx *x, int64_t k)
 {
@@ -295,17 +296,17 @@ static double smooth_dev(const fc_ctx *x, int64_t first, int64_t i, double level
     return m > 0 ? fc_median(win, m) : FC_NAN;
 }
 
-/* Robust start from the first two daily cycles (still in the history), so
- * that neither an outlier nor a burst of many points in either day becomes
+/* Robust start from the first two seasonal cycles (still in the history), so
+ * that neither an outlier nor a burst of many points in either cycle becomes
  * part of the season (in the spirit of the robust starting values of Gelper,
  * Fried & Croux 2010):
- *  - each day's deviations from its own median, through a running median
- *    of 5 slots (3 when a day has fewer than 96 slots);
- *  - per slot, the mean of the two days when they agree within 5 MADs (the
- *    days' mean median absolute deviation), else the deviation nearer zero
- *    (a burst is in one day only); winsorized at 5 MADs;
- *  - level = the second day's median; no trend.
- * Two days with no observation leave the model uninitialized; the next
+ *  - each cycle's deviations from its own median, through a running median
+ *    of 5 slots (3 when a cycle has fewer than 96 slots);
+ *  - per slot, the mean of the two cycles when they agree within 5 MADs (the
+ *    cycles' mean median absolute deviation), else the deviation nearer zero
+ *    (a burst is in one cycle only); winsorized at 5 MADs;
+ *  - level = the second cycle's median; no trend.
+ * Two cycles with no observation leave the model uninitialized; the next
  * point then sets the level. */
 static void init_from_cycles(fc_hw *h, const fc_ctx *x)
 {

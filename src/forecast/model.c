@@ -53,7 +53,7 @@
  * States and transitions (computed by state_of from the counters, never
  * stored):
  *   cold    -> warming  fc_model_update: the lead-1 bucket has FC_NMIN errors
- *   warming -> ready    fc_model_update: two daily cycles seen in this run and
+ *   warming -> ready    fc_model_update: two seasonal cycles seen in this run and
  *                       every bucket has FC_NMIN errors
  *   any     -> cold     fc_model_update: a gap longer than the history
  *                       (fc_model_reset_run)
@@ -117,6 +117,7 @@ void fc_params_default(fc_params *p, int64_t step_s, int32_t max_horizon)
     memset(p, 0, sizeof *p);
     p->step_s = step_s;
     p->max_horizon = max_horizon;
+    p->season_s = FC_SEASON_DAY;
     p->kind = FC_AUTO;
     p->combine = FC_COMBINE_WEIGHTED;
 }
@@ -140,6 +141,8 @@ aug_err fc_cfg_derive(const fc_params *p, fc_params *norm, fc_cfg *c, aug_errbuf
         return aug_errf(eb, AUG_EINVAL, "history %d outside 0..%d", (int)p->history, FC_MAX_HISTORY);
     if (p->refit_every < 0 || p->refit_every > 10000000)
         return aug_errf(eb, AUG_EINVAL, "refit_every %d outside 0..10000000", (int)p->refit_every);
+    if (p->season_s < 0 || p->season_s > FC_MAX_SEASON)
+        return aug_errf(eb, AUG_EINVAL, "season %" PRId64 "s outside 0..%" PRId64 "s", p->season_s, FC_MAX_SEASON);
 
     memset(c, 0, sizeof *c);
     int64_t step = p->step_s;
@@ -152,14 +155,41 @@ aug_err fc_cfg_derive(const fc_params *p, fc_params *norm, fc_cfg *c, aug_errbuf
     cap = AUG_MAX(cap, AUG_MAX(2 * (int64_t)c->H, 64));
     cap = AUG_MIN(cap, FC_MAX_HISTORY);
     c->cap = (int32_t)cap;
-    c->p1 = (day >= 2 && 2 * day <= cap) ? (int32_t)day : 0;
+    /* The season in slots, rounded as the daily period always was. Seeing a
+     * cycle takes two slots of it, and two cycles must fit in the history
+     * (Holt-Winters starts from two, the tuning windows judge after two). A
+     * season that does not fit is refused, so a configured season is never
+     * silently ignored; only the default day is left out where it cannot fit
+     * (steps over 16h or under 9s), which keeps every model made before the
+     * season was a parameter as it was. */
+    int64_t season = p->season_s;
+    int64_t p1 = (season + step / 2) / step;
+    bool fits = p1 >= 2 && 2 * p1 <= cap;
+    if (season > 0 && !fits && season != FC_SEASON_DAY)
+        return aug_errf(eb, AUG_EINVAL, "season %" PRId64 "s is %" PRId64 " step(s) of %" PRId64 "s: it needs at"
+                        " least 2 steps and at most half the history of %d steps", season, p1, step, (int)cap);
+    c->p1 = season > 0 && fits ? (int32_t)p1 : 0;
+    /* The weekly terms (weekly seasonal naive and Fourier terms, the
+     * hour-of-week Holt-Winters season) are kept only when the season is
+     * shorter than a week and divides it: then each week holds whole seasons,
+     * every weekly term sees the season at the same phase week after week,
+     * and it can only add what changes from one season to the next (the day
+     * of the week for a daily season, the hour of the week for an hourly
+     * one). A season that does not divide a week drifts against it, so the
+     * weekly terms would fight the season; one of a week or more leaves
+     * nothing weekly to add (1w would duplicate it). Season 0 has none. */
+    bool weekly = season > 0 && season < 7 * 86400 && (7 * 86400) % season == 0;
     int64_t week = (7 * 86400 + step / 2) / step;
-    c->p2 = (week >= 2 && week < cap) ? (int32_t)week : 0;
-    c->P1 = c->p1 ? 86400.0 / (double)step : 0.0;
+    c->p2 = (weekly && week >= 2 && week < cap) ? (int32_t)week : 0;
+    c->P1 = c->p1 ? (double)season / (double)step : 0.0;
     c->P2 = c->p2 ? 7 * 86400.0 / (double)step : 0.0;
     c->wwidth = AUG_MAX(step, 3600);
     int64_t nw = (7 * 86400 + c->wwidth - 1) / c->wwidth;
-    c->nw = (nw >= 2 && nw <= FC_NW_MAX) ? (int32_t)nw : 0;
+    c->nw = (weekly && nw >= 2 && nw <= FC_NW_MAX) ? (int32_t)nw : 0;
+    /* Refits are scheduled by time, not by season: a refit re-tunes on the
+     * whole history (14 days by default) and costs up to ~0.3 s for a minute
+     * model, so a day of new points is what can move the tuned values; an
+     * hourly season refitting every hour would cost 24 times as much. */
     c->refit_every = p->refit_every ? p->refit_every : (int32_t)AUG_MAX(day, 24);
 
     int32_t nb = 0;
@@ -183,8 +213,8 @@ aug_err fc_cfg_derive(const fc_params *p, fc_params *norm, fc_cfg *c, aug_errbuf
             c->pool |= 1u << (FC_SNAIVE - 1);
     } else {
         if (p->kind == FC_SNAIVE && !c->p1 && !c->p2)
-            return aug_errf(eb, AUG_EINVAL, "snaive needs a daily or weekly period: step %" PRId64
-                            "s with %d slots of history has none", step, (int)c->cap);
+            return aug_errf(eb, AUG_EINVAL, "snaive needs a seasonal or weekly period: season %" PRId64
+                            "s at step %" PRId64 "s with %d slots of history has none", season, step, (int)c->cap);
         c->pool = 1u << (p->kind - 1);
     }
     *norm = *p;
@@ -865,7 +895,7 @@ aug_err fc_model_state(const fc_model *m, fc_status *out)
     snprintf(out->tuned, sizeof out->tuned,
              "lmed w=%d; snaive %s K=%d; hw alpha=%g beta=%g phi=%g gamma=%g gammaw=%g;"
              " fourier k1=%d k2=%d memory=%.3gd trend=%d",
-             (int)m->lm.w, m->sn.week ? "week" : "day", (int)m->sn.K, m->hw.alpha, m->hw.beta, m->hw.phi,
+             (int)m->lm.w, m->sn.week ? "week" : "season", (int)m->sn.K, m->hw.alpha, m->hw.beta, m->hw.phi,
              m->hw.gamma, m->hw.gammaw, (int)fo->k1, (int)fo->k2,
              1.0 / (1.0 - fo->lambda) * (double)c->step / 86400.0, (int)fo->trend);
     char wa[80], wb[80];
@@ -881,7 +911,7 @@ aug_err fc_model_state(const fc_model *m, fc_status *out)
     case FC_WARMING:
         if (c->p1 && m->k_last - m->k_start + 1 < 2 * (int64_t)c->p1)
             snprintf(out->reason, sizeof out->reason,
-                     "warming: %.2f of 2 daily cycles seen, %d of %d lead times with measured errors;"
+                     "warming: %.2f of 2 seasonal cycles seen, %d of %d lead times with measured errors;"
                      " using %s at 1 step, %s at %d steps",
                      (double)(m->k_last - m->k_start + 1) / (double)c->p1, own, c->nb, wa, wb, (int)c->H);
         else
@@ -1084,7 +1114,7 @@ static void grid_search(tune_ctx *tc, const tune_dim *d, int nd, double *v)
 
 static const double g_lmed[] = {2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64};
 static const double g_week[] = {0, 1};
-static const double g_day[] = {0};
+static const double g_season[] = {0};
 static const double g_wk_only[] = {1};
 static const double g_K[] = {1, 2, 3, 4, 5, 7};
 static const double g_alpha[] = {0.02, 0.05, 0.1, 0.2, 0.4, 0.7};
@@ -1112,15 +1142,15 @@ static void tune_member(fc_model *t, int i, const replay_win *rw, double eps)
     }
     case FC_SNAIVE: {
         /* A weekly candidate forecasts only from slot k_lo + p2 on: every
-         * candidate is judged on that window, so it must hold two days. */
-        bool day = c->p1 > 0, week = c->p2 > 0 && n >= c->p2 + 2 * (int64_t)AUG_MAX(c->p1, 1);
+         * candidate is judged on that window, so it must hold two seasons. */
+        bool season = c->p1 > 0, week = c->p2 > 0 && n >= c->p2 + 2 * (int64_t)AUG_MAX(c->p1, 1);
         replay_win common = *rw;
         if (week)
             common.eval_from = AUG_MAX(rw->eval_from, rw->k_lo + c->p2);
         tc.rw = &common;
-        tune_dim d[2] = {{day && week ? g_week : day ? g_day : g_wk_only, day && week ? 2 : 1},
+        tune_dim d[2] = {{season && week ? g_week : season ? g_season : g_wk_only, season && week ? 2 : 1},
                          {g_K, (int)AUG_ARRAY_LEN(g_K)}};
-        double v[2] = {day ? 0 : 1, 1};
+        double v[2] = {season ? 0 : 1, 1};
         grid_search(&tc, d, 2, v);
         break;
     }

@@ -3,17 +3,20 @@
  * Each input is tried twice:
  *   1. as a whole blob (header, version, length, CRC checks);
  *   2. as a payload: a valid header with the right length and CRC is put in
- *      front, so the fuzzer reaches the field parser and its range checks
- *      instead of stopping at the checksum.
+ *      front, once for each version the decoder reads (1: no season field,
+ *      2: current), so the fuzzer reaches the field parser and its range
+ *      checks instead of stopping at the checksum.
  * A blob that decodes must be usable: it is re-encoded and decoded again
  * (the bytes must match), asked for its state and a forecast, fed a few
  * points, and refitted when small. Any crash, leak or sanitizer report is a
  * bug; an error return is the expected outcome for most inputs.
  *
  * The corpus (tests/fuzz/corpus/model_blob/) holds blobs of a fresh, a cold,
- * a warming and a ready model (5-minute, hourly, minute steps; auto and
- * single-model kinds) and one payload without header, written by
- * fc_model_encode from synthetic series.
+ * a warming and a ready model (minute, 5-minute, hourly and daily steps;
+ * auto and single-model kinds; the default daily season, an hourly one and
+ * none) and one payload without header, written by fc_model_encode from
+ * synthetic series (gen_model_blob_corpus.c), plus the same kinds of seeds
+ * in version 1 (v1_*), written by the code before the season was stored.
  */
 #include "util/common.h"
 
@@ -74,17 +77,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *b = aug_malloc(size + 16);
     if (b == NULL)
         return 0;
-    memcpy(b, "AUFM\x01\x00\x00\x00", 8);
+    uint32_t crc = crc32_bitwise(data, size);
+    memcpy(b, "AUFM\x00\x00\x00\x00", 8);
     for (int i = 0; i < 4; i++) {
         b[8 + i] = (uint8_t)(size >> (8 * i));
-        b[12 + i] = (uint8_t)(crc32_bitwise(data, size) >> (8 * i));
+        b[12 + i] = (uint8_t)(crc >> (8 * i));
     }
     if (size > 0)
         memcpy(b + 16, data, size);
-    m = NULL;
-    if (fc_model_decode((aug_bytes){b, size + 16}, &m, NULL) == AUG_OK) {
-        exercise(m);
-        fc_model_free(m);
+    for (uint8_t version = 1; version <= 2; version++) {
+        b[4] = version;
+        m = NULL;
+        if (fc_model_decode((aug_bytes){b, size + 16}, &m, NULL) == AUG_OK) {
+            exercise(m);
+            fc_model_free(m);
+        }
     }
     aug_free(b);
     return 0;

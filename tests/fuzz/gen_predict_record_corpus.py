@@ -2,8 +2,9 @@
 """Writes tests/fuzz/corpus/predict_record/: saved forecast groups in the byte
 format documented at the top of src/predict/record.c (the worked example,
 records with horizons and a pending 1-step forecast, and records around the
-real model blobs of corpus/model_blob/), in version 2, plus one version-1
-record (v1_horizons.rec) for the upgrade path. Re-run after a format change."""
+real current-version model blobs of corpus/model_blob/, not its v1_* seeds),
+in version 2, plus one version-1 record (v1_horizons.rec) for the upgrade
+path. Re-run after a format change of either."""
 import os
 import struct
 import zlib
@@ -54,7 +55,7 @@ def main():
                              version)
     mdir = os.path.join(HERE, "corpus", "model_blob")
     for name in sorted(os.listdir(mdir)):
-        if not name.endswith(".blob") or name.startswith("fresh"):
+        if not name.endswith(".blob") or name.startswith(("fresh", "v1_")):
             continue
         with open(os.path.join(mdir, name), "rb") as f:
             model = f.read()

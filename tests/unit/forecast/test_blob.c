@@ -78,14 +78,29 @@ static void test_worked_example(void)
     fc_model *m = new_model(FC_AUTO, STEP, 12);
     size_t len;
     uint8_t *b = encode(m, &len);
-    static const uint8_t head[] = {0x41, 0x55, 0x46, 0x4d, 0x01, 0x00, 0x00, 0x00};
-    static const uint8_t pay[] = {0x2c, 0x01, 0, 0, 0, 0, 0, 0, 0x0c, 0, 0, 0, 0x00, 0x00,
-                                  0xc0, 0x0f, 0, 0, 0x20, 0x01, 0, 0};
-    CHECK_EQ_I64(len, 5080);
+    static const uint8_t head[] = {0x41, 0x55, 0x46, 0x4d, 0x02, 0x00, 0x00, 0x00};
+    static const uint8_t pay[] = {0x2c, 0x01, 0, 0, 0, 0, 0, 0, 0x0c, 0, 0, 0, 0x00, 0x00, 0xc0,
+                                  0x0f, 0, 0, 0x20, 0x01, 0, 0, 0x80, 0x51, 0x01, 0, 0, 0, 0, 0};
+    CHECK_EQ_I64(len, 5088);
     CHECK(memcmp(b, head, sizeof head) == 0);
-    CHECK_EQ_I64(rd32(b + 8), 5064);
-    CHECK_EQ_I64(rd32(b + 12), 0xa8f997cbu);
+    CHECK_EQ_I64(rd32(b + 8), 5072);
+    CHECK_EQ_I64(rd32(b + 12), 0x7fa9bc89u);
     CHECK(memcmp(b + 16, pay, sizeof pay) == 0);
+    /* Version 1 of the same model: without the season's 8 bytes. */
+    uint8_t *v1 = aug_malloc(len - 8);
+    CHECK(v1 != NULL);
+    memcpy(v1, b, 16 + 22);
+    memcpy(v1 + 16 + 22, b + 16 + 30, len - 16 - 30);
+    v1[4] = 1;
+    fix_header(v1, len - 8);
+    CHECK_EQ_I64(rd32(v1 + 12), 0xa8f997cbu); /* the CRC version 1 documented */
+    fc_model *d = decode_ok(v1, len - 8);
+    size_t len2;
+    uint8_t *b2 = d ? encode(d, &len2) : NULL;
+    CHECK(b2 != NULL && len2 == len && memcmp(b, b2, len) == 0);
+    aug_free(b2);
+    fc_model_free(d);
+    aug_free(v1);
     aug_free(b);
     fc_model_free(m);
 }
@@ -186,6 +201,95 @@ static void test_roundtrip_hourly_and_minute(void)
     fc_model_free(m);
 }
 
+/* A season other than the default day, and no season at all, are stored
+ * and come back: same parameters, same bytes, same forecasts and the same
+ * future after more points and refits. */
+static void test_roundtrip_season(void)
+{
+    static const int64_t seasons[] = {0, 2 * 3600, 3 * 86400};
+    uint64_t seed = check_seed; /* later tests see the noise they always saw */
+    for (size_t i = 0; i < AUG_ARRAY_LEN(seasons); i++) {
+        fc_params p;
+        fc_params_default(&p, STEP, 24);
+        p.season_s = seasons[i];
+        fc_model *m = NULL;
+        CHECK(fc_model_new(&p, &m, NULL) == AUG_OK);
+        if (m == NULL)
+            continue;
+        for (int64_t k = 0; k < 4 * DAY; k++)
+            feed(m, k, sine(k, 30, 8) + nrand());
+        size_t len;
+        uint8_t *b = encode(m, &len);
+        fc_model *d = decode_ok(b, len);
+        CHECK(d != NULL && d->par.season_s == seasons[i] && d->c.p1 == m->c.p1 && d->c.p2 == m->c.p2);
+        check_roundtrip(m, 4 * DAY + 3, 24);
+        aug_free(b);
+        fc_model_free(d);
+        fc_model_free(m);
+    }
+    check_seed = seed;
+}
+
+/* Version-1 blobs written by the code before the season was stored (the
+ * fuzz corpus; an hourly model with the daily season, and a daily-step one
+ * where the day does not fit and only the weekly terms work) decode as a
+ * season of one day and resume bit-identically: the forecasts right after
+ * decoding and after 200 more points (with scheduled refits) have the bits
+ * the version-1 code produced from the same blobs. */
+static void test_version1_blobs_resume(void)
+{
+    static const struct {
+        const char *name;
+        uint64_t first[2], later[2]; /* bits of mean at lead 1 and hi95 at max_horizon */
+    } gold[] = {
+        {"v1_ready_1h_auto.blob", {UINT64_C(0x4024bce404fc3d00), UINT64_C(0x402aed7a0bf38e88)},
+         {UINT64_C(0x402161e747779de0), UINT64_C(0x402d0f32de53513a)}},
+        {"v1_ready_1d_fourier.blob", {UINT64_C(0x402482de56346ee0), UINT64_C(0x40252b2127c3d0ca)},
+         {UINT64_C(0x4024db84f4a8c5c0), UINT64_C(0x4030679220ced0fc)}},
+    };
+    const char *src = getenv("AUG_SRCDIR");
+    CHECK(src != NULL);
+    if (src == NULL)
+        return;
+    static uint8_t buf[1 << 20];
+    for (size_t i = 0; i < AUG_ARRAY_LEN(gold); i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/tests/fuzz/corpus/model_blob/%s", src, gold[i].name);
+        FILE *f = fopen(path, "rb");
+        CHECK(f != NULL);
+        if (f == NULL)
+            continue;
+        size_t n = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        CHECK(n > 16 && buf[4] == 1);
+        fc_model *m = decode_ok(buf, n);
+        if (m == NULL)
+            continue;
+        CHECK_EQ_I64(m->par.season_s, FC_SEASON_DAY);
+        int32_t H = m->par.max_horizon;
+        fc_forecast *fc = aug_malloc(sizeof *fc * (size_t)H);
+        CHECK(fc != NULL && fc_model_predict(m, H, fc) == AUG_OK);
+        uint64_t u[2];
+        memcpy(&u[0], &fc[0].mean, 8);
+        memcpy(&u[1], &fc[H - 1].hi95, 8);
+        CHECK(u[0] == gold[i].first[0] && u[1] == gold[i].first[1]);
+        int64_t last = m->last_ts, step = m->par.step_s;
+        for (int k = 1; k <= 200; k++) {
+            CHECK(fc_model_update(m, last + k * step, 10 + 5 * sin(k / 7.0), NULL) == AUG_OK);
+            if (fc_model_refit_due(m))
+                CHECK(fc_model_refit(m) == AUG_OK);
+        }
+        CHECK(fc_model_predict(m, H, fc) == AUG_OK);
+        memcpy(&u[0], &fc[0].mean, 8);
+        memcpy(&u[1], &fc[H - 1].hi95, 8);
+        if (u[0] != gold[i].later[0] || u[1] != gold[i].later[1])
+            fprintf(stderr, "  %s: 0x%016" PRIx64 " 0x%016" PRIx64 "\n", gold[i].name, u[0], u[1]);
+        CHECK(u[0] == gold[i].later[0] && u[1] == gold[i].later[1]);
+        aug_free(fc);
+        fc_model_free(m);
+    }
+}
+
 /* Any NaN payload in the history (e.g. Prometheus' staleness marker
  * 0x7ff0000000000002) survives decode and re-encode bit for bit. */
 static void test_nan_bits_preserved(void)
@@ -242,9 +346,9 @@ static void test_errors_are_clear(void)
     CHECK_EQ_I64(fc_model_encode(m, small, sizeof small, &got), AUG_ETOOBIG);
 
     memcpy(c, b, len);
-    c[4] = 2; /* a future version */
+    c[4] = 3; /* a future version */
     CHECK_EQ_I64(try_decode(c, len, &eb), AUG_EVERSION);
-    CHECK(strstr(eb.msg, "version 2") != NULL);
+    CHECK(strstr(eb.msg, "version 3") != NULL);
     c[4] = 0;
     CHECK_EQ_I64(try_decode(c, len, &eb), AUG_EVERSION);
 
@@ -286,9 +390,18 @@ static void test_errors_are_clear(void)
     CHECK_EQ_I64(try_decode(c, len, &eb), AUG_ECORRUPT);
     CHECK(strstr(eb.msg, "step") != NULL);
 
-    /* has_first (payload byte 22, after the 22 bytes of params) must be 0 or 1. */
+    /* A season the step cannot show (1 s at a 300 s step, payload bytes
+     * 22..29) is refused by name. */
     memcpy(c, b, len);
-    c[16 + 22] = 7;
+    memset(c + 16 + 22, 0, 8);
+    c[16 + 22] = 1;
+    fix_header(c, len);
+    CHECK_EQ_I64(try_decode(c, len, &eb), AUG_ECORRUPT);
+    CHECK(strstr(eb.msg, "season 1s") != NULL);
+
+    /* has_first (payload byte 30, after the 30 bytes of params) must be 0 or 1. */
+    memcpy(c, b, len);
+    c[16 + 30] = 7;
     fix_header(c, len);
     CHECK_EQ_I64(try_decode(c, len, &eb), AUG_ECORRUPT);
     CHECK(strstr(eb.msg, "has_first") != NULL);
@@ -377,5 +490,6 @@ static void test_decode_enomem(void)
 
 CHECK_MAIN(CHECK_CASE(test_crc_matches_zlib), CHECK_CASE(test_decode_enomem), CHECK_CASE(test_worked_example),
            CHECK_CASE(test_roundtrip_every_stage_and_kind), CHECK_CASE(test_roundtrip_hourly_and_minute),
+           CHECK_CASE(test_roundtrip_season), CHECK_CASE(test_version1_blobs_resume),
            CHECK_CASE(test_nan_bits_preserved), CHECK_CASE(test_errors_are_clear),
            CHECK_CASE(test_every_corruption_is_an_error_not_a_crash))

@@ -62,6 +62,166 @@ static void test_periods_follow_step(void)
     }
 }
 
+static fc_model *new_seasonal(int64_t step, int64_t season, int32_t H)
+{
+    fc_params p;
+    fc_params_default(&p, step, H);
+    p.season_s = season;
+    fc_model *m = NULL;
+    aug_errbuf eb = {{0}};
+    aug_err e = fc_model_new(&p, &m, &eb);
+    if (e != AUG_OK)
+        fprintf(stderr, "  fc_model_new(season %" PRId64 "): %s\n", season, aug_errmsg(&eb, e));
+    CHECK(e == AUG_OK);
+    return m;
+}
+
+/* The season replaces the daily period; the weekly terms stay only when the
+ * season is shorter than a week and divides it; season 0 has no period and
+ * no seasonal naive in the pool. */
+static void test_periods_follow_season(void)
+{
+    static const struct {
+        int64_t step, season;
+        int32_t p1, p2, nw;
+        double P1;
+    } cases[] = {
+        {60, 3600, 60, 10080, 168, 60.0},     /* 1h divides a week */
+        {60, 86400, 1440, 10080, 168, 1440.0}, /* the default, spelled out */
+        {300, 3 * 86400, 864, 0, 0, 864.0},   /* 3d does not divide a week */
+        {300, 5 * 3600, 60, 0, 0, 60.0},      /* nor does 5h */
+        {3600, 7 * 86400, 168, 0, 0, 168.0},  /* a week leaves nothing weekly to add */
+        {60, 90, 2, 10080, 168, 1.5},         /* rounded slots, exact Fourier period */
+        {60, 0, 0, 0, 0, 0.0},
+    };
+    for (size_t i = 0; i < AUG_ARRAY_LEN(cases); i++) {
+        fc_params p, norm;
+        fc_cfg c;
+        fc_params_default(&p, cases[i].step, 24);
+        p.season_s = cases[i].season;
+        CHECK(fc_cfg_derive(&p, &norm, &c, NULL) == AUG_OK);
+        CHECK_EQ_I64(norm.season_s, cases[i].season);
+        CHECK_EQ_I64(c.p1, cases[i].p1);
+        CHECK_EQ_I64(c.p2, cases[i].p2);
+        CHECK_EQ_I64(c.nw, cases[i].nw);
+        CHECK_NEAR(c.P1, cases[i].P1, 1e-12);
+        CHECK_EQ_I64((c.pool >> (FC_SNAIVE - 1)) & 1u, cases[i].season > 0);
+        /* Refits stay daily whatever the season (fc_cfg_derive). */
+        CHECK_EQ_I64(c.refit_every, AUG_MAX(86400 / cases[i].step, 24));
+    }
+}
+
+/* A season the step and history cannot show is an error naming the season,
+ * the step and the history, not a season silently dropped; only the default
+ * day is left out where it cannot fit, as before seasons were configurable. */
+static void test_season_rejected(void)
+{
+    fc_params p;
+    fc_model *m = NULL;
+    aug_errbuf eb = {{0}};
+    fc_params_default(&p, 3600, 12);
+    p.season_s = 3600; /* one step */
+    CHECK_EQ_I64(fc_model_new(&p, &m, &eb), AUG_EINVAL);
+    CHECK(strstr(eb.msg, "season 3600s is 1 step(s) of 3600s") != NULL);
+    CHECK(strstr(eb.msg, "history of 2016 steps") != NULL);
+    fc_params_default(&p, 60, 12);
+    p.season_s = 14 * 86400; /* 20160 slots: more than half of the 20160 kept */
+    CHECK_EQ_I64(fc_model_new(&p, &m, &eb), AUG_EINVAL);
+    CHECK(strstr(eb.msg, "season 1209600s is 20160 step(s) of 60s") != NULL);
+    fc_params_default(&p, 300, 12);
+    p.history = 400;
+    p.season_s = 86400 + 300; /* 289 slots, 2 x 289 > 400 */
+    CHECK_EQ_I64(fc_model_new(&p, &m, &eb), AUG_EINVAL);
+    CHECK(strstr(eb.msg, "history of 400 steps") != NULL);
+    fc_params_default(&p, 300, 12);
+    p.season_s = -1;
+    CHECK_EQ_I64(fc_model_new(&p, &m, &eb), AUG_EINVAL);
+    CHECK(strstr(eb.msg, "season -1s outside") != NULL);
+    fc_params_default(&p, 300, 12);
+    p.season_s = 0;
+    p.kind = FC_SNAIVE;
+    CHECK_EQ_I64(fc_model_new(&p, &m, &eb), AUG_EINVAL);
+    CHECK(strstr(eb.msg, "snaive needs a seasonal or weekly period: season 0s") != NULL);
+    CHECK(m == NULL);
+    /* The default day at a daily step, or in a short history: left out. */
+    fc_params_default(&p, 86400, 4);
+    CHECK(fc_model_new(&p, &m, NULL) == AUG_OK);
+    CHECK(m != NULL && m->c.p1 == 0 && m->c.p2 == 7);
+    fc_model_free(m);
+    fc_params_default(&p, 300, 12);
+    p.history = 400;
+    CHECK(fc_model_new(&p, &m, NULL) == AUG_OK);
+    CHECK(m != NULL && m->c.p1 == 0);
+    fc_model_free(m);
+}
+
+/* 10 + 10 sin(2 pi k / 60) + N(0, 0.2): a pure one-hour cycle on a
+ * one-minute grid. */
+static double hourly(int64_t k)
+{
+    return 10.0 + 10.0 * sin(2.0 * PI * (double)(k % 60) / 60.0) + 0.2 * nrand();
+}
+
+/* After one day of a pure hourly cycle, a model with season 1h has seen 24
+ * cycles: it is ready, and its next hour is within noise (seasonal naive
+ * alone would miss by |e1 - e2|, mean 0.2 * 2/sqrt(pi) = 0.23; bound 0.4).
+ * With season 0 nothing can follow the cycle: over a whole cycle the best
+ * constant misses a sine of amplitude 10 by 20/pi = 6.4 on average, and the
+ * best straight line by still more than 4 (bound 4). The default daily
+ * season has not seen two of its cycles yet: warming, and it says so. */
+static void test_hourly_cycle_needs_hourly_season(void)
+{
+    const int32_t H = 60;
+    const int64_t n = 1440;
+    fc_forecast f[60];
+    double mae[2];
+    static const int64_t seasons[2] = {3600, 0};
+    uint64_t seed = check_seed; /* every model sees the same noise; later tests too */
+    for (int s = 0; s < 2; s++) {
+        fc_model *m = new_seasonal(60, seasons[s], H);
+        if (m == NULL)
+            return;
+        for (int64_t k = 0; k < n; k++) {
+            CHECK(fc_model_update(m, T0 + k * 60, hourly(k), NULL) == AUG_OK);
+            if (fc_model_refit_due(m))
+                CHECK(fc_model_refit(m) == AUG_OK);
+        }
+        CHECK(fc_model_predict(m, H, f) == AUG_OK);
+        double sum = 0;
+        for (int64_t h = 1; h <= H; h++)
+            sum += fabs(f[h - 1].mean - hourly(n - 1 + h));
+        mae[s] = sum / H;
+        fc_status st;
+        fc_model_state(m, &st);
+        if (s == 0) {
+            CHECK_EQ_I64(st.state, FC_READY);
+        } else {
+            /* No seasonal member at all: snaive out of the pool, Holt-Winters
+             * without seasons, the regression without harmonics. */
+            CHECK(!(m->c.pool >> (FC_SNAIVE - 1) & 1u) && m->c.p1 == 0 && m->c.p2 == 0 && m->c.nw == 0);
+            CHECK(!(st.in_use & (1u << FC_SNAIVE)));
+            CHECK(strstr(st.tuned, "gamma=0 gammaw=0") != NULL && strstr(st.tuned, "k1=0 k2=0") != NULL);
+        }
+        fc_model_free(m);
+        check_seed = seed;
+    }
+    fprintf(stderr, "  next-hour MAE: season 1h %.3f, season 0 %.3f\n", mae[0], mae[1]);
+    CHECK(mae[0] < 0.4);
+    CHECK(mae[1] > 4.0);
+
+    fc_model *d = new_seasonal(60, FC_SEASON_DAY, H);
+    for (int64_t k = 0; d != NULL && k < n; k++)
+        CHECK(fc_model_update(d, T0 + k * 60, hourly(k), NULL) == AUG_OK);
+    fc_status st;
+    if (d != NULL) {
+        fc_model_state(d, &st);
+        CHECK_EQ_I64(st.state, FC_WARMING);
+        CHECK(strstr(st.reason, "of 2 seasonal cycles seen") != NULL);
+    }
+    fc_model_free(d);
+    check_seed = seed;
+}
+
 static void test_names(void)
 {
     for (int k = 0; k < FC_KIND_COUNT; k++) {
@@ -431,7 +591,9 @@ static void test_hourly_level_shift(void)
     fc_model_free(m);
 }
 
-CHECK_MAIN(CHECK_CASE(test_params_rejected), CHECK_CASE(test_periods_follow_step), CHECK_CASE(test_names),
+CHECK_MAIN(CHECK_CASE(test_params_rejected), CHECK_CASE(test_periods_follow_step),
+           CHECK_CASE(test_periods_follow_season), CHECK_CASE(test_season_rejected),
+           CHECK_CASE(test_hourly_cycle_needs_hourly_season), CHECK_CASE(test_names),
            CHECK_CASE(test_bad_points_rejected_model_unchanged), CHECK_CASE(test_gap_is_missing_not_zero),
            CHECK_CASE(test_long_gap_restarts_cold), CHECK_CASE(test_cold_warming_ready),
            CHECK_CASE(test_intervals_calibrated_on_noise), CHECK_CASE(test_constant_series),
