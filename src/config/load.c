@@ -23,6 +23,7 @@
  */
 #include "util/common.h"
 #include "config/cfg_int.h"
+#include "config/forecast.h"
 #include "util/assert.h"
 #include "util/mem.h"
 
@@ -1191,6 +1192,21 @@ static void validate_forecasts(ldr *L)
             char d[32];
             key_err(L, in, "season", "season %s is not a whole number of %s (the resolution)",
                     cfg_format_duration(f->season_ms, d, sizeof d), step == 60000 ? "minutes" : "hours");
+            continue;
+        }
+        /* The engine's own check of the model the daemon will build, so a
+         * season it cannot see (one step, or longer than half the history
+         * it keeps) is refused here and not at start-up. The horizon is
+         * clamped: horizons are checked on their own, and with one in range
+         * only the season (or seasonal_naive without one) can fail. */
+        int64_t longest = f->horizons.n ? f->horizons.v[f->horizons.n - 1] / step : 1;
+        fc_params fp;
+        cfg_forecast_fc_params(f, step / 1000, (int32_t)AUG_MAX(1, AUG_MIN(longest, FC_MAX_HORIZON)), &fp);
+        aug_errbuf eb = {{0}};
+        if (fc_params_check(&fp, &eb) != AUG_OK) {
+            char d[32];
+            key_err(L, in, "season", "season %s at %s resolution: %s", cfg_format_duration(f->season_ms, d, sizeof d),
+                    step == 60000 ? "minute" : "hour", eb.msg);
         }
     }
 }

@@ -155,6 +155,12 @@ typedef struct fc_status {
  * of one day (FC_SEASON_DAY), default history and refit schedule. */
 void fc_params_default(fc_params *p, int64_t step_s, int32_t max_horizon);
 
+/* Checks parameters exactly as fc_model_new does, without allocating (the
+ * config loader uses it so `augurctl check config` refuses what the daemon
+ * would).
+ * @return AUG_OK; AUG_EINVAL for a parameter out of range (eb names it). */
+aug_err fc_params_check(const fc_params *p, aug_errbuf *eb);
+
 /* Creates an empty (cold) model.
  * @param[in]  p    parameters, copied
  * @param[out] out  the model; caller frees with fc_model_free. Untouched on error.

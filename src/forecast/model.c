@@ -223,6 +223,13 @@ aug_err fc_cfg_derive(const fc_params *p, fc_params *norm, fc_cfg *c, aug_errbuf
     return AUG_OK;
 }
 
+aug_err fc_params_check(const fc_params *p, aug_errbuf *eb)
+{
+    fc_params norm;
+    fc_cfg c;
+    return fc_cfg_derive(p, &norm, &c, eb);
+}
+
 /* ---------------------------------------------------------------- memory */
 
 aug_err fc_model_alloc(const fc_params *norm, const fc_cfg *c, fc_model **out)

@@ -60,9 +60,13 @@
  *    bucket's own time, so a backfill of old data is aggregated correctly.
  *
  * 5. Models. One fc_model per group: step = the target's width, max horizon
- *    = its longest horizon in steps, kind from forecasts[].model (auto →
- *    FC_AUTO, naive → FC_NAIVE, seasonal_naive → FC_SNAIVE, holt and
- *    holt_winters → FC_HW, the damped Holt-Winters member). The value of
+ *    = its longest horizon in steps, season = forecasts[].season (a whole
+ *    number of widths), kind from forecasts[].model (auto → FC_AUTO, naive
+ *    → FC_NAIVE, seasonal_naive → FC_SNAIVE, holt and holt_winters → FC_HW,
+ *    the damped Holt-Winters member): cfg_forecast_fc_params, the mapping
+ *    the config loader checks with fc_params_check too, so a season the
+ *    engine cannot use (under 2 widths, over half the history) is a config
+ *    error before it reaches a target. The value of
  *    bucket [s, s+w) is fed at time s; fc_model_refit runs on this thread
  *    (never on the ingest path) when fc_model_refit_due says so and it is
  *    the group's turn: for minute targets the first bucket whose slot plus
@@ -97,8 +101,11 @@
  *    "fc/" name 0xFF group-key (or name 0xFE util_fnv1a64(group-key) when that
  *    would pass 511 bytes). Loaded when the group is created; used only if
  *    its fingerprint (resolution, longest horizon, model kind, horizons,
- *    rate, aggregate, selector) and group key match, else the group starts
- *    cold. Saved after PREDICT_SAVE_EVERY updates, before a reload and at
+ *    rate, aggregate, selector, season) and group key match, else the group
+ *    starts cold. The season enters the fingerprint only when it is not the
+ *    default day: models saved before the season was honoured were all
+ *    daily, so a default target keeps them and any other season starts
+ *    fresh. Saved after PREDICT_SAVE_EVERY updates, before a reload and at
  *    close, SAVE_BATCH per write transaction. A crash loses at most the
  *    updates since the last save (the model sees a gap).
  *
@@ -122,6 +129,7 @@
  */
 #include "util/common.h"
 #include "util/hash.h"
+#include "config/forecast.h"
 #include "predict/predict_int.h"
 #include "util/assert.h"
 #include "util/log.h"
@@ -333,24 +341,9 @@ static char *agg_text(const cfg_aggregate *a)
     return s;
 }
 
-static fc_kind kind_of(cfg_model m)
-{
-    switch (m) {
-    case CFG_MODEL_AUTO: return FC_AUTO;
-    case CFG_MODEL_NAIVE: return FC_NAIVE;
-    case CFG_MODEL_SEASONAL_NAIVE: return FC_SNAIVE;
-    case CFG_MODEL_HOLT: return FC_HW;
-    case CFG_MODEL_HOLT_WINTERS: return FC_HW;
-    }
-    return FC_AUTO;
-}
-
 static aug_err model_new(const predict_target *t, fc_model **out, aug_errbuf *eb)
 {
-    fc_params fp;
-    fc_params_default(&fp, t->width_s, t->H);
-    fp.kind = t->kind;
-    return fc_model_new(&fp, out, eb);
+    return fc_model_new(&t->par, out, eb);
 }
 
 static aug_err target_new(const cfg_forecast *f, predict_target **out, aug_errbuf *eb)
@@ -399,24 +392,20 @@ static aug_err target_new(const cfg_forecast *f, predict_target **out, aug_errbu
         t->H = AUG_MAX(t->H, t->hsteps[i]);
     }
     t->model = f->model;
-    t->kind = kind_of(f->model);
     t->max_groups = f->max_series;
-    fc_model *probe = NULL;
+    cfg_forecast_fc_params(f, t->width_s, t->H, &t->par);
     aug_errbuf meb = {{0}};
-    aug_err merr = model_new(t, &probe, &meb);
-    fc_model_free(probe);
-    if (merr == AUG_ENOMEM) {
-        err = merr;
-        goto fail;
-    }
+    aug_err merr = fc_params_check(&t->par, &meb);
     if (merr != AUG_OK) {
         aug_errf(eb, err, "forecast %s: the engine cannot model it: %s", f->name, aug_errmsg(&meb, merr));
         goto fail;
     }
     /* Fingerprint (note 8): everything a saved model's meaning depends on. */
-    char desc[256];
-    int dn = snprintf(desc, sizeof desc, "predict-v1|res=%d|H=%d|kind=%d|rate=%d|op=%d|without=%d|h=", (int)t->res,
-                      (int)t->H, (int)t->kind, (int)t->rate, (int)t->op, (int)t->without);
+    char desc[256], season[40] = "";
+    if (t->par.season_s != FC_SEASON_DAY)
+        snprintf(season, sizeof season, "|season=%" PRId64, t->par.season_s);
+    int dn = snprintf(desc, sizeof desc, "predict-v1|res=%d|H=%d|kind=%d|rate=%d|op=%d|without=%d%s|h=", (int)t->res,
+                      (int)t->H, (int)t->par.kind, (int)t->rate, (int)t->op, (int)t->without, season);
     uint64_t h = util_fnv1a64(desc, (size_t)dn, UTIL_FNV64_BASIS);
     for (int32_t i = 0; i < t->nh; i++)
         h = util_fnv1a64(&t->hsteps[i], sizeof t->hsteps[i], h);

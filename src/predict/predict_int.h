@@ -108,7 +108,7 @@ typedef struct predict_target {
     int32_t hsteps[PREDICT_MAX_HORIZONS];
     char hname[PREDICT_MAX_HORIZONS][24]; /* "15m", "1h" */
     int32_t H; /* longest horizon, steps */
-    fc_kind kind;
+    fc_params par; /* every group's model: cfg_forecast_fc_params(width_s, H), checked */
     cfg_model model;
     int64_t max_groups;
     uint64_t fp; /* fingerprint of everything a saved model depends on */

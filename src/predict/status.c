@@ -230,8 +230,11 @@ static void target_json(jb *b, const predict_target *t, size_t max_groups)
     jb_cstr(b, t->sel_text);
     jb_fmt(b, ",\"rate\":%s,\"aggregate\":", t->rate ? "true" : "false");
     jb_cstr(b, t->agg_text);
-    jb_fmt(b, ",\"resolution\":\"%s\",\"model\":\"%s\",\"horizons\":[", t->res == STORE_RES_HOUR ? "hour" : "minute",
-           (unsigned)t->model < AUG_ARRAY_LEN(model_names) ? model_names[t->model] : "?");
+    char season[32];
+    cfg_format_duration(t->par.season_s * 1000, season, sizeof season);
+    jb_fmt(b, ",\"resolution\":\"%s\",\"model\":\"%s\",\"season\":\"%s\",\"horizons\":[",
+           t->res == STORE_RES_HOUR ? "hour" : "minute",
+           (unsigned)t->model < AUG_ARRAY_LEN(model_names) ? model_names[t->model] : "?", season);
     for (int32_t i = 0; i < t->nh; i++) {
         jb_lit(b, i ? "," : "");
         jb_cstr(b, t->hname[i]);

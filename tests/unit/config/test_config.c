@@ -500,6 +500,15 @@ static void test_errors_cross_key_rules(void)
     CHECK(fails_at("forecasts: [{name: a, series: up, horizons: [15m, 24h]}]\n", 1, 45,
                    "horizon 15m is not a whole number of hours (resolution hour, chosen by auto)"));
     CHECK(fails_at("forecasts: [{name: a, series: up, season: 90s}]\n", 1, 43, "season 1m30s is not a whole"));
+    /* A season the engine cannot see: one step of the resolution, more than
+     * half the history kept (14 days of minutes), or none for seasonal_naive. */
+    CHECK(fails_at("forecasts: [{name: a, series: up, resolution: hour, horizons: [2h], season: 1h}]\n", 1, 77,
+                   "season 1h at hour resolution: season 3600s is 1 step(s) of 3600s: it needs at least 2 steps"));
+    CHECK(fails_at("forecasts: [{name: a, series: up, season: 8d}]\n", 1, 43,
+                   "season 1w1d at minute resolution: season 691200s is 11520 step(s) of 60s: it needs at least 2"
+                   " steps and at most half the history of 20160 steps"));
+    CHECK(fails_at("forecasts: [{name: a, series: up, model: seasonal_naive, season: 0}]\n", 1, 66,
+                   "snaive needs a seasonal or weekly period: season 0s"));
     CHECK(fails_at("remote_write: [{url: 'http://x', bearer_token: a, bearer_token_file: /b}]\n", 1, 70,
                    "set bearer_token or bearer_token_file, not both"));
     CHECK(fails_at("remote_write: [{url: 'http://x', bearer_token: a, basic_auth: {username: u}}]\n", 1, 48,

@@ -366,6 +366,17 @@ static const char cfg_persist[] = "forecasts:\n"
                                   "  - name: p\n"
                                   "    series: 'p'\n"
                                   "    horizons: [5m, 30m]\n";
+/* The same target with the default season spelled out, and with another. */
+static const char cfg_persist_1d[] = "forecasts:\n"
+                                     "  - name: p\n"
+                                     "    series: 'p'\n"
+                                     "    horizons: [5m, 30m]\n"
+                                     "    season: 1d\n";
+static const char cfg_persist_1h[] = "forecasts:\n"
+                                     "  - name: p\n"
+                                     "    series: 'p'\n"
+                                     "    horizons: [5m, 30m]\n"
+                                     "    season: 1h\n";
 static const char cfg_persist_changed[] = "forecasts:\n"
                                           "  - name: p\n"
                                           "    series: 'p'\n"
@@ -440,19 +451,48 @@ static void test_persist_and_resume(void)
     CHECK_EQ_I64(rec_count_at(&h.rec, T - 60000), rec_count_at(&ref.rec, T - 60000));
     predict_close(h.p);
 
-    /* Another definition (horizons) does not adopt the saved model. */
+    /* The default season spelled out is the same definition: the saved
+     * model (with every model saved before seasons were honoured) is kept,
+     * and the status shows the season. */
     cfg_free(h.cfg);
-    h.cfg = config_of(cfg_persist_changed);
+    h.cfg = config_of(cfg_persist_1d);
     h_open_predict(&h);
-    set_now((S + 60 * (N + 2)) * 1000);
-    bucket(h.p, 1, STORE_RES_MINUTE, S + 60 * (N + 1), wave(N + 1), 0);
     predict_flush(h.p);
     predict_stats_get(h.p, &st);
-    CHECK_EQ_I64(st.loads, 0);
-    CHECK_EQ_I64(st.updates, 1);
-    double v = TNAN;
-    CHECK_EQ_I64(rec_find(&h.rec, "ai_p_forecast_state{job=\"x\",state=\"cold\"}", T + 60000, &v), 1);
-    CHECK_NEAR(v, 1.0, 0);
+    CHECK_EQ_I64(st.loads, 1);
+    char *json = NULL;
+    size_t jlen = 0;
+    CHECK_EQ_I64(predict_status_json(h.p, 10, &json, &jlen), AUG_OK);
+    CHECK(json != NULL && strstr(json, "\"model\":\"auto\",\"season\":\"1d\",") != NULL);
+    CHECK(json != NULL && strstr(json, "\"points\":401,") != NULL);
+    aug_free(json);
+    predict_close(h.p);
+
+    /* Another definition does not adopt the saved model: a season of 1h
+     * (the saved model is daily), then other horizons. */
+    for (int d = 0; d < 2; d++) {
+        cfg_free(h.cfg);
+        h.cfg = config_of(d == 0 ? cfg_persist_1h : cfg_persist_changed);
+        h_open_predict(&h);
+        set_now((S + 60 * (N + 2 + d)) * 1000);
+        bucket(h.p, 1, STORE_RES_MINUTE, S + 60 * (N + 1 + d), wave(N + 1 + d), 0);
+        predict_flush(h.p);
+        predict_stats_get(h.p, &st);
+        CHECK_EQ_I64(st.loads, 0);
+        CHECK_EQ_I64(st.updates, 1);
+        double v = TNAN;
+        CHECK_EQ_I64(rec_find(&h.rec, "ai_p_forecast_state{job=\"x\",state=\"cold\"}", T + 60000 * (1 + d), &v),
+                     1);
+        CHECK_NEAR(v, 1.0, 0);
+        if (d == 0) {
+            CHECK_EQ_I64(predict_status_json(h.p, 10, &json, &jlen), AUG_OK);
+            CHECK(json != NULL && strstr(json, "\"season\":\"1h\"") != NULL);
+            CHECK(json != NULL && strstr(json, "\"points\":1,") != NULL);
+            aug_free(json);
+        }
+        predict_close(h.p);
+    }
+    h.p = NULL;
     h_close(&h);
     h_close(&ref);
 }
