@@ -12,13 +12,14 @@
 #include "util/common.h"
 
 #include "augurctl.h"
+#include "config/config.h"
 #include "ctl_csv.h"
 #include "forecast/forecast.h"
 #include "util/mem.h"
 
 static const char usage_text[] =
-    "usage: augurctl forecast --input F.csv --horizon N [--step S] [--model KIND]\n"
-    "                         [--combine weighted|select] [--state]\n"
+    "usage: augurctl forecast --input F.csv --horizon N [--step S] [--season DUR]\n"
+    "                         [--model KIND] [--combine weighted|select] [--state]\n"
     "\n"
     "Forecasts a series with augur's engine, fed point by point as the daemon does.\n"
     "\n"
@@ -27,6 +28,10 @@ static const char usage_text[] =
     "                  values finite numbers\n"
     "  --horizon N     steps to forecast (1..20160)\n"
     "  --step S        seconds between points; default: the median spacing in the file\n"
+    "  --season DUR    the seasonal cycle to look for, e.g. 1h, 1d, 1w (default 1d,\n"
+    "                  as forecasts[].season); 0 = none. At least 2 steps and at most\n"
+    "                  half the history the model keeps; the default 1d is left out\n"
+    "                  where it does not fit (a daily step)\n"
     "  --model KIND    auto (default: a combination weighted by recent out-of-sample\n"
     "                  error), naive, lmed, snaive, hw, fourier\n"
     "  --combine MODE  for auto: weighted (default) or select (best member per lead)\n"
@@ -39,6 +44,7 @@ int ctl_forecast(int argc, char **argv)
 {
     const char *input = NULL;
     long horizon = 0, step = 0;
+    int64_t season_s = FC_SEASON_DAY;
     fc_kind kind = FC_AUTO;
     fc_combine combine = FC_COMBINE_WEIGHTED;
     bool show_state = false;
@@ -70,6 +76,15 @@ int ctl_forecast(int argc, char **argv)
                         FC_MAX_STEP, val);
                 return 2;
             }
+        } else if (strcmp(a, "--season") == 0) {
+            const char *why;
+            int64_t ms;
+            if (!cfg_parse_duration(val, strlen(val), &ms, &why) || ms < 0 || ms % 1000 != 0) {
+                fprintf(stderr, "augurctl forecast: --season must be a whole number of seconds such as 1h, 1d"
+                                " or 0, got '%s'\n", val);
+                return 2;
+            }
+            season_s = ms / 1000;
         } else if (strcmp(a, "--model") == 0) {
             if (fc_kind_parse(val, &kind) != AUG_OK) {
                 fprintf(stderr, "augurctl forecast: unknown model '%s' (auto, naive, lmed, snaive, hw, fourier)\n",
@@ -112,6 +127,7 @@ int ctl_forecast(int argc, char **argv)
     }
     fc_params p;
     fc_params_default(&p, step, (int32_t)horizon);
+    p.season_s = season_s;
     p.kind = kind;
     p.combine = combine;
     aug_errbuf eb = {{0}};

@@ -14,8 +14,10 @@
  *     adapts the forecast engine to the simulator's forecaster callback and
  *     writes the outputs (table, JSON lines, timeline CSV, SVG).
  *  2. The adapter (feed_*) feeds each point to one fc_model with
- *     fc_params_default(step, horizon) exactly as `augurctl forecast` and the
- *     daemon do (update, then refit when the schedule says so), and returns
+ *     fc_params_default(step, horizon) and the season of the scaler's
+ *     forecast (forecasts[].season), so the replay models the cycle the
+ *     daemon would, fed exactly as `augurctl forecast` and the daemon do
+ *     (update, then refit when the schedule says so), and returns
  *     the next `horizon` steps. A point whose slot is not after the model's
  *     last one (an irregular timestamp) is not fed; the scaler still sees it
  *     as the observed load. The model state maps cold → cold, warming →
@@ -122,11 +124,13 @@ static void feed_free(feed *f)
     *f = (feed){0};
 }
 
-static aug_err feed_init(feed *f, int64_t step_s, int32_t max_horizon, int32_t gate_steps, aug_errbuf *eb)
+static aug_err feed_init(feed *f, int64_t step_s, int64_t season_s, int32_t max_horizon, int32_t gate_steps,
+                         aug_errbuf *eb)
 {
     *f = (feed){.step_s = step_s, .max_horizon = max_horizon};
     fc_params fp;
     fc_params_default(&fp, step_s, max_horizon);
+    fp.season_s = season_s;
     aug_err e = fc_model_new(&fp, &f->m, eb);
     if (e != AUG_OK)
         return e;
@@ -864,7 +868,7 @@ int ctl_simulate(int argc, char **argv)
     }
     sp.score_from_s = ts[0] + op.warmup_s;
     aug_errbuf eb = {{0}};
-    aug_err e = feed_init(&fd, step, (int32_t)sp.horizon_steps, (int32_t)gate_steps, &eb);
+    aug_err e = feed_init(&fd, step, gf->season_ms / 1000, (int32_t)sp.horizon_steps, (int32_t)gate_steps, &eb);
     if (e != AUG_OK) {
         fprintf(stderr, TOOL ": forecast model: %s\n", aug_errmsg(&eb, e));
         goto done;

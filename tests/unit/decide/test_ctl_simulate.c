@@ -405,6 +405,19 @@ static void test_config_errors_and_usage(void)
               "    scale_up: {stabilization: 1m}\n");
     CHECK_EQ_I64(ctl_runv(ctl_simulate, "simulate", "--trace", trace, "--config", tmp_csv, (const char *)NULL), 1);
     CHECK(strstr(ctl_err, "scale_up.stabilization 1m is not supported") != NULL);
+    /* The replay's model takes the forecast's season: 5m is two minute
+     * buckets for the daemon but one step of this 5-minute trace, which the
+     * engine refuses; 2h (24 steps) runs. */
+    static const char season_cfg[] = "forecasts:\n  - name: d\n    series: 'd'\n    horizons: [1h]\n    season: %s\n"
+                                     "scalers:\n  - name: web\n    forecast: d\n    replicas: 'r'\n    target: 0.7\n";
+    char yml[512];
+    snprintf(yml, sizeof yml, season_cfg, "5m");
+    write_csv(yml);
+    CHECK_EQ_I64(ctl_runv(ctl_simulate, "simulate", "--trace", trace, "--config", tmp_csv, (const char *)NULL), 1);
+    CHECK(strstr(ctl_err, "forecast model: season 300s is 1 step(s) of 300s") != NULL);
+    snprintf(yml, sizeof yml, season_cfg, "2h");
+    write_csv(yml);
+    CHECK_EQ_I64(ctl_runv(ctl_simulate, "simulate", "--trace", trace, "--config", tmp_csv, (const char *)NULL), 0);
     remove(tmp_csv);
 
     CHECK_EQ_I64(ctl_runv(ctl_simulate, "simulate", "--help", (const char *)NULL), 0);
