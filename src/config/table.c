@@ -94,7 +94,7 @@ static const cfg_row forecast_rows[] = {
     {K("model", CFG_T_ENUM, cfg_forecast, model), .names = models, .def = "auto",
      .doc = "Forecast model; auto picks by recent accuracy."},
     {K("season", CFG_T_DURATION, cfg_forecast, season_ms), .def = "1d", .min = "0", .max = "8w",
-     .doc = "Length of the seasonal cycle the model looks for; 0 = none."},
+     .doc = "Length of the seasonal cycle the model looks for: 2 steps up to half the history (minute 7d, hour 42d); 0 = none."},
     {K("max_series", CFG_T_INT, cfg_forecast, max_series), .def = "1000", .min = "1", .max = "1_000_000",
      .doc = "Forecast series (after aggregation) tracked; new ones beyond it are dropped and counted."},
 };
