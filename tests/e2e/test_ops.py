@@ -25,7 +25,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 sys.path.insert(0, HERE)
-from augur_harness import Augur, free_port  # noqa: E402
+import snappy  # noqa: E402
+from augur_harness import Augur, enc_write_request, free_port  # noqa: E402
 from prom_harness import Prometheus  # noqa: E402
 
 MIN = 60_000
@@ -269,6 +270,22 @@ def dashboard_queries(dash):
     return out
 
 
+def keda_query():
+    """The Prometheus query of config/keda-scaledobject.yaml (the block under
+    `query: |`), read as KEDA reads it."""
+    with open(os.path.join(ROOT, "config", "keda-scaledobject.yaml")) as f:
+        lines = f.read().split("\n")
+    at = [i for i, l in enumerate(lines) if l.strip() == "query: |"]
+    assert len(at) == 1, "one query block in keda-scaledobject.yaml"
+    indent = len(lines[at[0]]) - len(lines[at[0]].lstrip())
+    body = []
+    for l in lines[at[0] + 1:]:
+        if l.strip() and len(l) - len(l.lstrip()) <= indent:
+            break
+        body.append(l.strip())
+    return " ".join(x for x in body if x)
+
+
 class DashboardAndAlerts(unittest.TestCase):
     def test_every_panel_query_returns_data(self):
         with open(os.path.join(ROOT, "config", "grafana-dashboard.json")) as f:
@@ -329,6 +346,36 @@ class DashboardAndAlerts(unittest.TestCase):
             for x in rs:
                 self.assertEqual(x.get("lastError", ""), "", x["name"])
                 self.assertEqual(x["state"], "inactive", (x["name"], x.get("alerts")))
+
+            # config/keda-scaledobject.yaml: its query, run by the real
+            # Prometheus, returns augur's latest desired count (the last line
+            # of decisions.jsonl) for the scaler; for a scaler augur does not
+            # have it falls back to the Deployment's spec.replicas.
+            kq = keda_query()
+            self.assertIn('scaler="web"', kq)
+
+            def keda_value(q):
+                r = prom.query(q)[0]
+                return [float(x["value"][1]) for x in r]
+
+            def keda_follows_last_decision():
+                # re-read each time: a quiet minute closing by the wall clock
+                # can add a decision while this waits
+                with open(os.path.join(augur.store, "decisions.jsonl")) as f:
+                    last = json.loads(f.read().strip().split("\n")[-1])
+                self.assertEqual(last["scaler"], "fc")
+                return keda_value(kq.replace('scaler="web"', 'scaler="fc"')) == [float(last["desired"])]
+            wait_for(keda_follows_last_decision, 20, "KEDA query == last decision", prom.logs)
+            self.assertEqual(keda_value(kq), [], "no scaler web, no Deployment series yet: empty (KEDA's fallback)")
+            spec = enc_write_request([({"__name__": "kube_deployment_spec_replicas", "deployment": "web",
+                                        "namespace": "default"}, [(int(time.time() * 1000), 7.0)])])
+            req = urllib.request.Request(prom.url + "/api/v1/write", data=snappy.compress(spec), method="POST",
+                                         headers={"Content-Type": "application/x-protobuf",
+                                                  "Content-Encoding": "snappy",
+                                                  "X-Prometheus-Remote-Write-Version": "0.1.0"})
+            with urllib.request.urlopen(req, timeout=10) as r:
+                self.assertEqual(r.status, 204)
+            self.assertEqual(keda_value(kq), [7.0])
 
             print("\ndashboard: all %d queries returned data" % len(checked), file=sys.stderr)
             self.assertEqual(len(checked), len(queries))
