@@ -228,10 +228,10 @@ web:
 
 
 class Augur:
-    def __init__(self, config=BASE_CONFIG, store=None, extra_args=()):
+    def __init__(self, config=BASE_CONFIG, store=None, extra_args=(), config_name="augur.yml"):
         self.tmp = tempfile.mkdtemp(prefix="augur-it-")
         self.store = store or os.path.join(self.tmp, "data")
-        self.config_path = os.path.join(self.tmp, "augur.yml")
+        self.config_path = os.path.join(self.tmp, config_name)
         with open(self.config_path, "w") as f:
             f.write(config)
         self.extra_args = list(extra_args)
