@@ -1,13 +1,17 @@
 #!/usr/bin/python3
-"""Integration tests of the HTTP front door and what it prints: the real
-augur daemon, /api/v1/status and the json log with user-controlled text."""
+"""Integration tests of the HTTP front door: the real augur daemon, what
+/api/v1/status and the json log print of user-controlled text, and the
+listen addresses (IPv6, bad ones)."""
 import json
 import os
+import socket
+import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from augur_harness import Augur  # noqa: E402
+from augur_harness import Augur, binary  # noqa: E402
 
 # A double quote, a backslash, a control character (no newline) and a byte
 # that is not UTF-8 (carried by Python's surrogateescape to the argv bytes).
@@ -39,6 +43,68 @@ class StatusEscaping(unittest.TestCase):
             self.assertEqual(started[0]["storage"], as_json_text(a.store))
         finally:
             a.stop()
+            a.cleanup()
+
+
+def has_ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@unittest.skipUnless(has_ipv6_loopback(), "this machine has no IPv6 loopback address ::1 to bind")
+class IPv6Listen(unittest.TestCase):
+    def test_write_and_health_over_ipv6_loopback(self):
+        a = Augur(host="::1")
+        try:
+            a.start()  # polls http://[::1]:PORT/-/ready
+            self.assertIn("listen=[::1]:%d " % a.port, a.logs())
+            self.assertEqual(a.get("/-/healthy")[:2], (200, b"augur is Healthy.\n"))
+            t0 = (int(time.time() * 1000) // 3_600_000 - 2) * 3_600_000
+            samples = [(t0 + i * 15_000, float(i)) for i in range(8)]
+            st, body = a.write([({"__name__": "it_v6", "job": "test"}, samples)])
+            self.assertEqual(st, 204, body)
+            st, res = a.read([(t0, t0 + 60_000, [("__name__", "=", "it_v6")], None)])
+            self.assertEqual(st, 200, res)
+            self.assertEqual(res[0][0][1][0], (t0 + 60_000 - 1, 1.5))
+            # only [::] takes IPv4 as well: nothing answers on the IPv4 loopback
+            with self.assertRaises(ConnectionRefusedError):
+                socket.create_connection(("127.0.0.1", a.port), timeout=5).close()
+        finally:
+            a.stop()
+            a.cleanup()
+
+    def test_unspecified_ipv6_takes_ipv4_too(self):
+        a = Augur(host="::")
+        try:
+            a.start()  # polls http://[::1]:PORT/-/ready
+            self.assertIn("listen=[::]:%d " % a.port, a.logs())
+            a.connect_host = "127.0.0.1"  # [::] is dual-stack
+            self.assertEqual(a.get("/-/healthy")[0], 200)
+        finally:
+            a.stop()
+            a.cleanup()
+
+
+class BadListenAddress(unittest.TestCase):
+    def test_one_line_error_and_flag_exit_code(self):
+        a = Augur()
+        try:
+            for addr, why in (("[::1", "missing ']'"), ("::1:9201", "goes in brackets"),
+                              ("[::1]:65536", "from 0 to 65535"), ("nosuchhost:9201", "not an IPv4 address")):
+                p = subprocess.run([binary("augur"), "--config.file=" + a.config_path, "--storage.path=" + a.store,
+                                    "--web.listen-address=" + addr], capture_output=True, text=True, timeout=30)
+                self.assertEqual(p.returncode, 2, addr)  # as every other flag error
+                self.assertEqual(p.stdout, "")
+                lines = p.stderr.splitlines()
+                self.assertEqual(len(lines), 1, p.stderr)
+                self.assertTrue(lines[0].startswith("augur: --web.listen-address: '%s'" % addr), lines[0])
+                self.assertIn(why, lines[0])
+                self.assertFalse(os.path.exists(a.store), "nothing starts before the flags are checked")
+        finally:
             a.cleanup()
 
 
