@@ -1,52 +1,12 @@
 /* json.c — JSON string escaping and the bounded JSON buffer (json.h).
- *
- * UTF-8 is checked with the table of RFC 3629 §4 (Unicode 15 table 3-7):
- * the lead byte fixes the length and the allowed range of the second byte
- * (which excludes overlongs, surrogates and code points above U+10FFFF);
- * later bytes are 80..BF. When a sequence breaks off, the bytes accepted so
- * far (at least the lead byte) are one maximal subpart, replaced by one
- * U+FFFD, and scanning resumes at the byte that broke it.
- */
+ * UTF-8 is read by util_utf8_next; each maximal ill-formed subpart it
+ * reports becomes one U+FFFD and scanning resumes at the byte after it. */
 #include "util/common.h"
 #include "util/json.h"
 #include "util/mem.h"
+#include "util/utf8.h"
 
 static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
-
-/* Length of the UTF-8 sequence starting p[0..n) (p[0] >= 0x80) if it is
- * well-formed (*ok true), else of its maximal subpart (*ok false, >= 1). */
-static size_t utf8_scan(const uint8_t *p, size_t n, bool *ok)
-{
-    uint8_t c = p[0], lo = 0x80, hi = 0xBF;
-    size_t len;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0)
-            lo = 0xA0; /* overlong below U+0800 */
-        else if (c == 0xED)
-            hi = 0x9F; /* surrogates U+D800..DFFF */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0)
-            lo = 0x90; /* overlong below U+10000 */
-        else if (c == 0xF4)
-            hi = 0x8F; /* above U+10FFFF */
-    } else {
-        *ok = false;
-        return 1;
-    }
-    for (size_t k = 1; k < len; k++) {
-        if (k >= n || p[k] < lo || p[k] > hi) {
-            *ok = false;
-            return k;
-        }
-        lo = 0x80, hi = 0xBF;
-    }
-    *ok = true;
-    return len;
-}
 
 size_t util_json_escape(char *out, size_t cap, const char *s, size_t n, size_t *used)
 {
@@ -68,9 +28,9 @@ size_t util_json_escape(char *out, size_t cap, const char *s, size_t n, size_t *
             esc[5] = hex[c & 15];
             w = esc, wn = 6;
         } else if (c >= 0x80) {
-            bool ok;
-            adv = utf8_scan(p + i, n - i, &ok);
-            if (ok)
+            uint32_t cp;
+            adv = util_utf8_next(p + i, n - i, &cp);
+            if (cp != UTIL_UTF8_BAD)
                 wn = adv;
             else
                 w = replacement, wn = 3;
