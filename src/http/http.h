@@ -23,16 +23,16 @@ typedef struct http_listen {
     struct sockaddr_storage sa; /* a sockaddr_in or sockaddr_in6, port set */
     bool dual_stack;            /* [::]: the IPv6 socket takes IPv4 too */
     uint16_t port;              /* as given; 0 = the kernel picks a free one */
-    char host[64];              /* numeric host bound, IPv6 without brackets
-                                 * (46 for the address, '%' and a 16-byte
-                                 * zone, NUL) */
+    char host[64];              /* the host in canonical numeric form, IPv6
+                                 * without brackets (46 for the address, '%'
+                                 * and a 16-byte zone, NUL) */
 } http_listen;
 
 /* Parses addr ("[::1]:9201", "0.0.0.0:9201", ":9201" = 127.0.0.1,
  * "localhost:9201" = 127.0.0.1) into *out; hosts must be numeric.
  * AUG_EINVAL with a one-line reason in eb: missing ']' or port, IPv6
  * without brackets, a port outside 0 … 65535, a host that is not an IP
- * address of the expected family. */
+ * address of the expected family, an IPv4-mapped IPv6 address. */
 aug_err http_listen_parse(const char *addr, http_listen *out, aug_errbuf *eb);
 
 /* Writes "host:port" or "[host]:port" into buf (cut to cap, NUL-terminated). */

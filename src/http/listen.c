@@ -2,8 +2,10 @@
  * socket address libmicrohttpd binds.
  *
  * Grammar (Go's net.SplitHostPort, as Prometheus reads it):
- *   "[" IPv6 "]" ":" port      IPv6, brackets required; [::] is dual-stack
- *   IPv4 ":" port              dotted IPv4 literal; 0.0.0.0 is every IPv4 interface
+ *   "[" IPv6 "]" ":" port      IPv6, brackets required; [::] is dual-stack;
+ *                              IPv4-mapped (::ffff:a.b.c.d) is refused
+ *   IPv4 ":" port              IPv4 literal (glibc also reads short forms such
+ *                              as 127.1); 0.0.0.0 is every IPv4 interface
  *   "localhost" ":" port       127.0.0.1
  *   ":" port                   127.0.0.1: augur binds every interface only when
  *                              told so, unlike Prometheus' ":9090"
@@ -79,14 +81,25 @@ aug_err http_listen_parse(const char *addr, http_listen *out, aug_errbuf *eb)
                         addr, out->host);
     }
     memcpy(&out->sa, res->ai_addr, res->ai_addrlen);
+    socklen_t salen = res->ai_addrlen;
     freeaddrinfo(res);
     if (v6) {
         struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out->sa;
+        /* MHD binds IPv6 addresses IPV6_V6ONLY (only [::] is dual-stack),
+         * where the kernel refuses a mapped address: say so now. */
+        if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+            return aug_errf(eb, AUG_EINVAL, "'%s': an IPv4-mapped address; write the IPv4 address without brackets",
+                            addr);
         s6->sin6_port = htons(out->port);
         out->dual_stack = IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr);
     } else {
         ((struct sockaddr_in *)&out->sa)->sin_port = htons(out->port);
     }
+    /* getaddrinfo also takes spellings such as 127.1 or 0:0:0:0:0:0:0:1;
+     * logs and errors show the address in its canonical form. */
+    if (getnameinfo((const struct sockaddr *)&out->sa, salen, out->host, sizeof out->host, NULL, 0,
+                    NI_NUMERICHOST) != 0)
+        return aug_errf(eb, AUG_EINVAL, "'%s': the host is not an IP address", addr);
     return AUG_OK;
 }
 

@@ -55,15 +55,15 @@ static void test_ipv4_forms(void)
     ok("0.0.0.0:9201", AF_INET, "0.0.0.0", 9201, false, "0.0.0.0:9201");
     ok("10.1.2.3:0", AF_INET, "10.1.2.3", 0, false, "10.1.2.3:0");
     ok("127.0.0.1:65535", AF_INET, "127.0.0.1", 65535, false, "127.0.0.1:65535");
+    ok("127.1:80", AF_INET, "127.0.0.1", 80, false, "127.0.0.1:80"); /* glibc's short form, shown canonical */
 }
 
 static void test_ipv6_forms(void)
 {
     ok("[::1]:9201", AF_INET6, "::1", 9201, false, "[::1]:9201");
     ok("[::]:9201", AF_INET6, "::", 9201, true, "[::]:9201"); /* the one dual-stack address */
-    ok("[0:0:0:0:0:0:0:1]:1", AF_INET6, "::1", 1, false, "[0:0:0:0:0:0:0:1]:1");
-    ok("[2001:db8::7]:0", AF_INET6, "2001:db8::7", 0, false, "[2001:db8::7]:0");
-    ok("[::ffff:127.0.0.1]:9201", AF_INET6, "::ffff:127.0.0.1", 9201, false, "[::ffff:127.0.0.1]:9201");
+    ok("[0:0:0:0:0:0:0:1]:1", AF_INET6, "::1", 1, false, "[::1]:1"); /* shown canonical */
+    ok("[2001:DB8:0::7]:0", AF_INET6, "2001:db8::7", 0, false, "[2001:db8::7]:0");
 }
 
 static void test_ipv6_zone(void)
@@ -100,6 +100,8 @@ static void test_bad_addresses(void)
     bad("[127.0.0.1]:9201", "'[127.0.0.1]:9201': '127.0.0.1' is not an IPv6 address");
     bad("[localhost]:9201", "'[localhost]:9201': 'localhost' is not an IPv6 address");
     bad("[::1::2]:9201", "'[::1::2]:9201': '::1::2' is not an IPv6 address");
+    bad("[::ffff:127.0.0.1]:9201",
+        "'[::ffff:127.0.0.1]:9201': an IPv4-mapped address; write the IPv4 address without brackets");
     char longhost[200];
     memset(longhost, 'a', sizeof longhost);
     memcpy(longhost + sizeof longhost - 4, ":80", 4);
