@@ -140,7 +140,8 @@ aug_err predict_read(predict *p, const wire_matcher *m, size_t n, int64_t start_
  * state) and, under "series", up to max_groups groups per target (labels,
  * state and reason, points learned, refits, last_bucket, forecast_until,
  * rolling error per horizon, last anomaly score), for /api/v1/status.
- * *out is NUL-terminated; caller frees with aug_free. AUG_ENOMEM. */
+ * *out is NUL-terminated; caller frees with aug_free. AUG_ENOMEM,
+ * AUG_ETOOBIG (over 64 MiB). */
 aug_err predict_status_json(predict *p, size_t max_groups, char **out, size_t *len);
 
 /* Counters for tests and the status page (atomics; any thread). */
@@ -168,7 +169,8 @@ aug_err predict_set_decisions_dir(predict *p, const char *dir);
 /* A JSON array describing every scaler (name, mode, shadow, forecast,
  * webhook, current, desired, action, fell_back, predicted_peak, reason,
  * last_evaluation), for /api/v1/status data.scalers. *out is
- * NUL-terminated; caller frees with aug_free. AUG_ENOMEM. */
+ * NUL-terminated; caller frees with aug_free. AUG_ENOMEM, AUG_ETOOBIG
+ * (over 64 MiB). */
 aug_err predict_scalers_json(predict *p, char **out, size_t *len);
 
 /* For tests: replaces the wall clock (milliseconds) used by the

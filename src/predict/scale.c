@@ -67,6 +67,7 @@
 #include "util/hash.h"
 #include "config/scaler.h"
 #include "predict/predict_int.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/time.h"
@@ -352,31 +353,6 @@ static size_t build_path(predict_scaler *sc, int64_t T, decide_forecast_path *pa
     return ng;
 }
 
-/* JSON string body of s (no quotes) into out; never splits an escape. */
-static void json_esc(const char *s, char *out, size_t cap)
-{
-    size_t o = 0;
-    for (const unsigned char *c = (const unsigned char *)s; *c != '\0'; c++) {
-        char tmp[8];
-        size_t n;
-        if (*c == '"' || *c == '\\') {
-            tmp[0] = '\\';
-            tmp[1] = (char)*c;
-            n = 2;
-        } else if (*c < 0x20) {
-            n = (size_t)snprintf(tmp, sizeof tmp, "\\u%04x", *c);
-        } else {
-            tmp[0] = (char)*c;
-            n = 1;
-        }
-        if (o + n + 1 > cap)
-            break;
-        memcpy(out + o, tmp, n);
-        o += n;
-    }
-    out[o] = '\0';
-}
-
 static void fmt_num(double v, char *out, size_t cap)
 {
     if (isfinite(v))
@@ -391,8 +367,9 @@ static size_t decision_json(const predict_scaler *sc, int64_t T, double observed
                             int32_t current, char *buf, size_t cap)
 {
     char name[256], reason[DECIDE_REASON_MAX * 2], peak[32], obs[32], when[32];
-    json_esc(sc->name, name, sizeof name);
-    json_esc(o->reason, reason, sizeof reason);
+    /* Cut (never inside an escape or a character) if over these buffers. */
+    util_json_escape(name, sizeof name, sc->name, strlen(sc->name), NULL);
+    util_json_escape(reason, sizeof reason, o->reason, strlen(o->reason), NULL);
     fmt_num(o->predicted_peak, peak, sizeof peak);
     fmt_num(observed, obs, sizeof obs);
     time_t ts = (time_t)(T / 1000);
