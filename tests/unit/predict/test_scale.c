@@ -3,7 +3,9 @@
  * series) through the real hook, models, decision engine and LMDB store;
  * checked against the exact ai_scaling_* points the sink receives, the
  * decisions.jsonl lines, the status JSON, and a loopback webhook receiver
- * that answers 503 once (the call is retried) and then 204. */
+ * that answers 503 once (the call is retried) and then 204; and the
+ * decision state across a close and reopen of the predict thread on the
+ * same store (restored, foreign, unreadable). */
 #include "helpers.h"
 
 #include "util/time.h"
@@ -142,6 +144,154 @@ static void test_points_and_log(void)
     log = slurp(path);
     CHECK_EQ_I64(count_lines(log), 2);
     CHECK(strstr(strchr(log, '\n') + 1, "wanted 8, but the last action was 1 min ago (cooldown 3 min)") != NULL);
+    h_close(&h);
+}
+
+/* ---- decision state across restarts (scale.c note 8) ---- */
+
+/* lead_time 20m is past the longest horizon (15m), so the forecast is never
+ * used and the reactive rule decides on the observed load with numbers that
+ * do not depend on the model: need = 4 replicas × cpu / 0.5. The scale-up
+ * bucket refills 1 token a minute (burst 4); scale-down: 1 token, 1 a
+ * minute; cooldown 3 min; stabilization 5 min. max_error only changes the
+ * scaler's fingerprint here (the forecast is never used). */
+static const char *restart_yaml(const char *max_error)
+{
+    char extra[256];
+    snprintf(extra, sizeof extra,
+             "    lead_time: 20m\n"
+             "    scale_up:\n      max_per_minute: 1\n      burst: 4\n"
+             "    cooldown: 3m\n"
+             "    max_error: %s\n",
+             max_error);
+    return web_yaml(extra);
+}
+
+static const double restart_cpu[4] = {0.9, 0.9, 0.2, 0.9};
+
+/* The decisions.jsonl line of bucket k (0-based) into out. */
+static void decision_line(const harness *h, int k, char *out, size_t cap)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/decisions.jsonl", h->dir);
+    const char *log = slurp(path);
+    out[0] = '\0';
+    for (int i = 0; log != NULL && i < k; i++)
+        log = (log = strchr(log, '\n')) != NULL ? log + 1 : NULL;
+    if (log != NULL)
+        snprintf(out, cap, "%.*s", (int)strcspn(log, "\n"), log);
+}
+
+static int64_t desired_at(harness *h, int64_t T)
+{
+    double v = TNAN;
+    CHECK_EQ_I64(rec_find(&h->rec, "ai_scaling_desired_replicas{scaler=\"web\"}", T, &v), 1);
+    return (int64_t)v;
+}
+
+/* Buckets 0 and 1, close (saves the state), reopen on the same store with
+ * the config `yaml`, buckets 2 and 3. Returns the desired counts at the
+ * four bucket ends in d. */
+static void run_with_restart(harness *h, int64_t S, const char *reopen_yaml, int64_t d[4])
+{
+    CHECK_EQ_I64(predict_set_decisions_dir(h->p, h->dir), AUG_OK);
+    add_web_series(h);
+    for (int k = 0; k < 4; k++) {
+        if (k == 2 && reopen_yaml != NULL) {
+            predict_close(h->p);
+            cfg_free(h->cfg);
+            h->cfg = config_of(reopen_yaml);
+            h_open_predict(h);
+            CHECK_EQ_I64(predict_set_decisions_dir(h->p, h->dir), AUG_OK);
+        }
+        feed_minute(h, S + 60 * k, restart_cpu[k]);
+        d[k] = desired_at(h, (S + 60 * (k + 1)) * 1000);
+    }
+}
+
+/* A restart inside a cooldown, with a stabilization history and spent
+ * tokens, decides exactly as a daemon that never stopped; a changed scaler
+ * definition starts afresh. Hand-derived (current is always 2 + 2 = 4):
+ *   T1 cpu 0.9: need 7.2 → 8; +4 spends all 4 scale-up tokens; the
+ *      cooldown starts; history (T1, 8).
+ *   T2 cpu 0.9: 8 wanted, 1 min after the action: cooldown → 4; 1 token
+ *      back; history (T2, 8).           ← restart here
+ *   T3 cpu 0.2: need 1.6 → 2, but the highest wish of the last 5 min is 8:
+ *      stabilized at 4 (without the history: 2, cut to 3 by the 1-token
+ *      scale-down bucket).
+ *   T4 cpu 0.9: 8 wanted, 3 min after the action: allowed, but 1 + 2
+ *      tokens refilled since T2 cut it to 7 (with full buckets: 8). */
+static void test_state_survives_restart(void)
+{
+    int64_t S = base_s();
+    set_now((S + 600) * 1000);
+    harness ref, h;
+    int64_t dref[4], d[4];
+    h_open(&ref, restart_yaml("0.3"));
+    run_with_restart(&ref, S, NULL, dref);
+    h_open(&h, restart_yaml("0.3"));
+    run_with_restart(&h, S, restart_yaml("0.3"), d);
+    const int64_t want[4] = {8, 4, 4, 7};
+    for (int k = 0; k < 4; k++) {
+        CHECK_EQ_I64(dref[k], want[k]);
+        CHECK_EQ_I64(d[k], want[k]);
+        char a[4096], b[4096];
+        decision_line(&ref, k, a, sizeof a);
+        decision_line(&h, k, b, sizeof b);
+        CHECK(a[0] != '\0');
+        CHECK_STR(a, b);
+    }
+    char line[4096];
+    decision_line(&h, 1, line, sizeof line);
+    CHECK(strstr(line, "wanted 8, but the last action was 1 min ago (cooldown 3 min)") != NULL);
+    decision_line(&h, 2, line, sizeof line);
+    CHECK(strstr(line, "\"desired\":4,\"action\":\"hold\"") != NULL);
+    CHECK(strstr(line, "scale-down to 2 held at 4: highest recommendation in the last 5 min") != NULL);
+    decision_line(&h, 3, line, sizeof line);
+    CHECK(strstr(line, "\"desired\":7,\"action\":\"scale_up_now\"") != NULL);
+    CHECK(strstr(line, "wanted +4, the scale-up budget allows 3 (3 tokens, refill 1/min)") != NULL);
+    metrics_counter *lerr = metrics_counter_get(h.reg, "augur_scaler_state_errors_total", NULL, "op=\"load\"");
+    CHECK_EQ_I64(metrics_counter_value(lerr), 0);
+    h_close(&ref);
+    h_close(&h);
+
+    /* max_error 0.4: another definition, so T3 starts from a fresh state:
+     * 2 wanted, no history, no cooldown → cut to 3 by the scale-down bucket
+     * (an action); T4: 8 wanted 1 min after it → cooldown → 4. */
+    h_open(&h, restart_yaml("0.3"));
+    run_with_restart(&h, S, restart_yaml("0.4"), d);
+    CHECK_EQ_I64(d[0], 8);
+    CHECK_EQ_I64(d[1], 4);
+    CHECK_EQ_I64(d[2], 3);
+    CHECK_EQ_I64(d[3], 4);
+    decision_line(&h, 2, line, sizeof line);
+    CHECK(strstr(line, "wanted -2, the scale-down budget allows 1 (1 token, refill 1/min)") != NULL);
+    decision_line(&h, 3, line, sizeof line);
+    CHECK(strstr(line, "wanted 8, but the last action was 1 min ago (cooldown 3 min)") != NULL);
+    h_close(&h);
+}
+
+/* An unreadable saved state: logged, counted, and the scaler decides from a
+ * fresh state (T1 as above: 8). */
+static void test_bad_state_starts_fresh(void)
+{
+    int64_t S = base_s();
+    set_now((S + 600) * 1000);
+    harness h;
+    h_open(&h, restart_yaml("0.3"));
+    predict_close(h.p);
+    store_txn *t = NULL;
+    CHECK_EQ_I64(store_txn_begin(h.s, true, &t), AUG_OK);
+    /* version 1, then a 2-byte payload: shorter than any state */
+    aug_bytes bad = {(const uint8_t *)"\x01\x01\x00", 3};
+    CHECK_EQ_I64(store_blob_put(t, (aug_bytes){(const uint8_t *)"sc/web", 6}, bad), AUG_OK);
+    CHECK_EQ_I64(store_txn_commit(t), AUG_OK);
+    h_open_predict(&h);
+    add_web_series(&h);
+    feed_minute(&h, S, 0.9);
+    CHECK_EQ_I64(desired_at(&h, (S + 60) * 1000), 8);
+    metrics_counter *lerr = metrics_counter_get(h.reg, "augur_scaler_state_errors_total", NULL, "op=\"load\"");
+    CHECK_EQ_I64(metrics_counter_value(lerr), 1);
     h_close(&h);
 }
 
@@ -301,5 +451,6 @@ static void test_shadow_never_calls(void)
     recv_stop(&r);
 }
 
-CHECK_MAIN(CHECK_CASE(test_points_and_log), CHECK_CASE(test_waits_for_replicas), CHECK_CASE(test_webhook_retry),
+CHECK_MAIN(CHECK_CASE(test_points_and_log), CHECK_CASE(test_state_survives_restart),
+           CHECK_CASE(test_bad_state_starts_fresh), CHECK_CASE(test_waits_for_replicas), CHECK_CASE(test_webhook_retry),
            CHECK_CASE(test_shadow_never_calls))
