@@ -1700,8 +1700,10 @@ void predict_flush(predict *p)
     pthread_mutex_unlock(&p->qlock);
 }
 
-aug_err predict_set_decisions_dir(predict *p, const char *dir)
+aug_err predict_set_decisions_dir(predict *p, const char *dir, int64_t max_bytes)
 {
+    if (max_bytes <= 0)
+        return AUG_EINVAL;
     char *path = NULL;
     if (dir != NULL) {
         size_t n = strlen(dir) + sizeof "/decisions.jsonl";
@@ -1712,6 +1714,7 @@ aug_err predict_set_decisions_dir(predict *p, const char *dir)
     pthread_mutex_lock(&p->qlock);
     char *old = p->dec_path;
     p->dec_path = path;
+    p->dec_max = max_bytes;
     pthread_mutex_unlock(&p->qlock);
     aug_free(old);
     return AUG_OK;

@@ -145,7 +145,6 @@ typedef struct predict_touch {
 
 #define PREDICT_SCALER_MAX_INPUTS 64 /* series summed per scaler input; more are ignored (counted) */
 #define PREDICT_HOOK_QUEUE_MAX 64    /* webhook calls waiting; a full queue drops the oldest */
-#define PREDICT_DECISIONS_MAX_BYTES ((int64_t)16 << 20) /* decisions.jsonl is rotated to .1 past this */
 
 typedef enum predict_sin_kind {
     PREDICT_IN_REPLICAS = 0,
@@ -230,6 +229,7 @@ struct predict {
     predict_scaler **sc; /* swapped with t */
     size_t nsc;
     char *dec_path;      /* <storage.path>/decisions.jsonl; NULL: not written (under qlock) */
+    int64_t dec_max;     /* bytes decisions.jsonl may reach before it is rotated (under qlock) */
     predict_hook *hook;  /* webhook sender; NULL until a non-shadow scaler with a webhook decides */
 
     /* Predict thread only. */

@@ -42,7 +42,8 @@
  *      others), ai_scaling_predicted_peak{scaler} (when finite);
  *    one JSON line in <storage.path>/decisions.jsonl (appended with one
  *    write(2), not fsynced; renamed to decisions.jsonl.1 first when it would
- *    pass PREDICT_DECISIONS_MAX_BYTES, replacing the previous .1);
+ *    pass the size given to predict_set_decisions_dir, replacing the
+ *    previous .1);
  *    the published snapshot for /api/v1/status;
  *    and, when shadow is false and a webhook is configured, a webhook call.
  *
@@ -542,11 +543,12 @@ static void log_decision(predict *p, const char *line, size_t len)
     bool have = p->dec_path != NULL && strlen(p->dec_path) + 3 < sizeof path;
     if (have)
         snprintf(path, sizeof path, "%s", p->dec_path);
+    int64_t max = p->dec_max;
     pthread_mutex_unlock(&p->qlock);
     if (!have)
         return;
     struct stat stt;
-    if (stat(path, &stt) == 0 && (int64_t)stt.st_size + (int64_t)len + 1 > PREDICT_DECISIONS_MAX_BYTES) {
+    if (stat(path, &stt) == 0 && (int64_t)stt.st_size + (int64_t)len + 1 > max) {
         char old[sizeof path + 2];
         snprintf(old, sizeof old, "%s.1", path);
         if (rename(path, old) != 0)

@@ -2,12 +2,14 @@
  * thread from synthetic closed-bucket events (a forecast target and replica
  * series) through the real hook, models, decision engine and LMDB store;
  * checked against the exact ai_scaling_* points the sink receives, the
- * decisions.jsonl lines, the status JSON, and a loopback webhook receiver
- * that answers 503 once (the call is retried) and then 204; and the
+ * decisions.jsonl lines and their rotation, the status JSON, a loopback
+ * webhook receiver that answers 503 once (the call is retried) and then
+ * 204, or holds the first call until the queue behind it overflows; and the
  * decision state across a close and reopen of the predict thread on the
  * same store (restored, foreign, unreadable). */
 #include "helpers.h"
 
+#include "predict/predict_int.h" /* PREDICT_HOOK_QUEUE_MAX */
 #include "util/time.h"
 
 #include <arpa/inet.h>
@@ -85,7 +87,7 @@ static void test_points_and_log(void)
     harness h;
     h_open(&h, web_yaml(""));
     CHECK_EQ_I64(h.cfg->scalers[0].shadow, true);
-    CHECK_EQ_I64(predict_set_decisions_dir(h.p, h.dir), AUG_OK);
+    CHECK_EQ_I64(predict_set_decisions_dir(h.p, h.dir, PREDICT_DECISIONS_MAX_BYTES), AUG_OK);
     add_web_series(&h);
     int64_t S = base_s();
     set_now((S + 300) * 1000);
@@ -194,7 +196,7 @@ static int64_t desired_at(harness *h, int64_t T)
  * four bucket ends in d. */
 static void run_with_restart(harness *h, int64_t S, const char *reopen_yaml, int64_t d[4])
 {
-    CHECK_EQ_I64(predict_set_decisions_dir(h->p, h->dir), AUG_OK);
+    CHECK_EQ_I64(predict_set_decisions_dir(h->p, h->dir, PREDICT_DECISIONS_MAX_BYTES), AUG_OK);
     add_web_series(h);
     for (int k = 0; k < 4; k++) {
         if (k == 2 && reopen_yaml != NULL) {
@@ -202,7 +204,7 @@ static void run_with_restart(harness *h, int64_t S, const char *reopen_yaml, int
             cfg_free(h->cfg);
             h->cfg = config_of(reopen_yaml);
             h_open_predict(h);
-            CHECK_EQ_I64(predict_set_decisions_dir(h->p, h->dir), AUG_OK);
+            CHECK_EQ_I64(predict_set_decisions_dir(h->p, h->dir, PREDICT_DECISIONS_MAX_BYTES), AUG_OK);
         }
         feed_minute(h, S + 60 * k, restart_cpu[k]);
         d[k] = desired_at(h, (S + 60 * (k + 1)) * 1000);
@@ -316,15 +318,87 @@ static void test_waits_for_replicas(void)
     h_close(&h);
 }
 
+/* Feeds buckets S, S+60, S+120 (cpu 0.9) to a scaler whose decisions go to
+ * h->dir with rotation size max_bytes. */
+static void three_decisions(harness *h, int64_t S, int64_t max_bytes)
+{
+    CHECK_EQ_I64(predict_set_decisions_dir(h->p, h->dir, max_bytes), AUG_OK);
+    add_web_series(h);
+    for (int k = 0; k < 3; k++)
+        feed_minute(h, S + 60 * k, 0.9);
+}
+
+/* decisions.jsonl is renamed to decisions.jsonl.1 (replacing an old one)
+ * when the next line would take it past the limit. The lines are those of
+ * an identical run with the daemon's 16 MiB limit: with a limit of exactly
+ * lines 1 and 2 (each with its newline), both fit, and line 3 would pass
+ * it, so .1 holds lines 1-2 and the new file line 3. */
+static void test_decisions_rotation(void)
+{
+    int64_t S = base_s();
+    set_now((S + 300) * 1000);
+    harness ref;
+    h_open(&ref, web_yaml(""));
+    three_decisions(&ref, S, PREDICT_DECISIONS_MAX_BYTES);
+    char path[512];
+    snprintf(path, sizeof path, "%s/decisions.jsonl", ref.dir);
+    static char lines[3][4096];
+    const char *log = slurp(path);
+    CHECK_EQ_I64(count_lines(log), 3);
+    for (int k = 0; k < 3 && log != NULL; k++) {
+        size_t n = strcspn(log, "\n");
+        snprintf(lines[k], sizeof lines[k], "%.*s\n", (int)n, log);
+        log += n + 1;
+    }
+    h_close(&ref);
+
+    harness h;
+    h_open(&h, web_yaml(""));
+    char old[600];
+    snprintf(old, sizeof old, "%s/decisions.jsonl.1", h.dir);
+    FILE *f = fopen(old, "w");
+    CHECK(f != NULL);
+    if (f != NULL) {
+        fputs("an older rotation\n", f);
+        fclose(f);
+    }
+    int64_t limit = (int64_t)(strlen(lines[0]) + strlen(lines[1]));
+    three_decisions(&h, S, limit);
+    char want[8192];
+    snprintf(want, sizeof want, "%s%s", lines[0], lines[1]);
+    CHECK_STR(slurp(old), want);
+    snprintf(path, sizeof path, "%s/decisions.jsonl", h.dir);
+    CHECK_STR(slurp(path), lines[2]);
+    h_close(&h);
+
+    /* One byte less: line 2 already would pass it (.1 = line 1), and so
+     * would line 3 after it, being no shorter than line 1 (the hold lines
+     * carry the cooldown text): .1 holds line 2, the file line 3. */
+    CHECK(strlen(lines[2]) >= strlen(lines[0]));
+    h_open(&h, web_yaml(""));
+    three_decisions(&h, S, limit - 1);
+    snprintf(old, sizeof old, "%s/decisions.jsonl.1", h.dir);
+    snprintf(path, sizeof path, "%s/decisions.jsonl", h.dir);
+    CHECK_STR(slurp(old), lines[1]);
+    CHECK_STR(slurp(path), lines[2]);
+    CHECK_EQ_I64(predict_set_decisions_dir(h.p, h.dir, 0), AUG_EINVAL);
+    h_close(&h);
+}
+
 /* ---- a loopback webhook receiver ---- */
+
+#define RECV_MAX 80 /* requests whose body is kept */
 
 typedef struct receiver {
     int fd;
     uint16_t port;
     pthread_t th;
     int first_status; /* answer to the first request */
-    char bodies[4][2048];
-    char ctype[4][128];
+    bool hold_first;  /* answer the first request only once `release` is set */
+    _Atomic bool release;
+    _Atomic bool first_in; /* the first request has been read */
+    char bodies[RECV_MAX][2048];
+    char ctype[RECV_MAX][128];
     _Atomic int n;
 } receiver;
 
@@ -355,11 +429,16 @@ static void *recv_main(void *arg)
                 break;
         }
         int i = atomic_load(&r->n);
-        if (body != NULL && i < 4) {
+        if (body != NULL && i < RECV_MAX) {
             snprintf(r->bodies[i], sizeof r->bodies[i], "%s", body);
             char *ct = strcasestr(buf, "Content-Type:");
             if (ct != NULL)
                 snprintf(r->ctype[i], sizeof r->ctype[i], "%.*s", (int)strcspn(ct, "\r\n"), ct);
+        }
+        if (i == 0 && r->hold_first) {
+            atomic_store(&r->first_in, true);
+            while (!atomic_load(&r->release))
+                usleep(1000);
         }
         const char *resp = i == 0 && r->first_status == 503
                                ? "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -371,10 +450,11 @@ static void *recv_main(void *arg)
     }
 }
 
-static void recv_start(receiver *r, int first_status)
+static void recv_start(receiver *r, int first_status, bool hold_first)
 {
     memset(r, 0, sizeof *r);
     r->first_status = first_status;
+    r->hold_first = hold_first;
     r->fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     CHECK(bind(r->fd, (struct sockaddr *)&a, sizeof a) == 0);
@@ -399,12 +479,26 @@ static bool wait_calls(receiver *r, int n)
     return atomic_load(&r->n) >= n;
 }
 
+static bool wait_first_in(receiver *r)
+{
+    for (int i = 0; i < 200 && !atomic_load(&r->first_in); i++)
+        usleep(50000);
+    return atomic_load(&r->first_in);
+}
+
+/* The "ts" of a decision body; -1 if none. */
+static int64_t body_ts(const char *body)
+{
+    const char *t = strstr(body, "{\"ts\":");
+    return t != NULL ? strtoll(t + 6, NULL, 10) : -1;
+}
+
 /* shadow: false with a webhook: the decision is POSTed as JSON; a 503 is
  * retried once (retries: 1), the 204 ends it. */
 static void test_webhook_retry(void)
 {
     receiver r;
-    recv_start(&r, 503);
+    recv_start(&r, 503, false);
     char extra[256];
     snprintf(extra, sizeof extra,
              "    shadow: false\n"
@@ -431,11 +525,61 @@ static void test_webhook_retry(void)
     recv_stop(&r);
 }
 
+/* A full webhook queue drops its oldest call. The receiver holds the first
+ * call, so the sender waits on it while 66 more decisions are queued: the
+ * queue holds PREDICT_HOOK_QUEUE_MAX (64), so the two oldest queued calls
+ * (decisions 2 and 3) are dropped and counted. Once released, the receiver
+ * gets decision 1 and then decisions 4 to 67, in order, each exactly once. */
+static void test_webhook_queue_full_drops_oldest(void)
+{
+    enum { N = PREDICT_HOOK_QUEUE_MAX + 3 };
+    receiver r;
+    recv_start(&r, 204, true);
+    char extra[256];
+    snprintf(extra, sizeof extra,
+             "    shadow: false\n"
+             "    webhook:\n"
+             "      url: http://127.0.0.1:%u/hook\n"
+             "      timeout: 1m\n"
+             "      retries: 0\n",
+             (unsigned)r.port);
+    harness h;
+    h_open(&h, web_yaml(extra));
+    add_web_series(&h);
+    int64_t S = base_s();
+    /* The clock follows the buckets so every decision is recent (T <= now,
+     * within PREDICT_EMIT_MAX_AGE_MS). */
+    set_now((S + 60) * 1000);
+    feed_minute(&h, S, 0.9);
+    CHECK(wait_first_in(&r));
+    for (int k = 1; k < N; k++) {
+        set_now((S + 60 * (k + 1)) * 1000);
+        feed_minute(&h, S + 60 * k, 0.9);
+    }
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_scaling_desired_replicas{scaler=\"web\"}", 0, NULL), N);
+    metrics_counter *dropped =
+        metrics_counter_get(h.reg, "augur_scaler_webhook_calls_total", NULL, "result=\"dropped\"");
+    metrics_counter *ok = metrics_counter_get(h.reg, "augur_scaler_webhook_calls_total", NULL, "result=\"ok\"");
+    CHECK_EQ_I64(metrics_counter_value(dropped), 2);
+    atomic_store(&r.release, true);
+    CHECK(wait_calls(&r, N - 2));
+    usleep(300000); /* nothing else arrives */
+    CHECK_EQ_I64(atomic_load(&r.n), N - 2);
+    CHECK_EQ_I64(metrics_counter_value(ok), N - 2);
+    CHECK_EQ_I64(metrics_counter_value(dropped), 2);
+    /* decision k (1-based) has ts S + 60 k */
+    CHECK_EQ_I64(body_ts(r.bodies[0]), S + 60);
+    for (int i = 1; i < N - 2; i++)
+        CHECK_EQ_I64(body_ts(r.bodies[i]), S + 60 * (i + 3));
+    h_close(&h);
+    recv_stop(&r);
+}
+
 /* Shadow (the default) with a webhook configured: never called. */
 static void test_shadow_never_calls(void)
 {
     receiver r;
-    recv_start(&r, 200);
+    recv_start(&r, 200, false);
     char extra[256];
     snprintf(extra, sizeof extra, "    webhook:\n      url: http://127.0.0.1:%u/hook\n", (unsigned)r.port);
     harness h;
@@ -451,6 +595,7 @@ static void test_shadow_never_calls(void)
     recv_stop(&r);
 }
 
-CHECK_MAIN(CHECK_CASE(test_points_and_log), CHECK_CASE(test_state_survives_restart),
+CHECK_MAIN(CHECK_CASE(test_points_and_log), CHECK_CASE(test_decisions_rotation), CHECK_CASE(test_state_survives_restart),
            CHECK_CASE(test_bad_state_starts_fresh), CHECK_CASE(test_waits_for_replicas), CHECK_CASE(test_webhook_retry),
+           CHECK_CASE(test_webhook_queue_full_drops_oldest),
            CHECK_CASE(test_shadow_never_calls))
