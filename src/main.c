@@ -209,7 +209,7 @@ int main(int argc, char **argv)
         fail("cannot start the forecasters", err, &eb);
         goto out;
     }
-    if ((err = predict_set_decisions_dir(srv.predict, f.storage_path)) != AUG_OK) {
+    if ((err = predict_set_decisions_dir(srv.predict, f.storage_path, PREDICT_DECISIONS_MAX_BYTES)) != AUG_OK) {
         fail("cannot start the scalers", err, NULL);
         goto out;
     }

@@ -100,7 +100,9 @@
  *    rate, aggregate, selector) and group key match, else the group starts
  *    cold. Saved after PREDICT_SAVE_EVERY updates, before a reload and at
  *    close, SAVE_BATCH per write transaction. A crash loses at most the
- *    updates since the last save (the model sees a gap).
+ *    updates since the last save (the model sees a gap). Scalers' decision
+ *    states are saved by scale.c (its note 8) through the same
+ *    predict_write_txn.
  *
  * Invariants (predict thread):
  *  I1. scan_upto only grows (reload resets it to 0 with the member table).
@@ -1226,6 +1228,44 @@ static aug_err encode_group(predict *p, const predict_target *t, const predict_g
     return predict_record_encode(&r, rec, need, len);
 }
 
+aug_err predict_write_txn(predict *p, aug_err (*fn)(void *arg, store_txn *txn), void *arg)
+{
+    aug_err e = AUG_OK;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        store_txn *txn = NULL;
+        e = store_txn_begin(p->s, true, &txn);
+        if (e == AUG_OK)
+            e = fn(arg, txn);
+        if (txn != NULL && e == AUG_OK)
+            e = store_txn_commit(txn);
+        else
+            store_txn_abort(txn);
+        if (e != AUG_EFULL || store_map_grow(p->s) != AUG_OK)
+            break;
+        e = AUG_OK; /* grown: retry */
+    }
+    return e;
+}
+
+typedef struct chunk {
+    predict *p;
+    const predict_touch *c;
+    size_t n;
+    const size_t *off, *len;
+} chunk;
+
+static aug_err put_chunk(void *arg, store_txn *txn)
+{
+    const chunk *ch = arg;
+    aug_err e = AUG_OK;
+    for (size_t i = 0; e == AUG_OK && i < ch->n; i++) {
+        uint8_t k[STORE_BLOB_KEY_MAX];
+        size_t kl = blob_key(ch->c[i].t, ch->c[i].g, k);
+        e = store_blob_put(txn, (aug_bytes){k, kl}, (aug_bytes){ch->p->savebuf + ch->off[i], ch->len[i]});
+    }
+    return e;
+}
+
 /* Writes n groups in one transaction (a full map is grown and retried). The
  * records are encoded first: the write transaction, during which the ingest
  * writer waits on LMDB's writer lock, only copies bytes. */
@@ -1238,23 +1278,10 @@ static aug_err save_chunk(predict *p, const predict_touch *c, size_t n)
         if ((e = encode_group(p, c[i].t, c[i].g, total, &len[i])) == AUG_OK)
             total += len[i];
     }
-    for (int attempt = 0; e == AUG_OK && attempt < 3; attempt++) {
-        store_txn *txn = NULL;
-        e = store_txn_begin(p->s, true, &txn);
-        for (size_t i = 0; e == AUG_OK && i < n; i++) {
-            uint8_t k[STORE_BLOB_KEY_MAX];
-            size_t kl = blob_key(c[i].t, c[i].g, k);
-            e = store_blob_put(txn, (aug_bytes){k, kl}, (aug_bytes){p->savebuf + off[i], len[i]});
-        }
-        if (txn != NULL && e == AUG_OK)
-            e = store_txn_commit(txn);
-        else
-            store_txn_abort(txn);
-        if (e != AUG_EFULL || store_map_grow(p->s) != AUG_OK)
-            break;
-        e = AUG_OK; /* grown: retry */
-    }
-    return e;
+    if (e != AUG_OK)
+        return e;
+    chunk ch = {.p = p, .c = c, .n = n, .off = off, .len = len};
+    return predict_write_txn(p, put_chunk, &ch);
 }
 
 /* Saves the groups that changed: all of them, or those with
@@ -1344,6 +1371,7 @@ static void apply_reload(predict *p, predict_tset *ns, int64_t now)
     p->scan_upto = 0;
     p->mem_warned = false;
     predict_scalers_carry(p->sc, p->nsc, ns->sc, ns->nsc);
+    predict_scale_load(p, ns->sc, ns->nsc);
     pthread_rwlock_wrlock(&p->lock);
     predict_target **old = p->t;
     size_t nold = p->nt;
@@ -1392,6 +1420,7 @@ static void *thread_main(void *arg)
     int64_t (*nowf)(void *) = p->now;
     void *nowa = p->now_arg;
     pthread_mutex_unlock(&p->qlock);
+    predict_scale_load(p, p->sc, p->nsc);
     scan(p, nowf(nowa));
     for (;;) {
         pthread_mutex_lock(&p->qlock);
@@ -1432,9 +1461,11 @@ static void *thread_main(void *arg)
         p->ntouched = 0;
         if (flushing || stop || now - p->last_pass_ms >= PASS_INTERVAL_MS)
             full_pass(p, now);
-        predict_scale_run(p, now);
+        bool decided = predict_scale_run(p, now);
         emit_flush(p);
         save_groups(p, stop);
+        if (decided || stop)
+            predict_scale_save(p);
         update_gauges(p);
         if (flushing) {
             pthread_mutex_lock(&p->qlock);
@@ -1544,6 +1575,11 @@ static void register_metrics(predict *p, metrics_registry *reg)
                                             "result=\"dropped\"");
     p->m_load_err = metrics_counter_get(reg, "augur_predict_model_load_errors_total",
                                         "Saved models that could not be read (the group starts cold).", NULL);
+    static const char state_help[] =
+        "Scaler decision states that could not be read (the scaler starts afresh) or saved (retried after its next "
+        "evaluation and at shutdown).";
+    p->m_sc_state_load_err = metrics_counter_get(reg, "augur_scaler_state_errors_total", state_help, "op=\"load\"");
+    p->m_sc_state_save_err = metrics_counter_get(reg, "augur_scaler_state_errors_total", state_help, "op=\"save\"");
 }
 
 aug_err predict_open(store *s, const cfg_config *cfg, metrics_registry *reg, predict_sink sink, void *sink_arg,
@@ -1638,8 +1674,10 @@ void predict_flush(predict *p)
     pthread_mutex_unlock(&p->qlock);
 }
 
-aug_err predict_set_decisions_dir(predict *p, const char *dir)
+aug_err predict_set_decisions_dir(predict *p, const char *dir, int64_t max_bytes)
 {
+    if (max_bytes <= 0)
+        return AUG_EINVAL;
     char *path = NULL;
     if (dir != NULL) {
         size_t n = strlen(dir) + sizeof "/decisions.jsonl";
@@ -1650,6 +1688,7 @@ aug_err predict_set_decisions_dir(predict *p, const char *dir)
     pthread_mutex_lock(&p->qlock);
     char *old = p->dec_path;
     p->dec_path = path;
+    p->dec_max = max_bytes;
     pthread_mutex_unlock(&p->qlock);
     aug_free(old);
     return AUG_OK;

@@ -71,6 +71,7 @@ typedef struct predict predict;
 #define PREDICT_SAVE_EVERY 60           /* a model is saved after this many updates (and at close) */
 #define PREDICT_EMIT_MAX_AGE_MS 3600000 /* points stamped older than this are not emitted */
 #define PREDICT_FINALIZE_SLACK_MS 10000 /* added to ingest.close_delay: how long a group bucket waits */
+#define PREDICT_DECISIONS_MAX_BYTES ((int64_t)16 << 20) /* the daemon's decisions.jsonl rotation size */
 
 /* One sample for the sink. labels are sorted by name (bytewise), unique,
  * and include __name__; all borrowed for the sink call. */
@@ -162,9 +163,11 @@ void predict_stats_get(predict *p, predict_stats *out);
 
 /* Where scaler decisions are logged: dir/decisions.jsonl, one JSON line
  * per decision (NULL: not logged; the default). Call before events arrive.
- * The file is rotated to decisions.jsonl.1 when it passes
- * PREDICT_DECISIONS_MAX_BYTES (16 MiB). AUG_ENOMEM. */
-aug_err predict_set_decisions_dir(predict *p, const char *dir);
+ * A line that would take the file past max_bytes (> 0; the daemon passes
+ * PREDICT_DECISIONS_MAX_BYTES, 16 MiB) first renames it to
+ * decisions.jsonl.1, replacing the previous one. AUG_EINVAL for max_bytes
+ * <= 0, AUG_ENOMEM. */
+aug_err predict_set_decisions_dir(predict *p, const char *dir, int64_t max_bytes);
 
 /* A JSON array describing every scaler (name, mode, shadow, forecast,
  * webhook, current, desired, action, fell_back, predicted_peak, reason,
