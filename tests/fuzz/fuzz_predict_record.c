@@ -21,20 +21,10 @@
 
 #include "forecast/forecast.h"
 #include "predict/predict_int.h"
+#include "util/crc32.h"
 #include "util/mem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static uint32_t crc32_bitwise(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
 
 static void check(const uint8_t *data, size_t size)
 {
@@ -96,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     if (size)
         memcpy(withcrc, data, size);
-    uint32_t c = crc32_bitwise(data, size);
+    uint32_t c = util_crc32(data, size);
     for (int i = 0; i < 4; i++)
         withcrc[size + (size_t)i] = (uint8_t)(c >> (24 - 8 * i));
     check(withcrc, size + 4);
