@@ -45,25 +45,12 @@
 #include "util/crc32.h"
 #include "decide/decide.h"
 #include "storage/codec.h"
+#include "util/bits.h"
 
 #define STATE_V1 0x01u
 #define HDR 42        /* bytes before the history */
 #define ENTRY 12      /* ts i64 + rec i32 */
 #define TRAILER 4     /* CRC-32 */
-
-static uint64_t f64_bits(double d)
-{
-    uint64_t u;
-    memcpy(&u, &d, sizeof u);
-    return u;
-}
-
-static double f64_of(uint64_t u)
-{
-    double d;
-    memcpy(&d, &u, sizeof d);
-    return d;
-}
 
 aug_err decide_state_encode(const decide_state *st, uint64_t fp, uint8_t *buf, size_t cap, size_t *len)
 {
@@ -76,8 +63,8 @@ aug_err decide_state_encode(const decide_state *st, uint64_t fp, uint8_t *buf, s
     put_be64(buf + 1, fp);
     put_be64(buf + 9, i2u(st->last_eval_s));
     put_be64(buf + 17, i2u(st->last_action_s));
-    put_be64(buf + 25, f64_bits(st->tokens_up));
-    put_be64(buf + 33, f64_bits(st->tokens_down));
+    put_be64(buf + 25, util_f64_bits(st->tokens_up));
+    put_be64(buf + 33, util_f64_bits(st->tokens_down));
     buf[41] = (uint8_t)st->hist_len;
     uint8_t *q = buf + HDR;
     for (uint32_t i = 0; i < st->hist_len; i++, q += ENTRY) {
@@ -130,8 +117,8 @@ aug_err decide_state_decode(aug_bytes in, uint64_t fp, const decide_params *p, d
     memset(&s, 0, sizeof s);
     s.last_eval_s = u2i(get_be64(in.p + 9));
     s.last_action_s = u2i(get_be64(in.p + 17));
-    s.tokens_up = f64_of(get_be64(in.p + 25));
-    s.tokens_down = f64_of(get_be64(in.p + 33));
+    s.tokens_up = util_bits_f64(get_be64(in.p + 25));
+    s.tokens_down = util_bits_f64(get_be64(in.p + 33));
     bool evaluated = s.last_eval_s != DECIDE_NEVER;
     if (evaluated && !ts_ok(s.last_eval_s))
         return aug_errf(eb, AUG_ECORRUPT, "decide state: last evaluation %" PRId64 " out of range", s.last_eval_s);

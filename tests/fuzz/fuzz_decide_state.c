@@ -20,10 +20,9 @@
  * refusal.
  */
 #include "util/common.h"
-#include "util/crc32.h"
 
 #include "decide/decide.h"
-#include "util/mem.h"
+#include "fuzz_crc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -61,18 +60,6 @@ static void check_both(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    check_both(data, size);
-    if (size > DECIDE_STATE_BLOB_MAX)
-        return 0; /* longer inputs cannot decode with any checksum */
-    uint8_t *withcrc = aug_malloc(size + 4);
-    if (withcrc == NULL)
-        return 0;
-    if (size)
-        memcpy(withcrc, data, size);
-    uint32_t c = util_crc32(data, size);
-    for (int i = 0; i < 4; i++)
-        withcrc[size + (size_t)i] = (uint8_t)(c >> (24 - 8 * i));
-    check_both(withcrc, size + 4);
-    aug_free(withcrc);
+    fuzz_crc_both(data, size, DECIDE_STATE_BLOB_MAX /* longer inputs cannot decode with any checksum */, check_both);
     return 0;
 }

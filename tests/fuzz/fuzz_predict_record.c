@@ -21,8 +21,8 @@
 
 #include "forecast/forecast.h"
 #include "predict/predict_int.h"
-#include "util/crc32.h"
 #include "util/mem.h"
+#include "fuzz_crc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -78,18 +78,6 @@ static void check(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    check(data, size);
-    if (size > ((size_t)1 << 24))
-        return 0;
-    uint8_t *withcrc = aug_malloc(size + 4);
-    if (withcrc == NULL)
-        return 0;
-    if (size)
-        memcpy(withcrc, data, size);
-    uint32_t c = util_crc32(data, size);
-    for (int i = 0; i < 4; i++)
-        withcrc[size + (size_t)i] = (uint8_t)(c >> (24 - 8 * i));
-    check(withcrc, size + 4);
-    aug_free(withcrc);
+    fuzz_crc_both(data, size, ((size_t)1 << 24), check);
     return 0;
 }
