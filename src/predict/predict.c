@@ -987,6 +987,31 @@ static void feedback(const predict_target *t, predict_group *g, int64_t s, doubl
     g->one_have = false;
 }
 
+/* The input value of one member's closed bucket (note 1b): with rate, the
+ * reset-aware increase per second; otherwise the bucket average. False when
+ * it is not finite (it is then skipped). */
+static bool input_value(const predict_target *t, uint32_t count, double sum, double increase, double *out)
+{
+    double v = t->rate ? increase / (double)t->width_s : sum / (double)count;
+    if (!isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Folds one member value into a group bucket (b->n == 0: the first). */
+static void pend_fold(predict_pend *b, double v)
+{
+    if (b->n == 0) {
+        b->sum = b->min = b->max = v;
+    } else {
+        b->sum += v;
+        b->min = AUG_MIN(b->min, v);
+        b->max = AUG_MAX(b->max, v);
+    }
+    b->n++;
+}
+
 static double aggregate(const predict_target *t, const predict_pend *b)
 {
     switch (t->op) {
@@ -1011,6 +1036,16 @@ static bool refit_turn(const predict_target *t, const predict_group *g, int64_t 
     return (((slot % spread) + spread) % spread + (int64_t)(g->hash % (uint64_t)spread)) % spread == 0;
 }
 
+static void refit(predict *p, predict_group *g)
+{
+    int64_t t0 = util_mono_ns();
+    if (fc_model_refit(g->m) == AUG_OK) {
+        atomic_fetch_add(&p->st_refits, 1);
+        metrics_counter_add(p->m_refits, 1);
+        metrics_histogram_observe(p->m_refit_s, (double)(util_mono_ns() - t0) / 1e9);
+    }
+}
+
 static void finalize(predict *p, predict_target *t, predict_group *g, const predict_pend *b, int64_t now)
 {
     int64_t s = b->start_s;
@@ -1030,14 +1065,8 @@ static void finalize(predict *p, predict_target *t, predict_group *g, const pred
     metrics_counter_add(p->m_updates, 1);
     g->dirty = true;
     g->since_save++;
-    if (fc_model_refit_due(g->m) && refit_turn(t, g, s)) {
-        int64_t t0 = util_mono_ns();
-        if (fc_model_refit(g->m) == AUG_OK) {
-            atomic_fetch_add(&p->st_refits, 1);
-            metrics_counter_add(p->m_refits, 1);
-            metrics_histogram_observe(p->m_refit_s, (double)(util_mono_ns() - t0) / 1e9);
-        }
-    }
+    if (fc_model_refit_due(g->m) && refit_turn(t, g, s))
+        refit(p, g);
     if (fc_model_predict(g->m, t->H, p->scratch) != AUG_OK)
         return;
     const fc_forecast *f = p->scratch;
@@ -1135,10 +1164,7 @@ static void pend_add(predict *p, predict_target *t, predict_group *g, int64_t st
         i--;
     if (i > 0 && g->pend[i - 1].start_s == start_s) {
         predict_pend *b = &g->pend[i - 1];
-        b->sum += v;
-        b->min = AUG_MIN(b->min, v);
-        b->max = AUG_MAX(b->max, v);
-        b->n++;
+        pend_fold(b, v);
         b->last_ns = AUG_MAX(b->last_ns, t_ns);
         return;
     }
@@ -1159,8 +1185,8 @@ static void pend_add(predict *p, predict_target *t, predict_group *g, int64_t st
     if (grow((void **)&g->pend, &g->pcap, g->npend + 1, sizeof *g->pend, PREDICT_MAX_PENDING) != AUG_OK)
         return;
     memmove(g->pend + i + 1, g->pend + i, (g->npend - i) * sizeof *g->pend);
-    g->pend[i] = (predict_pend){.start_s = start_s, .sum = v, .min = v, .max = v, .n = 1, .first_ms = now,
-                                .last_ns = t_ns};
+    g->pend[i] = (predict_pend){.start_s = start_s, .first_ms = now, .last_ns = t_ns};
+    pend_fold(&g->pend[i], v);
     g->npend++;
 }
 
@@ -1190,8 +1216,8 @@ static void process_event(predict *p, const predict_event *ev, int64_t now)
                 touch(p, t, g);
             continue;
         }
-        double v = t->rate ? ev->increase / (double)t->width_s : ev->sum / (double)ev->count;
-        if (!isfinite(v))
+        double v;
+        if (!input_value(t, ev->count, ev->sum, ev->increase, &v))
             continue;
         pend_add(p, t, g, ev->start_s, v, now, ev->t_ns);
         touch(p, t, g);
