@@ -68,6 +68,8 @@ typedef struct predict_group {
     int64_t last_final_s; /* INT64_MIN: none yet */
     int64_t last_emit_ms; /* INT64_MIN: none yet */
     fc_model *m;
+    bool seed_pending; /* no saved model was adopted: seed before the first live update (note 9) */
+    int64_t seeded;    /* buckets seeded from stored history in this process */
     int32_t since_save;
     bool dirty;   /* changed since the last save */
     bool touched; /* on predict.touched this batch */
@@ -85,7 +87,7 @@ typedef struct predict_group {
     int32_t path_n;    /* 0: no forecast yet */
     int64_t path_base_ms;
     fc_state pub_state;
-    int64_t pub_points, pub_refits, pub_last_bucket_s;
+    int64_t pub_points, pub_refits, pub_last_bucket_s, pub_seeded;
     double pub_err[PREDICT_MAX_HORIZONS]; /* NaN: not measured yet */
     double pub_anomaly;
     char pub_reason[PREDICT_REASON_MAX];
@@ -257,15 +259,15 @@ struct predict {
 
     /* Stats (any thread). */
     _Atomic uint64_t st_events, st_dropped, st_processed, st_groups, st_updates, st_refits, st_points, st_late,
-        st_refused, st_saves, st_loads;
+        st_refused, st_saves, st_loads, st_seeded;
 
     /* Self-metrics. */
     metrics_counter *m_events, *m_dropped, *m_late, *m_refused, *m_members_refused, *m_refits, *m_updates,
         *m_update_err, *m_points, *m_pts_old, *m_pts_future, *m_saves, *m_save_err, *m_loads, *m_load_err,
         *m_forced, *m_sc_evals, *m_sc_err, *m_sc_inputs_refused, *m_dec_err, *m_hook_ok, *m_hook_fail,
-        *m_hook_dropped, *m_sc_state_load_err, *m_sc_state_save_err;
+        *m_hook_dropped, *m_sc_state_load_err, *m_sc_state_save_err, *m_seeded;
     metrics_gauge *m_groups, *m_state[3], *m_members;
-    metrics_histogram *m_refit_s, *m_latency_s;
+    metrics_histogram *m_refit_s, *m_latency_s, *m_seed_s;
 };
 
 /* ---- record.c: the saved model (byte format at the top of record.c) ---- */

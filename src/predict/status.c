@@ -179,7 +179,8 @@ static void target_json(util_json_buf *b, const predict_target *t, size_t max_gr
         util_json_buf_cstr(b, fc_state_name(g->pub_state));
         util_json_buf_lit(b, ",\"reason\":");
         util_json_buf_cstr(b, g->pub_reason);
-        util_json_buf_fmt(b, ",\"points\":%" PRId64 ",\"refits\":%" PRId64 ",\"last_bucket\":", g->pub_points, g->pub_refits);
+        util_json_buf_fmt(b, ",\"points\":%" PRId64 ",\"seeded\":%" PRId64 ",\"refits\":%" PRId64 ",\"last_bucket\":",
+                          g->pub_points, g->pub_seeded, g->pub_refits);
         if (g->pub_last_bucket_s == INT64_MIN)
             util_json_buf_lit(b, "null");
         else
