@@ -809,7 +809,7 @@ static void test_seed_reads_history_length(void)
  * 20160; the bucket just outside is not read, for any member. */
 static void test_seed_read_cap(void)
 {
-    enum { M = 64 };
+    enum { NMEMBERS = 64 };
     harness h;
     h_open(&h, "forecasts:\n"
                "  - name: many\n"
@@ -817,9 +817,9 @@ static void test_seed_read_cap(void)
                "    aggregate: sum\n"
                "    horizons: [5m]\n"
                "    model: naive\n");
-    int64_t S = base_s(), n = PREDICT_SEED_MAX_READS / M;
+    int64_t S = base_s(), n = PREDICT_SEED_MAX_READS / NMEMBERS;
     CHECK_EQ_I64(n, 16384);
-    for (uint32_t id = 1; id <= M; id++) {
+    for (uint32_t id = 1; id <= NMEMBERS; id++) {
         char inst[16];
         snprintf(inst, sizeof inst, "%u", id);
         add_series(h.s, id, "__name__", "many", "i", inst, NULL);
@@ -827,7 +827,7 @@ static void test_seed_read_cap(void)
         put_rollups(h.s, id, STORE_RES_MINUTE, S - 60, 1, NULL, gauge_k);
     }
     set_now((S + 60) * 1000 + 500);
-    for (uint32_t id = 1; id <= M; id++)
+    for (uint32_t id = 1; id <= NMEMBERS; id++)
         bucket(h.p, id, STORE_RES_MINUTE, S, 1.0, 0);
     predict_flush(h.p);
     predict_stats st;
