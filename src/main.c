@@ -51,8 +51,10 @@ static const char usage_text[] =
     "flags:\n"
     "  --config.file=FILE           configuration file (default config/augur.yml)\n"
     "  --storage.path=DIR           store directory, created if missing (default data)\n"
-    "  --web.listen-address=ADDR    host:port to listen on (default 127.0.0.1:9201;\n"
-    "                               an empty host means 127.0.0.1, port 0 picks a free port)\n"
+    "  --web.listen-address=ADDR    host:port to listen on (default 127.0.0.1:9201); the host\n"
+    "                               is numeric: IPv4, or IPv6 in brackets ([::1]:9201; [::]\n"
+    "                               takes IPv4 too); an empty host or localhost means\n"
+    "                               127.0.0.1, 0.0.0.0 all IPv4; port 0 picks a free port\n"
     "  --log.level=LEVEL            debug, info, warn or error (default info)\n"
     "  --log.format=FORMAT          logfmt or json (default logfmt)\n"
     "  --version                    print the version and exit\n"
@@ -105,24 +107,6 @@ static int parse_flags(int argc, char **argv, flags *f)
     return -1;
 }
 
-static bool parse_listen(const char *addr, char *host, size_t hostlen, uint16_t *port)
-{
-    const char *colon = strrchr(addr, ':');
-    if (colon == NULL)
-        return false;
-    size_t hl = (size_t)(colon - addr);
-    if (hl >= hostlen)
-        return false;
-    memcpy(host, addr, hl);
-    host[hl] = '\0';
-    char *end = NULL;
-    unsigned long p = strtoul(colon + 1, &end, 10);
-    if (end == colon + 1 || *end != '\0' || p > 65535)
-        return false;
-    *port = (uint16_t)p;
-    return true;
-}
-
 static int fail(const char *what, aug_err err, const aug_errbuf *eb)
 {
     LOG_ERROR("main", what, "err", aug_strerror(err), "detail", aug_errmsg(eb, err));
@@ -153,8 +137,11 @@ int main(int argc, char **argv)
     srv.config_path = f.config_file;
     srv.storage_path = f.storage_path;
     srv.start_ms = util_now_ms();
-    if (!parse_listen(f.listen, srv.listen_host, sizeof srv.listen_host, &srv.listen_port)) {
-        fprintf(stderr, "augur: --web.listen-address must be host:port, got '%s'\n", f.listen);
+    http_listen web_listen;
+    aug_errbuf leb = {{0}};
+    aug_err lerr = http_listen_parse(f.listen, &web_listen, &leb);
+    if (lerr != AUG_OK) {
+        fprintf(stderr, "augur: --web.listen-address: %s\n", aug_errmsg(&leb, lerr));
         return 2;
     }
     pthread_mutex_init(&srv.cfg_lock, NULL);
@@ -222,21 +209,20 @@ int main(int argc, char **argv)
         fail("cannot start the forecasters", err, &eb);
         goto out;
     }
-    if ((err = predict_set_decisions_dir(srv.predict, f.storage_path)) != AUG_OK) {
+    if ((err = predict_set_decisions_dir(srv.predict, f.storage_path, PREDICT_DECISIONS_MAX_BYTES)) != AUG_OK) {
         fail("cannot start the scalers", err, NULL);
         goto out;
     }
     ingest_set_bucket_hook(srv.ingest, predict_on_bucket, srv.predict);
-    http_opts ho = {.host = srv.listen_host, .port = srv.listen_port, .max_connections = cfg->max_connections,
+    http_opts ho = {.listen = &web_listen, .max_connections = cfg->max_connections,
                    .connection_timeout_s = cfg->connection_timeout_s};
     if ((err = http_server_start(&srv, &ho, &srv.http, &eb)) != AUG_OK) {
         fail("cannot start the HTTP server", err, &eb);
         goto out;
     }
 
-    char addr[300];
-    snprintf(addr, sizeof addr, "%s:%u", srv.listen_host[0] ? srv.listen_host : "127.0.0.1",
-             (unsigned)http_server_port(srv.http));
+    char addr[96];
+    http_listen_format(&web_listen, http_server_port(srv.http), addr, sizeof addr);
     atomic_store(&srv.ready, true);
     LOG_INFO("main", "augur started", "version", AUG_VERSION, "listen", addr, "storage", f.storage_path, "config",
              f.config_file);

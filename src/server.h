@@ -49,8 +49,6 @@ typedef struct augur_server {
     /* Set by main before anything starts; read-only afterwards. */
     const char *config_path;    /* --config.file */
     const char *storage_path;   /* --storage.path */
-    char listen_host[256];      /* from --web.listen-address; "" = 127.0.0.1 */
-    uint16_t listen_port;
 
     /* Live config snapshot; swap and refcounts under cfg_lock. reload_lock
      * serializes reloads from SIGHUP and POST /-/reload. */

@@ -1,7 +1,10 @@
 /* codec.h — the byte primitives every storage record encoder shares:
  * big-endian integers (keys sort numerically), LEB128 varints (minimal form
- * enforced on read), and zigzag for signed deltas. Internal to storage/;
- * static inline so the encoders stay as fast as hand-inlined code. */
+ * enforced on read), and zigzag for signed deltas. Internal to storage/,
+ * plus the two records other modules keep in the store's blob table,
+ * src/decide/state.c (a saved scaler state) and src/predict/record.c (a saved
+ * forecast group), which follow the store's byte conventions; static inline
+ * so the encoders stay as fast as hand-inlined code. */
 #ifndef AUG_STORAGE_CODEC_H
 #define AUG_STORAGE_CODEC_H
 

@@ -47,6 +47,7 @@
 #include "decide/simulate.h"
 #include "forecast/accuracy.h"
 #include "forecast/forecast.h"
+#include "util/json.h"
 #include "util/mem.h"
 
 static const char usage_text[] =
@@ -291,16 +292,17 @@ static void json_num(FILE *o, double x)
         fputs("null", o);
 }
 
+/* A JSON string, escaped by the daemon's escaper in chunks. */
 static void json_str(FILE *o, const char *s)
 {
+    size_t n = strlen(s), at = 0;
     fputc('"', o);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(o, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(o, "\\u%04x", *p);
-        else
-            fputc(*p, o);
+    while (at < n) {
+        char buf[256];
+        size_t used;
+        size_t w = util_json_escape(buf, sizeof buf, s + at, n - at, &used);
+        fwrite(buf, 1, w, o);
+        at += used;
     }
     fputc('"', o);
 }

@@ -1283,6 +1283,23 @@ static void validate_scalers(ldr *L)
             key_err(L, in, given(in, "max_replicas") ? "max_replicas" : "min_replicas",
                     "max_replicas (%" PRId64 ") is below min_replicas (%" PRId64 ")", s->max_replicas,
                     s->min_replicas);
+        /* The decision engine's limits (config/scaler.h), refused here so
+         * that check config, start and reload say so at the line. */
+        if (s->mode == CFG_MODE_UTILIZATION && s->target > 1) {
+            if (s->target <= 100)
+                key_err(L, in, "target",
+                        "target is a fraction of a replica's capacity in (0, 1]; %g looks like a percentage (%g)",
+                        s->target, s->target / 100);
+            else
+                key_err(L, in, "target", "target is a fraction of a replica's capacity in (0, 1], not %g",
+                        s->target);
+        }
+        if (s->scale_up.stabilization_ms > 0) {
+            char d[32];
+            key_err(L, in, "scale_up.stabilization",
+                    "%s is not supported: a scale-up happens as soon as it is wanted, so only 0 is accepted",
+                    cfg_format_duration(s->scale_up.stabilization_ms, d, sizeof d));
+        }
         if (!given(in, "scale_up.burst"))
             s->scale_up.burst = bucket_burst(s->scale_up.max_per_minute);
         if (!given(in, "scale_down.burst"))

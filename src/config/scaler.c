@@ -2,6 +2,7 @@
 #include "util/common.h"
 
 #include "config/scaler.h"
+#include "util/assert.h"
 
 /* Milliseconds to whole seconds, rounded up: a lead time or a window is
  * never shortened. Config bounds keep every duration far below overflow. */
@@ -19,23 +20,12 @@ aug_err cfg_scaler_decide_params(const cfg_scaler *s, decide_params *out, aug_er
     decide_params p;
     decide_params_init(&p, queue ? DECIDE_MODE_QUEUE : DECIDE_MODE_UTILIZATION);
 
-    if (s->scale_up.stabilization_ms > 0) {
-        char buf[32];
-        return aug_errf(eb, AUG_EUNSUPPORTED,
-                        "scaler '%s': scale_up.stabilization %s is not supported by the decision engine (only 0: a "
-                        "scale-up stands at once)",
-                        name, cfg_format_duration(s->scale_up.stabilization_ms, buf, sizeof buf));
-    }
-    if (queue) {
-        p.target = 1;
-    } else {
-        if (s->target > 1)
-            return aug_errf(eb, AUG_EUNSUPPORTED,
-                            "scaler '%s': target %g > 1: the decision engine reads the target as a fraction of one "
-                            "replica's capacity, in (0, 1]",
-                            name, s->target);
-        p.target = s->target;
-    }
+    /* The engine has no scale-up stabilization; config validation refuses
+     * any other value (load.c, validate_scalers), so this is a contract
+     * violation, not input. A utilization target above 1 is refused there
+     * too, and by decide_params_check below. */
+    AUG_ASSERT(s->scale_up.stabilization_ms == 0);
+    p.target = queue ? 1 : s->target;
     p.margin = s->margin == CFG_MARGIN_UPPER95   ? DECIDE_MARGIN_95
                : s->margin == CFG_MARGIN_UPPER80 ? DECIDE_MARGIN_80
                                                  : DECIDE_MARGIN_NONE;

@@ -35,14 +35,16 @@
  *   concurrency           queue: capacity_per_replica × service_time when
  *                         capacity_per_replica > 0, else 1
  *
- * s   [in]   a scaler of a config loaded by cfg_load_*.
+ * s   [in]   a scaler of a config loaded by cfg_load_*, whose validation
+ *            already refused what the engine cannot honour
+ *            (scale_up.stabilization > 0, asserted here; a utilization
+ *            target above 1, which the engine reads as a fraction of a
+ *            replica's capacity).
  * out [out]  written only on AUG_OK.
  * eb         the reason on error (may be NULL).
  *
- * Returns AUG_OK; AUG_EUNSUPPORTED for a setting the engine cannot honour
- * (scale_up.stabilization > 0; a utilization target above 1, which the
- * engine reads as a fraction of a replica's capacity); AUG_EINVAL when the
- * result fails decide_params_check. */
+ * Returns AUG_OK; AUG_EINVAL when the result fails decide_params_check
+ * (e.g. a hand-built cfg_scaler with target 2). */
 aug_err cfg_scaler_decide_params(const cfg_scaler *s, decide_params *out, aug_errbuf *eb);
 
 #endif

@@ -48,9 +48,8 @@
 #include "util/common.h"
 #include "decide/decide.h"
 
-/* Timestamps and durations are bounded so that sums of them cannot
- * overflow int64 (about year 5138 and 3 years). */
-#define TS_LIMIT INT64_C(100000000000)
+/* Durations are bounded (about 3 years; times by DECIDE_TS_LIMIT) so that
+ * sums of them cannot overflow int64. */
 #define DUR_LIMIT INT64_C(100000000)
 #define PATH_MAX_POINTS ((size_t)1000000)
 
@@ -530,7 +529,7 @@ static aug_err check_input(const decide_input *in, aug_errbuf *eb)
 {
     if (in == NULL)
         return aug_errf(eb, AUG_EINVAL, "decide: no input");
-    if (in->now_s < -TS_LIMIT || in->now_s > TS_LIMIT)
+    if (in->now_s < -DECIDE_TS_LIMIT || in->now_s > DECIDE_TS_LIMIT)
         return aug_errf(eb, AUG_EINVAL, "decide: now %" PRId64 " out of range", in->now_s);
     if (in->current_replicas < 0)
         return aug_errf(eb, AUG_EINVAL, "decide: current replicas %d < 0", (int)in->current_replicas);
@@ -546,7 +545,7 @@ static aug_err check_input(const decide_input *in, aug_errbuf *eb)
             return aug_errf(eb, AUG_EINVAL, "decide: forecast path has %zu points, capacity %zu", fc->n, fc->cap);
         if (fc->step_s <= 0 || fc->step_s > DUR_LIMIT)
             return aug_errf(eb, AUG_EINVAL, "decide: forecast step %" PRId64 " s out of range", fc->step_s);
-        if (fc->origin_s < -TS_LIMIT || fc->origin_s > TS_LIMIT)
+        if (fc->origin_s < -DECIDE_TS_LIMIT || fc->origin_s > DECIDE_TS_LIMIT)
             return aug_errf(eb, AUG_EINVAL, "decide: forecast origin %" PRId64 " out of range", fc->origin_s);
         if ((int)fc->model < DECIDE_MODEL_COLD || fc->model > DECIDE_MODEL_READY)
             return aug_errf(eb, AUG_EINVAL, "decide: forecast model state %d unknown", (int)fc->model);

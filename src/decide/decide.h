@@ -20,11 +20,11 @@
  * Lifetimes: decide_params, decide_input and everything they point to are
  * borrowed for the duration of a call. decide_state and decide_output are
  * caller-owned values with no pointers inside, so they can be embedded,
- * copied and (later) serialized without allocation.
+ * copied and serialized (decide_state_encode) without allocation.
  *
  * Why decide_state and decide_output are visible structs although
  * CONVENTIONS 3 prefers opaque types: the caller keeps one state per scaler
- * for the life of the process and will persist it with the model blobs; a
+ * for the life of the process and persists it next to the model blobs; a
  * fixed-size value type needs no allocator and no failure path. Its fields
  * are private: only decide_* functions read or write them.
  */
@@ -163,6 +163,11 @@ typedef struct decide_input {
 
 #define DECIDE_NEVER INT64_MIN
 
+/* Times (now_s, forecast origins, saved state times) lie in
+ * [-DECIDE_TS_LIMIT, DECIDE_TS_LIMIT] (about ±year 5138), so that sums of a
+ * time and a duration cannot overflow int64. */
+#define DECIDE_TS_LIMIT INT64_C(100000000000)
+
 typedef struct decide_state {
     int64_t last_eval_s;   /* DECIDE_NEVER before the first evaluation */
     int64_t last_action_s; /* DECIDE_NEVER before the first action */
@@ -181,6 +186,37 @@ void decide_state_init(decide_state *st, const decide_params *p);
  * recommendations strictly decreasing front to back, counts in range, tokens
  * finite and >= 0. */
 bool decide_state_check(const decide_state *st);
+
+/* ---- the saved state (byte format at the top of src/decide/state.c) ----
+ * So a restarted daemon keeps its cooldown, stabilization history and spent
+ * tokens. The caller stores the bytes (the daemon: the store's blob table)
+ * together with a fingerprint of whatever the state belongs to (the daemon:
+ * its scaler's definition), so a state is never applied to other
+ * parameters. */
+
+/* Bytes decide_state_encode writes at most (46 + 12 × DECIDE_HISTORY_MAX). */
+#define DECIDE_STATE_BLOB_MAX (46 + 12 * DECIDE_HISTORY_MAX)
+
+/* Encodes *st with the caller's fingerprint fp into buf.
+ * st  [in]   a state that passes decide_state_check.
+ * buf [out]  cap bytes; *len receives the bytes written (<= DECIDE_STATE_BLOB_MAX).
+ * Returns AUG_OK; AUG_EINVAL for a state failing decide_state_check;
+ * AUG_ETOOBIG when cap is short (nothing useful is written). */
+aug_err decide_state_encode(const decide_state *st, uint64_t fp, uint8_t *buf, size_t cap, size_t *len);
+
+/* Decodes a saved state for parameters p (checked: decide_params_check).
+ * in   [in]   the bytes; nothing is read outside them, nothing is allocated.
+ * fp   [in]   the fingerprint the caller expects.
+ * out  [out]  written only on AUG_OK; its history starts at index 0.
+ * eb          the detail on error (may be NULL).
+ * Returns AUG_OK; AUG_EVERSION for an unknown version byte; AUG_ENOTFOUND
+ * when the record was saved under another fingerprint (no state exists for
+ * these parameters: start afresh); AUG_ECORRUPT for anything else wrong
+ * (length, checksum, a time out of range or after the last evaluation,
+ * tokens outside [0, capacity], a recommendation outside [min_replicas,
+ * max_replicas], a history failing decide_state_check); AUG_EINVAL for
+ * invalid p. */
+aug_err decide_state_decode(aug_bytes in, uint64_t fp, const decide_params *p, decide_state *out, aug_errbuf *eb);
 
 /* ------------------------------------------------------------------------
  * Output.

@@ -31,7 +31,6 @@
 #include "decide/simulate.h"
 #include "util/mem.h"
 
-#define TS_LIMIT INT64_C(100000000000)
 #define DUR_LIMIT INT64_C(100000000)
 #define HORIZON_MAX ((size_t)100000)
 
@@ -125,7 +124,7 @@ static aug_err check_sim(const decide_sim_params *sp, const int64_t *ts, const d
     if (n == 0)
         return aug_errf(eb, AUG_EINVAL, "simulate: empty trace");
     for (size_t i = 0; i < n; i++) {
-        if (ts[i] < -TS_LIMIT || ts[i] > TS_LIMIT || (i > 0 && ts[i] <= ts[i - 1]))
+        if (ts[i] < -DECIDE_TS_LIMIT || ts[i] > DECIDE_TS_LIMIT || (i > 0 && ts[i] <= ts[i - 1]))
             return aug_errf(eb, AUG_EINVAL, "simulate: step %zu: timestamp %" PRId64 " not after the previous one",
                             i, ts[i]);
         if (!(d[i] >= 0 && isfinite(d[i])))

@@ -62,6 +62,7 @@
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/time.h"
+#include "util/utf8.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -260,40 +261,15 @@ static bool name_ok(aug_str s, bool metric)
     return true;
 }
 
-/* Well-formed UTF-8 (RFC 3629): no overlongs, surrogates, code points over
- * U+10FFFF, and no NUL. 0xFF, the canonical key separator, is never valid. */
+/* Well-formed UTF-8 (util_utf8_next) without NUL. 0xFF, the canonical key
+ * separator, is never valid. */
 static bool utf8_ok(const uint8_t *p, size_t n)
 {
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = p[i];
-        if (c == 0)
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        i += util_utf8_next(p + i, n - i, &cp);
+        if (cp == 0 || cp == UTIL_UTF8_BAD)
             return false;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        uint32_t cp, min;
-        if ((c & 0xE0) == 0xC0) {
-            len = 2, cp = c & 0x1Fu, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3, cp = c & 0x0Fu, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4, cp = c & 0x07u, min = 0x10000;
-        } else {
-            return false;
-        }
-        if (n - i < len)
-            return false;
-        for (size_t k = 1; k < len; k++) {
-            if ((p[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = cp << 6 | (p[i + k] & 0x3Fu);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += len;
     }
     return true;
 }

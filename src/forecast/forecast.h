@@ -196,6 +196,11 @@ aug_err fc_model_refit(fc_model *m);
 /* True when the refit schedule asks for fc_model_refit (cheap). */
 bool fc_model_refit_due(const fc_model *m);
 
+/* Steps of history the model keeps (fc_params.history after defaults and
+ * bounds): a refit tunes on at most this many of the latest points, so a
+ * caller replaying stored history into a new model needs no more. */
+int32_t fc_model_history(const fc_model *m);
+
 /* Fills *out with the model's state, member weights, recent errors and a
  * human reason. Always AUG_OK for a valid model. */
 aug_err fc_model_state(const fc_model *m, fc_status *out);

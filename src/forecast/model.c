@@ -735,6 +735,11 @@ bool fc_model_refit_due(const fc_model *m)
     return m->has_first && m->n_obs >= m->next_refit;
 }
 
+int32_t fc_model_history(const fc_model *m)
+{
+    return m->c.cap;
+}
+
 /* Type-6 quantiles of a ring of n errors (n >= 1). */
 static void quantiles(const double *ring, int n, double *q)
 {

@@ -16,9 +16,7 @@
 #include "util/mem.h"
 #include "util/time.h"
 
-#include <arpa/inet.h>
 #include <microhttpd.h>
-#include <netinet/in.h>
 #include <stdatomic.h>
 #include <strings.h>
 
@@ -306,32 +304,30 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 aug_err http_server_start(augur_server *srv, const http_opts *opts, http_server **out, aug_errbuf *eb)
 {
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(opts->port);
-    const char *host = opts->host && *opts->host ? opts->host : "127.0.0.1";
-    if (strcmp(host, "localhost") == 0)
-        host = "127.0.0.1";
-    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
-        return aug_errf(eb, AUG_EINVAL, "--web.listen-address: '%s' is not an IPv4 address", host);
+    const http_listen *l = opts->listen;
     http_server *h = aug_calloc(1, sizeof *h);
     if (h == NULL)
         return AUG_ENOMEM;
     h->srv = srv;
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    /* MHD reads MHD_OPTION_SOCK_ADDR as a sockaddr_in6 only with the IPv6
+     * flag. It sets IPV6_V6ONLY unless told DUAL_STACK, which [::] needs to
+     * take IPv4 connections as well (the documented meaning of [::]). */
+    if (l->sa.ss_family == AF_INET6)
+        flags |= l->dual_stack ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
     /* The logger must be the first option so every message goes through it. */
-    h->d = MHD_start_daemon(flags, opts->port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-                            NULL, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_CONNECTION_LIMIT,
+    h->d = MHD_start_daemon(flags, l->port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+                            NULL, MHD_OPTION_SOCK_ADDR, &l->sa, MHD_OPTION_CONNECTION_LIMIT,
                             opts->max_connections ? opts->max_connections : 64u, MHD_OPTION_CONNECTION_TIMEOUT,
                             opts->connection_timeout_s ? opts->connection_timeout_s : 30u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
     if (h->d == NULL) {
         aug_free(h);
-        return aug_errf(eb, AUG_EIO, "cannot listen on %s:%u (address in use or not permitted)", host,
-                        (unsigned)opts->port);
+        char where[96];
+        http_listen_format(l, l->port, where, sizeof where);
+        return aug_errf(eb, AUG_EIO, "cannot listen on %s (address in use or not permitted)", where);
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
-    h->port = info ? info->port : opts->port;
+    h->port = info ? info->port : l->port;
     *out = h;
     return AUG_OK;
 }

@@ -2,6 +2,7 @@
 #include "util/common.h"
 #include "http/handlers.h"
 #include "http/http.h"
+#include "util/json.h"
 #include "util/mem.h"
 #include "util/time.h"
 
@@ -70,31 +71,40 @@ void http_handle_status(http_ctx *hc, http_reply *r)
         sc = NULL;
         sclen = 0;
     }
-    size_t cap = 4096 + fclen + sclen;
-    char *buf = aug_malloc(cap);
-    if (buf == NULL) {
-        aug_free(fc);
-        aug_free(sc);
-        http_reply_text(r, 503, "out of memory");
-        return;
-    }
-    int n = snprintf(buf, cap,
-                     "{\"status\":\"success\",\"data\":{"
-                     "\"version\":\"%s\",\"start_time\":%" PRId64 ",\"ready\":%s,"
-                     "\"config\":{\"file\":\"%s\",\"last_reload_successful\":%s},"
-                     "\"ingest\":{\"series\":%" PRIu64 ",\"commits\":%" PRIu64 ",\"pending_samples\":%" PRIu64 "},"
-                     "\"store\":{\"path\":\"%s\",\"ok\":%s,\"map_bytes\":%zu,\"used_bytes\":%zu,"
-                     "\"file_bytes\":%zu,\"rollups\":%" PRIu64 ",\"wal_records\":%" PRIu64 "},"
-                     "\"forecasts\":%s,\"scalers\":%s}}\n",
-                     AUG_VERSION, srv->start_ms / 1000, atomic_load(&srv->ready) ? "true" : "false",
-                     srv->config_path, metrics_gauge_value(srv->m_reload_ok) > 0 ? "true" : "false", is.series,
-                     is.commits, is.pending, srv->storage_path, serr == AUG_OK ? "true" : "false", ss.map_bytes,
-                     ss.used_bytes, ss.file_bytes, ss.rollups, ss.wal_records, fc != NULL ? fc : "[]", sc != NULL ? sc : "[]");
+    /* The config and store paths are user text: escaped like every JSON
+     * string (util/json.h). Two escaped paths and the numbers fit in 1 MiB. */
+    util_json_buf b = {.max = fclen + sclen + ((size_t)1 << 20)};
+    util_json_buf_fmt(&b,
+                      "{\"status\":\"success\",\"data\":{\"version\":\"%s\",\"start_time\":%" PRId64
+                      ",\"ready\":%s,\"config\":{\"file\":",
+                      AUG_VERSION, srv->start_ms / 1000, atomic_load(&srv->ready) ? "true" : "false");
+    util_json_buf_cstr(&b, srv->config_path);
+    util_json_buf_fmt(&b,
+                      ",\"last_reload_successful\":%s},\"ingest\":{\"series\":%" PRIu64 ",\"commits\":%" PRIu64
+                      ",\"pending_samples\":%" PRIu64 "},\"store\":{\"path\":",
+                      metrics_gauge_value(srv->m_reload_ok) > 0 ? "true" : "false", is.series, is.commits, is.pending);
+    util_json_buf_cstr(&b, srv->storage_path);
+    util_json_buf_fmt(&b,
+                      ",\"ok\":%s,\"map_bytes\":%zu,\"used_bytes\":%zu,\"file_bytes\":%zu,\"rollups\":%" PRIu64
+                      ",\"wal_records\":%" PRIu64 "},\"forecasts\":",
+                      serr == AUG_OK ? "true" : "false", ss.map_bytes, ss.used_bytes, ss.file_bytes, ss.rollups,
+                      ss.wal_records);
+    util_json_buf_lit(&b, fc != NULL ? fc : "[]");
+    util_json_buf_lit(&b, ",\"scalers\":");
+    util_json_buf_lit(&b, sc != NULL ? sc : "[]");
+    util_json_buf_lit(&b, "}}\n");
     aug_free(fc);
     aug_free(sc);
+    char *text = NULL;
+    size_t len = 0;
+    aug_err err = util_json_buf_take(&b, &text, &len);
+    if (err != AUG_OK) {
+        http_reply_text(r, http_status_for(err), "status: %s", aug_strerror(err));
+        return;
+    }
     r->status = 200;
     r->content_type = "application/json";
-    r->body = buf;
-    r->len = n > 0 ? AUG_MIN((size_t)n, cap - 1) : 0;
+    r->body = text;
+    r->len = len;
     r->owned = true;
 }

@@ -24,6 +24,7 @@
 #include "util/common.h"
 #include "ingest/re2posix.h"
 #include "util/mem.h"
+#include "util/utf8.h"
 
 #include <regex.h>
 
@@ -101,41 +102,6 @@ static void puts0(tr *t, const char *s)
 }
 
 /* ---- UTF-8 ---- */
-
-/* Decodes one character at p[0..n); returns its length, or 0 if invalid
- * (truncated, overlong, surrogate, > U+10FFFF). */
-static size_t utf8_decode(const uint8_t *p, size_t n, uint32_t *cp)
-{
-    if (n == 0)
-        return 0;
-    uint8_t c = p[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    size_t len;
-    uint32_t v, min;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2, v = c & 0x1fu, min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3, v = c & 0x0fu, min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4, v = c & 0x07u, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t k = 1; k < len; k++) {
-        if ((p[k] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (p[k] & 0x3fu);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return len;
-}
 
 size_t ingest_utf8_encode(uint32_t cp, uint8_t out[4])
 {
@@ -606,8 +572,8 @@ static int read_class_item(tr *t, size_t *i, cls *c, uint32_t *cp)
             return ITEM_ERR;
         }
     }
-    size_t len = utf8_decode(p + at, t->n - at, cp);
-    if (len == 0) {
+    size_t len = util_utf8_next(p + at, t->n - at, cp);
+    if (*cp == UTIL_UTF8_BAD) {
         fail(t, at, AUG_EMALFORMED, "invalid UTF-8 in regex");
         return ITEM_ERR;
     }
@@ -821,8 +787,8 @@ aug_err ingest_re_translate(const char *pat, size_t n, ingest_re *out, size_t *e
             } else if (e.kind == ESC_QUOTE) {
                 while (i < n && !(p[i] == '\\' && i + 1 < n && p[i + 1] == 'E') && t.err == AUG_OK) {
                     uint32_t cp;
-                    size_t len = utf8_decode(p + i, n - i, &cp);
-                    if (len == 0) {
+                    size_t len = util_utf8_next(p + i, n - i, &cp);
+                    if (cp == UTIL_UTF8_BAD) {
                         fail(&t, i, AUG_EMALFORMED, "invalid UTF-8 in regex");
                         break;
                     }
@@ -909,8 +875,8 @@ aug_err ingest_re_translate(const char *pat, size_t n, ingest_re *out, size_t *e
         }
         default: {
             uint32_t cp;
-            size_t len = utf8_decode(p + i, n - i, &cp);
-            if (len == 0) {
+            size_t len = util_utf8_next(p + i, n - i, &cp);
+            if (cp == UTIL_UTF8_BAD) {
                 fail(&t, at, AUG_EMALFORMED, "invalid UTF-8 in regex");
                 break;
             }
@@ -965,8 +931,8 @@ bool ingest_re_literals(const char *pat, size_t n, char *buf, aug_str *alts, siz
         if (strchr(".[]()*+?{}^$", c) != NULL)
             return false;
         uint32_t cp;
-        size_t len = utf8_decode(p + i, n - i, &cp);
-        if (len == 0)
+        size_t len = util_utf8_next(p + i, n - i, &cp);
+        if (cp == UTIL_UTF8_BAD)
             return false;
         memcpy(buf + o, p + i, len);
         o += len;

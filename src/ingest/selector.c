@@ -28,6 +28,7 @@
 #include "ingest/selector.h"
 #include "ingest/re2posix.h"
 #include "util/mem.h"
+#include "util/utf8.h"
 
 #include <regex.h>
 
@@ -80,30 +81,12 @@ static bool str_eq(aug_str a, const char *lit)
     return a.len == k && memcmp(a.p, lit, k) == 0;
 }
 
-/* Length of the valid UTF-8 character at p[0..n), or 0 if invalid. */
-static size_t utf8_char_len(const uint8_t *p, size_t n)
-{
-    uint8_t c = p[0];
-    if (c < 0x80)
-        return 1;
-    size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-    if (len == 0 || len > n)
-        return 0;
-    uint32_t v = c & (len == 2 ? 0x1fu : len == 3 ? 0x0fu : 0x07u);
-    for (size_t k = 1; k < len; k++) {
-        if ((p[k] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (p[k] & 0x3fu);
-    }
-    if ((len == 3 && v < 0x800) || (len == 4 && v < 0x10000) || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    return len;
-}
-
 static bool valid_utf8(const uint8_t *p, size_t n)
 {
-    for (size_t i = 0, k; i < n; i += k) {
-        if ((k = utf8_char_len(p + i, n - i)) == 0)
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        i += util_utf8_next(p + i, n - i, &cp);
+        if (cp == UTIL_UTF8_BAD)
             return false;
     }
     return true;
@@ -818,8 +801,9 @@ static void render_escaped(char *buf, size_t *len, aug_str s)
         char tmp[5];
         size_t k;
         if (c >= 0x80) {
-            size_t u = utf8_char_len((const uint8_t *)s.p + i, s.len - i);
-            if (u > 0) { /* valid UTF-8 stays as is */
+            uint32_t cp;
+            size_t u = util_utf8_next((const uint8_t *)s.p + i, s.len - i, &cp);
+            if (cp != UTIL_UTF8_BAD) { /* valid UTF-8 stays as is */
                 if (buf != NULL)
                     memcpy(buf + *len, s.p + i, u);
                 *len += u;

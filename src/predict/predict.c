@@ -107,7 +107,33 @@
  *    daily, so a default target keeps them and any other season starts
  *    fresh. Saved after PREDICT_SAVE_EVERY updates, before a reload and at
  *    close, SAVE_BATCH per write transaction. A crash loses at most the
- *    updates since the last save (the model sees a gap).
+ *    updates since the last save (the model sees a gap). Scalers' decision
+ *    states are saved by scale.c (its note 8) through the same
+ *    predict_write_txn.
+ *
+ * 9. Seeding. A group that adopted no saved model (new, or its record was
+ *    for another definition: note 8) learns the history the store already
+ *    holds (backfill, data kept before the target existed) before its first
+ *    live update, in finalize when its first bucket s becomes final. It
+ *    reads the rollups at the target's resolution of every member the group
+ *    has then, in [s - n·width, s) with n = the model's history length
+ *    (fc_model_history), folds each member's value through the live
+ *    functions (input_value, pend_fold, aggregate: the same numbers a live
+ *    close gives), feeds the buckets in time order, refits once, and only
+ *    then learns s itself; history stops strictly before s, so no bucket is
+ *    fed twice. Who the members are: those resolved when s is final, which
+ *    includes every series that reported s (note 2 reads ahead before each
+ *    batch). A member that appears later is not seeded back; its live
+ *    buckets join the aggregate from then on. Bounds: n shrinks so that
+ *    members × n <= PREDICT_SEED_MAX_READS (every seeded bucket still
+ *    aggregates all members); reads run newest first in read txns of
+ *    SEED_CHUNK_SLOTS buckets (short: map growth waits for readers, and the
+ *    ingest writer may be the one growing), and stop after
+ *    PREDICT_SEED_MAX_MS, keeping the complete chunks, which are the
+ *    history right before s. The predict thread does this; the ingest hook
+ *    only queues events meanwhile. Sums over members fold in membership
+ *    (series id) order, live ones in arrival order: with three or more
+ *    members a seeded sum can differ from a live one in the last bit.
  *
  * Invariants (predict thread):
  *  I1. scan_upto only grows (reload resets it to 0 with the member table).
@@ -143,6 +169,7 @@
 #define PASS_INTERVAL_MS 1000
 #define SAVE_BATCH 32
 #define SCAN_TXN_IDS 1024
+#define SEED_CHUNK_SLOTS 1440 /* buckets per seed read txn (note 9): a day of minutes */
 #define REFIT_SPREAD_MINUTE 60 /* buckets over which minute groups' refits are spread (note 5) */
 #define EMIT_ARENA_CAP ((size_t)64 << 20)
 #define Z80 1.2815515655446004 /* N(0,1) quantile 0.9 */
@@ -602,6 +629,7 @@ static void publish_locked(const predict_target *t, predict_group *g, const fc_s
     g->pub_points = st->points;
     g->pub_refits = st->refits;
     g->pub_last_bucket_s = g->last_final_s;
+    g->pub_seeded = g->seeded;
     snprintf(g->pub_reason, sizeof g->pub_reason, "%s", st->reason);
     for (int32_t i = 0; i < t->nh; i++)
         g->pub_err[i] = fc_acc_error(&g->fb[i].acc);
@@ -650,6 +678,7 @@ static predict_group *group_new(predict *p, predict_target *t, const uint8_t *ke
     bool loaded = group_load(p, t, g, txn);
     if (!loaded && model_new(t, &g->m, NULL) != AUG_OK)
         goto fail;
+    g->seed_pending = !loaded;
     fc_status st;
     fc_model_state(g->m, &st);
     g->state = st.state;
@@ -974,6 +1003,33 @@ static void feedback(const predict_target *t, predict_group *g, int64_t s, doubl
     g->one_have = false;
 }
 
+/* The input value of one member's closed bucket (note 1b): with rate, the
+ * reset-aware increase per second; otherwise the bucket average. False when
+ * it is not finite (it is then skipped). The live path (process_event) and
+ * seeding (note 9) both go through here, so a stored bucket gives the model
+ * exactly the value its live close would have. */
+static bool input_value(const predict_target *t, uint32_t count, double sum, double increase, double *out)
+{
+    double v = t->rate ? increase / (double)t->width_s : sum / (double)count;
+    if (!isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Folds one member value into a group bucket (b->n == 0: the first). */
+static void pend_fold(predict_pend *b, double v)
+{
+    if (b->n == 0) {
+        b->sum = b->min = b->max = v;
+    } else {
+        b->sum += v;
+        b->min = AUG_MIN(b->min, v);
+        b->max = AUG_MAX(b->max, v);
+    }
+    b->n++;
+}
+
 static double aggregate(const predict_target *t, const predict_pend *b)
 {
     switch (t->op) {
@@ -998,9 +1054,133 @@ static bool refit_turn(const predict_target *t, const predict_group *g, int64_t 
     return (((slot % spread) + spread) % spread + (int64_t)(g->hash % (uint64_t)spread)) % spread == 0;
 }
 
+static void refit(predict *p, predict_group *g)
+{
+    int64_t t0 = util_mono_ns();
+    if (fc_model_refit(g->m) == AUG_OK) {
+        atomic_fetch_add(&p->st_refits, 1);
+        metrics_counter_add(p->m_refits, 1);
+        metrics_histogram_observe(p->m_refit_s, (double)(util_mono_ns() - t0) / 1e9);
+    }
+}
+
+/* "{a=\"x\",b=\"y\"}" of the group's labels, cut at cap, for log lines. */
+static const char *group_text(const predict_group *g, char *buf, size_t cap)
+{
+    size_t o = (size_t)snprintf(buf, cap, "{");
+    for (size_t i = 0; i < g->nlabels && o < cap; i++)
+        o += (size_t)snprintf(buf + o, cap - o, "%s%.*s=\"%.*s\"", i ? "," : "", (int)g->labels[i].name.len,
+                              g->labels[i].name.p, (int)g->labels[i].value.len, g->labels[i].value.p);
+    if (o < cap)
+        snprintf(buf + o, cap - o, "}");
+    return buf;
+}
+
+/* Folds every member's stored buckets with from_s <= start < to_s into
+ * buf (slot 0 = base_s) in one short read txn (note 9). *reads counts the
+ * records read. */
+static aug_err seed_chunk(predict *p, const predict_target *t, const predict_group *g, int64_t base_s,
+                          int64_t from_s, int64_t to_s, predict_pend *buf, uint64_t *reads)
+{
+    store_txn *txn = NULL;
+    aug_err e = store_txn_begin(p->s, false, &txn);
+    for (size_t i = 0; e == AUG_OK && i < g->nmembers; i++) {
+        store_rollup_iter *it = NULL;
+        if ((e = store_rollup_iter_open(txn, p->mem[g->members[i]].id, t->res, from_s, to_s, &it)) != AUG_OK)
+            break;
+        int64_t start;
+        store_rollup r;
+        while ((e = store_rollup_iter_next(it, &start, &r)) == AUG_OK) {
+            (*reads)++;
+            double v;
+            /* as process_event: an empty bucket or a value that is not finite is no report */
+            if (r.count == 0 || !input_value(t, r.count, r.sum, r.increase, &v))
+                continue;
+            pend_fold(&buf[(start - base_s) / t->width_s], v);
+        }
+        store_rollup_iter_close(it);
+        if (e == AUG_ENOTFOUND)
+            e = AUG_OK;
+    }
+    store_txn_abort(txn);
+    return e;
+}
+
+/* Note 9: teaches a group's new model the history the store already holds,
+ * strictly before first_s (its first live bucket), then refits it once. */
+static void seed(predict *p, predict_target *t, predict_group *g, int64_t first_s)
+{
+    g->seed_pending = false;
+    if (g->nmembers == 0)
+        return;
+    int64_t t0 = util_mono_ns(), w = t->width_s;
+    int64_t slots = fc_model_history(g->m);
+    /* The read cap shortens the range for every member alike, so each
+     * seeded bucket still aggregates all of them. */
+    slots = AUG_MIN(slots, (int64_t)(PREDICT_SEED_MAX_READS / g->nmembers));
+    if (slots <= 0)
+        return;
+    predict_pend *buf = aug_calloc((size_t)slots, sizeof *buf);
+    if (buf == NULL) {
+        LOG_ERROR("predict", "cannot seed a forecast from stored history", "forecast", t->name, "err",
+                  aug_strerror(AUG_ENOMEM));
+        return;
+    }
+    int64_t base = first_s - slots * w, lo = slots; /* buf[lo..slots) is complete */
+    uint64_t reads = 0;
+    aug_err e = AUG_OK;
+    const char *stop = NULL;
+    /* Newest chunk first: when the time budget or an error stops the reads,
+     * what is complete is the history right before first_s, with no gap. */
+    while (lo > 0) {
+        int64_t clo = AUG_MAX(lo - SEED_CHUNK_SLOTS, 0);
+        if ((e = seed_chunk(p, t, g, base, base + clo * w, base + lo * w, buf, &reads)) != AUG_OK) {
+            stop = "store error";
+            break;
+        }
+        lo = clo;
+        if (lo > 0 && util_mono_ns() - t0 > (int64_t)PREDICT_SEED_MAX_MS * 1000000) {
+            stop = "time budget";
+            break;
+        }
+    }
+    int64_t fed = 0, first = 0, last = 0; /* first, last: 0 when nothing was fed */
+    for (int64_t k = lo; k < slots; k++) {
+        if (buf[k].n == 0)
+            continue;
+        int64_t ts = base + k * w;
+        if (fc_model_update(g->m, ts, aggregate(t, &buf[k]), NULL) != AUG_OK)
+            continue; /* |y| > 1e100: a missing point, as live */
+        if (fed++ == 0)
+            first = ts;
+        last = ts;
+    }
+    aug_free(buf);
+    if (fed > 0)
+        refit(p, g);
+    g->seeded = fed;
+    atomic_fetch_add(&p->st_seeded, (uint64_t)fed);
+    metrics_counter_add(p->m_seeded, (uint64_t)fed);
+    double secs = (double)(util_mono_ns() - t0) / 1e9;
+    if (reads > 0) /* a group with no stored history costs nothing worth a sample */
+        metrics_histogram_observe(p->m_seed_s, secs);
+    char gt[256];
+    if (stop != NULL)
+        LOG_WARN("predict", "forecast seeded from part of the stored history", "forecast", t->name, "group",
+                 group_text(g, gt, sizeof gt), "buckets", LOG_I64(fed), "from", LOG_I64(first), "to",
+                 LOG_I64(last), "reads", LOG_I64(reads), "seconds", LOG_F64(secs), "stopped_by", stop, "err",
+                 aug_strerror(e));
+    else if (fed > 0)
+        LOG_INFO("predict", "forecast seeded from stored history", "forecast", t->name, "group",
+                 group_text(g, gt, sizeof gt), "buckets", LOG_I64(fed), "from", LOG_I64(first), "to",
+                 LOG_I64(last), "reads", LOG_I64(reads), "seconds", LOG_F64(secs));
+}
+
 static void finalize(predict *p, predict_target *t, predict_group *g, const predict_pend *b, int64_t now)
 {
     int64_t s = b->start_s;
+    if (g->seed_pending)
+        seed(p, t, g, s);
     double y = aggregate(t, b);
     g->last_final_s = s;
     g->last_y = y;
@@ -1017,14 +1197,8 @@ static void finalize(predict *p, predict_target *t, predict_group *g, const pred
     metrics_counter_add(p->m_updates, 1);
     g->dirty = true;
     g->since_save++;
-    if (fc_model_refit_due(g->m) && refit_turn(t, g, s)) {
-        int64_t t0 = util_mono_ns();
-        if (fc_model_refit(g->m) == AUG_OK) {
-            atomic_fetch_add(&p->st_refits, 1);
-            metrics_counter_add(p->m_refits, 1);
-            metrics_histogram_observe(p->m_refit_s, (double)(util_mono_ns() - t0) / 1e9);
-        }
-    }
+    if (fc_model_refit_due(g->m) && refit_turn(t, g, s))
+        refit(p, g);
     if (fc_model_predict(g->m, t->H, p->scratch) != AUG_OK)
         return;
     const fc_forecast *f = p->scratch;
@@ -1122,10 +1296,7 @@ static void pend_add(predict *p, predict_target *t, predict_group *g, int64_t st
         i--;
     if (i > 0 && g->pend[i - 1].start_s == start_s) {
         predict_pend *b = &g->pend[i - 1];
-        b->sum += v;
-        b->min = AUG_MIN(b->min, v);
-        b->max = AUG_MAX(b->max, v);
-        b->n++;
+        pend_fold(b, v);
         b->last_ns = AUG_MAX(b->last_ns, t_ns);
         return;
     }
@@ -1146,8 +1317,8 @@ static void pend_add(predict *p, predict_target *t, predict_group *g, int64_t st
     if (grow((void **)&g->pend, &g->pcap, g->npend + 1, sizeof *g->pend, PREDICT_MAX_PENDING) != AUG_OK)
         return;
     memmove(g->pend + i + 1, g->pend + i, (g->npend - i) * sizeof *g->pend);
-    g->pend[i] = (predict_pend){.start_s = start_s, .sum = v, .min = v, .max = v, .n = 1, .first_ms = now,
-                                .last_ns = t_ns};
+    g->pend[i] = (predict_pend){.start_s = start_s, .first_ms = now, .last_ns = t_ns};
+    pend_fold(&g->pend[i], v);
     g->npend++;
 }
 
@@ -1177,8 +1348,8 @@ static void process_event(predict *p, const predict_event *ev, int64_t now)
                 touch(p, t, g);
             continue;
         }
-        double v = t->rate ? ev->increase / (double)t->width_s : ev->sum / (double)ev->count;
-        if (!isfinite(v))
+        double v;
+        if (!input_value(t, ev->count, ev->sum, ev->increase, &v))
             continue;
         pend_add(p, t, g, ev->start_s, v, now, ev->t_ns);
         touch(p, t, g);
@@ -1215,6 +1386,44 @@ static aug_err encode_group(predict *p, const predict_target *t, const predict_g
     return predict_record_encode(&r, rec, need, len);
 }
 
+aug_err predict_write_txn(predict *p, aug_err (*fn)(void *arg, store_txn *txn), void *arg)
+{
+    aug_err e = AUG_OK;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        store_txn *txn = NULL;
+        e = store_txn_begin(p->s, true, &txn);
+        if (e == AUG_OK)
+            e = fn(arg, txn);
+        if (txn != NULL && e == AUG_OK)
+            e = store_txn_commit(txn);
+        else
+            store_txn_abort(txn);
+        if (e != AUG_EFULL || store_map_grow(p->s) != AUG_OK)
+            break;
+        e = AUG_OK; /* grown: retry */
+    }
+    return e;
+}
+
+typedef struct chunk {
+    predict *p;
+    const predict_touch *c;
+    size_t n;
+    const size_t *off, *len;
+} chunk;
+
+static aug_err put_chunk(void *arg, store_txn *txn)
+{
+    const chunk *ch = arg;
+    aug_err e = AUG_OK;
+    for (size_t i = 0; e == AUG_OK && i < ch->n; i++) {
+        uint8_t k[STORE_BLOB_KEY_MAX];
+        size_t kl = blob_key(ch->c[i].t, ch->c[i].g, k);
+        e = store_blob_put(txn, (aug_bytes){k, kl}, (aug_bytes){ch->p->savebuf + ch->off[i], ch->len[i]});
+    }
+    return e;
+}
+
 /* Writes n groups in one transaction (a full map is grown and retried). The
  * records are encoded first: the write transaction, during which the ingest
  * writer waits on LMDB's writer lock, only copies bytes. */
@@ -1227,23 +1436,10 @@ static aug_err save_chunk(predict *p, const predict_touch *c, size_t n)
         if ((e = encode_group(p, c[i].t, c[i].g, total, &len[i])) == AUG_OK)
             total += len[i];
     }
-    for (int attempt = 0; e == AUG_OK && attempt < 3; attempt++) {
-        store_txn *txn = NULL;
-        e = store_txn_begin(p->s, true, &txn);
-        for (size_t i = 0; e == AUG_OK && i < n; i++) {
-            uint8_t k[STORE_BLOB_KEY_MAX];
-            size_t kl = blob_key(c[i].t, c[i].g, k);
-            e = store_blob_put(txn, (aug_bytes){k, kl}, (aug_bytes){p->savebuf + off[i], len[i]});
-        }
-        if (txn != NULL && e == AUG_OK)
-            e = store_txn_commit(txn);
-        else
-            store_txn_abort(txn);
-        if (e != AUG_EFULL || store_map_grow(p->s) != AUG_OK)
-            break;
-        e = AUG_OK; /* grown: retry */
-    }
-    return e;
+    if (e != AUG_OK)
+        return e;
+    chunk ch = {.p = p, .c = c, .n = n, .off = off, .len = len};
+    return predict_write_txn(p, put_chunk, &ch);
 }
 
 /* Saves the groups that changed: all of them, or those with
@@ -1333,6 +1529,7 @@ static void apply_reload(predict *p, predict_tset *ns, int64_t now)
     p->scan_upto = 0;
     p->mem_warned = false;
     predict_scalers_carry(p->sc, p->nsc, ns->sc, ns->nsc);
+    predict_scale_load(p, ns->sc, ns->nsc);
     pthread_rwlock_wrlock(&p->lock);
     predict_target **old = p->t;
     size_t nold = p->nt;
@@ -1381,6 +1578,7 @@ static void *thread_main(void *arg)
     int64_t (*nowf)(void *) = p->now;
     void *nowa = p->now_arg;
     pthread_mutex_unlock(&p->qlock);
+    predict_scale_load(p, p->sc, p->nsc);
     scan(p, nowf(nowa));
     for (;;) {
         pthread_mutex_lock(&p->qlock);
@@ -1421,9 +1619,11 @@ static void *thread_main(void *arg)
         p->ntouched = 0;
         if (flushing || stop || now - p->last_pass_ms >= PASS_INTERVAL_MS)
             full_pass(p, now);
-        predict_scale_run(p, now);
+        bool decided = predict_scale_run(p, now);
         emit_flush(p);
         save_groups(p, stop);
+        if (decided || stop)
+            predict_scale_save(p);
         update_gauges(p);
         if (flushing) {
             pthread_mutex_lock(&p->qlock);
@@ -1531,8 +1731,18 @@ static void register_metrics(predict *p, metrics_registry *reg)
     p->m_hook_fail = metrics_counter_get(reg, "augur_scaler_webhook_calls_total", hook_help, "result=\"failed\"");
     p->m_hook_dropped = metrics_counter_get(reg, "augur_scaler_webhook_calls_total", hook_help,
                                             "result=\"dropped\"");
+    p->m_seeded = metrics_counter_get(reg, "augur_predict_seeded_buckets_total",
+                                      "Stored buckets new models learned before their first live one.", NULL);
+    p->m_seed_s = metrics_histogram_get(reg, "augur_predict_seed_duration_seconds",
+                                        "Time of seeding one new model from stored history (reads, updates, refit).",
+                                        NULL, refit_b, AUG_ARRAY_LEN(refit_b));
     p->m_load_err = metrics_counter_get(reg, "augur_predict_model_load_errors_total",
                                         "Saved models that could not be read (the group starts cold).", NULL);
+    static const char state_help[] =
+        "Scaler decision states that could not be read (the scaler starts afresh) or saved (retried after its next "
+        "evaluation and at shutdown).";
+    p->m_sc_state_load_err = metrics_counter_get(reg, "augur_scaler_state_errors_total", state_help, "op=\"load\"");
+    p->m_sc_state_save_err = metrics_counter_get(reg, "augur_scaler_state_errors_total", state_help, "op=\"save\"");
 }
 
 aug_err predict_open(store *s, const cfg_config *cfg, metrics_registry *reg, predict_sink sink, void *sink_arg,
@@ -1627,8 +1837,10 @@ void predict_flush(predict *p)
     pthread_mutex_unlock(&p->qlock);
 }
 
-aug_err predict_set_decisions_dir(predict *p, const char *dir)
+aug_err predict_set_decisions_dir(predict *p, const char *dir, int64_t max_bytes)
 {
+    if (max_bytes <= 0)
+        return AUG_EINVAL;
     char *path = NULL;
     if (dir != NULL) {
         size_t n = strlen(dir) + sizeof "/decisions.jsonl";
@@ -1639,6 +1851,7 @@ aug_err predict_set_decisions_dir(predict *p, const char *dir)
     pthread_mutex_lock(&p->qlock);
     char *old = p->dec_path;
     p->dec_path = path;
+    p->dec_max = max_bytes;
     pthread_mutex_unlock(&p->qlock);
     aug_free(old);
     return AUG_OK;
@@ -1666,6 +1879,7 @@ void predict_stats_get(predict *p, predict_stats *out)
         .groups_refused = atomic_load(&p->st_refused),
         .saves = atomic_load(&p->st_saves),
         .loads = atomic_load(&p->st_loads),
+        .seeded = atomic_load(&p->st_seeded),
     };
 }
 

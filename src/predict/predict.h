@@ -71,6 +71,9 @@ typedef struct predict predict;
 #define PREDICT_SAVE_EVERY 60           /* a model is saved after this many updates (and at close) */
 #define PREDICT_EMIT_MAX_AGE_MS 3600000 /* points stamped older than this are not emitted */
 #define PREDICT_FINALIZE_SLACK_MS 10000 /* added to ingest.close_delay: how long a group bucket waits */
+#define PREDICT_DECISIONS_MAX_BYTES ((int64_t)16 << 20) /* the daemon's decisions.jsonl rotation size */
+#define PREDICT_SEED_MAX_READS 1048576u /* stored buckets one seed reads, all members together */
+#define PREDICT_SEED_MAX_MS 2000        /* time one seed spends reading; what is read by then is fed */
 
 /* One sample for the sink. labels are sorted by name (bytewise), unique,
  * and include __name__; all borrowed for the sink call. */
@@ -140,7 +143,8 @@ aug_err predict_read(predict *p, const wire_matcher *m, size_t n, int64_t start_
  * state) and, under "series", up to max_groups groups per target (labels,
  * state and reason, points learned, refits, last_bucket, forecast_until,
  * rolling error per horizon, last anomaly score), for /api/v1/status.
- * *out is NUL-terminated; caller frees with aug_free. AUG_ENOMEM. */
+ * *out is NUL-terminated; caller frees with aug_free. AUG_ENOMEM,
+ * AUG_ETOOBIG (over 64 MiB). */
 aug_err predict_status_json(predict *p, size_t max_groups, char **out, size_t *len);
 
 /* Counters for tests and the status page (atomics; any thread). */
@@ -156,19 +160,23 @@ typedef struct predict_stats {
     uint64_t groups_refused; /* memberships refused by a target's max_series */
     uint64_t saves;          /* models saved */
     uint64_t loads;          /* models resumed from the store */
+    uint64_t seeded;         /* buckets new models learned from stored history */
 } predict_stats;
 void predict_stats_get(predict *p, predict_stats *out);
 
 /* Where scaler decisions are logged: dir/decisions.jsonl, one JSON line
  * per decision (NULL: not logged; the default). Call before events arrive.
- * The file is rotated to decisions.jsonl.1 when it passes
- * PREDICT_DECISIONS_MAX_BYTES (16 MiB). AUG_ENOMEM. */
-aug_err predict_set_decisions_dir(predict *p, const char *dir);
+ * A line that would take the file past max_bytes (> 0; the daemon passes
+ * PREDICT_DECISIONS_MAX_BYTES, 16 MiB) first renames it to
+ * decisions.jsonl.1, replacing the previous one. AUG_EINVAL for max_bytes
+ * <= 0, AUG_ENOMEM. */
+aug_err predict_set_decisions_dir(predict *p, const char *dir, int64_t max_bytes);
 
 /* A JSON array describing every scaler (name, mode, shadow, forecast,
  * webhook, current, desired, action, fell_back, predicted_peak, reason,
  * last_evaluation), for /api/v1/status data.scalers. *out is
- * NUL-terminated; caller frees with aug_free. AUG_ENOMEM. */
+ * NUL-terminated; caller frees with aug_free. AUG_ENOMEM, AUG_ETOOBIG
+ * (over 64 MiB). */
 aug_err predict_scalers_json(predict *p, char **out, size_t *len);
 
 /* For tests: replaces the wall clock (milliseconds) used by the

@@ -68,6 +68,8 @@ typedef struct predict_group {
     int64_t last_final_s; /* INT64_MIN: none yet */
     int64_t last_emit_ms; /* INT64_MIN: none yet */
     fc_model *m;
+    bool seed_pending; /* no saved model was adopted: seed before the first live update (note 9) */
+    int64_t seeded;    /* buckets seeded from stored history in this process */
     int32_t since_save;
     bool dirty;   /* changed since the last save */
     bool touched; /* on predict.touched this batch */
@@ -85,7 +87,7 @@ typedef struct predict_group {
     int32_t path_n;    /* 0: no forecast yet */
     int64_t path_base_ms;
     fc_state pub_state;
-    int64_t pub_points, pub_refits, pub_last_bucket_s;
+    int64_t pub_points, pub_refits, pub_last_bucket_s, pub_seeded;
     double pub_err[PREDICT_MAX_HORIZONS]; /* NaN: not measured yet */
     double pub_anomaly;
     char pub_reason[PREDICT_REASON_MAX];
@@ -145,7 +147,6 @@ typedef struct predict_touch {
 
 #define PREDICT_SCALER_MAX_INPUTS 64 /* series summed per scaler input; more are ignored (counted) */
 #define PREDICT_HOOK_QUEUE_MAX 64    /* webhook calls waiting; a full queue drops the oldest */
-#define PREDICT_DECISIONS_MAX_BYTES ((int64_t)16 << 20) /* decisions.jsonl is rotated to .1 past this */
 
 typedef enum predict_sin_kind {
     PREDICT_IN_REPLICAS = 0,
@@ -177,6 +178,8 @@ typedef struct predict_scaler {
     predict_sin in[PREDICT_IN__COUNT][PREDICT_SCALER_MAX_INPUTS];
     uint32_t nin[PREDICT_IN__COUNT];
     decide_state st;
+    bool st_dirty;        /* st changed since it was last saved (scale.c note 8) */
+    bool st_resumed;      /* st came from the previous definition at a reload: not read from the store */
     int64_t due_ms;       /* newest bucket end its target emitted; INT64_MIN: none */
     int64_t last_emit_ms; /* I4 for the ai_scaling_* series */
     int32_t last_desired; /* -1: none (current when no replicas selector) */
@@ -228,6 +231,7 @@ struct predict {
     predict_scaler **sc; /* swapped with t */
     size_t nsc;
     char *dec_path;      /* <storage.path>/decisions.jsonl; NULL: not written (under qlock) */
+    int64_t dec_max;     /* bytes decisions.jsonl may reach before it is rotated (under qlock) */
     predict_hook *hook;  /* webhook sender; NULL until a non-shadow scaler with a webhook decides */
 
     /* Predict thread only. */
@@ -255,15 +259,15 @@ struct predict {
 
     /* Stats (any thread). */
     _Atomic uint64_t st_events, st_dropped, st_processed, st_groups, st_updates, st_refits, st_points, st_late,
-        st_refused, st_saves, st_loads;
+        st_refused, st_saves, st_loads, st_seeded;
 
     /* Self-metrics. */
     metrics_counter *m_events, *m_dropped, *m_late, *m_refused, *m_members_refused, *m_refits, *m_updates,
         *m_update_err, *m_points, *m_pts_old, *m_pts_future, *m_saves, *m_save_err, *m_loads, *m_load_err,
         *m_forced, *m_sc_evals, *m_sc_err, *m_sc_inputs_refused, *m_dec_err, *m_hook_ok, *m_hook_fail,
-        *m_hook_dropped;
+        *m_hook_dropped, *m_sc_state_load_err, *m_sc_state_save_err, *m_seeded;
     metrics_gauge *m_groups, *m_state[3], *m_members;
-    metrics_histogram *m_refit_s, *m_latency_s;
+    metrics_histogram *m_refit_s, *m_latency_s, *m_seed_s;
 };
 
 /* ---- record.c: the saved model (byte format at the top of record.c) ---- */
@@ -302,6 +306,13 @@ aug_err predict_record_decode(aug_bytes in, predict_record *out);
 /* The i-th pending forecast of a decoded horizon (i < k). */
 void predict_record_pending(const predict_record_h *h, int32_t i, int64_t *tgt, double *val);
 
+/* ---- predict.c helpers shared with scale.c ---- */
+
+/* Runs fn(arg, txn) in one write transaction of p->s and commits it; a full
+ * map (AUG_EFULL) is grown and fn run again, up to 3 times, so fn must only
+ * put. Returns fn's, the store's or the commit's error. Predict thread. */
+aug_err predict_write_txn(predict *p, aug_err (*fn)(void *arg, store_txn *txn), void *arg);
+
 /* ---- scale.c: scalers on the predict thread ---- */
 
 /* Builds ts->sc from cfg's scalers (ts->t already built). AUG_ECONFIG for a
@@ -311,13 +322,22 @@ void predict_scaler_free(predict_scaler *sc);
 /* Reload: a new scaler with the same name and fingerprint as an old one
  * takes over its state (decision history, inputs, last emitted time). */
 void predict_scalers_carry(predict_scaler *const *olds, size_t nold, predict_scaler *const *news, size_t nnew);
+/* Reads the saved decision state of every scaler of sc[0..n) that did not
+ * take one over at a reload (scale.c note 8); one read transaction. A
+ * missing, foreign (another definition) or unreadable record leaves the
+ * fresh state, logged. */
+void predict_scale_load(predict *p, predict_scaler *const *sc, size_t n);
+/* Saves the decision state of every scaler of p->sc that changed since its
+ * last save, in one write transaction (note 8). */
+void predict_scale_save(predict *p);
 /* A closed bucket of a series that feeds scaler input kind. */
 void predict_scale_input(predict *p, const predict_member *m, const predict_event *ev);
 /* A group of target t emitted its points stamped T (ms). */
 void predict_scale_due(predict *p, const predict_target *t, int64_t T);
 /* Evaluates every scaler that is due; points go to p->pts via emit, lines to
- * decisions.jsonl, calls to the webhook queue. */
-void predict_scale_run(predict *p, int64_t now);
+ * decisions.jsonl, calls to the webhook queue. Returns true when a decision
+ * state changed (an evaluation succeeded). */
+bool predict_scale_run(predict *p, int64_t now);
 /* Stops the webhook sender after its queue is done (bounded by timeouts). */
 void predict_hook_stop(predict *p);
 /* Queues one point with the given labels (sorted, __name__ first) for the

@@ -47,7 +47,9 @@
  * pending forecasts stay raw bytes, read with predict_record_pending).
  */
 #include "util/common.h"
+#include "util/bits.h"
 #include "util/crc32.h"
+#include "storage/codec.h"
 #include "predict/predict_int.h"
 
 #define REC_V1 0x01u
@@ -55,45 +57,6 @@
 #define KEY_MAX ((size_t)1 << 20)
 #define FLAG_ONE 0x01u
 
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t bits(double d)
-{
-    uint64_t u;
-    memcpy(&u, &d, sizeof u);
-    return u;
-}
-
-static double dbl(uint64_t u)
-{
-    double d;
-    memcpy(&d, &u, sizeof d);
-    return d;
-}
 
 size_t predict_record_size(const predict_record *r)
 {
@@ -118,10 +81,10 @@ aug_err predict_record_encode(const predict_record *r, uint8_t *buf, size_t cap,
         return AUG_ETOOBIG;
     uint8_t *p = buf;
     *p++ = REC_V2;
-    put64(p, r->fp);
-    put64(p + 8, (uint64_t)r->last_final_s);
-    put64(p + 16, (uint64_t)r->last_emit_ms);
-    put32(p + 24, (uint32_t)r->group_key.len);
+    put_be64(p, r->fp);
+    put_be64(p + 8, (uint64_t)r->last_final_s);
+    put_be64(p + 16, (uint64_t)r->last_emit_ms);
+    put_be32(p + 24, (uint32_t)r->group_key.len);
     p += 28;
     if (r->group_key.len)
         memcpy(p, r->group_key.p, r->group_key.len);
@@ -129,36 +92,36 @@ aug_err predict_record_encode(const predict_record *r, uint8_t *buf, size_t cap,
     *p++ = (uint8_t)r->nh;
     for (uint32_t i = 0; i < r->nh; i++) {
         const predict_record_h *h = &r->h[i];
-        put32(p, (uint32_t)h->k);
+        put_be32(p, (uint32_t)h->k);
         p[4] = (uint8_t)(h->acc.n >> 8);
         p[5] = (uint8_t)h->acc.n;
         p[6] = (uint8_t)(h->acc.head >> 8);
         p[7] = (uint8_t)h->acc.head;
         p += 8;
         for (int j = 0; j < FC_ACC_WINDOW; j++, p += 8)
-            put64(p, bits(h->acc.err[j]));
+            put_be64(p, util_f64_bits(h->acc.err[j]));
         for (int j = 0; j < FC_ACC_WINDOW; j++, p += 8)
-            put64(p, bits(h->acc.act[j]));
+            put_be64(p, util_f64_bits(h->acc.act[j]));
         for (int32_t j = 0; j < h->k; j++, p += 16) {
-            put64(p, (uint64_t)h->tgt[j]);
-            put64(p + 8, bits(h->val[j]));
+            put_be64(p, (uint64_t)h->tgt[j]);
+            put_be64(p + 8, util_f64_bits(h->val[j]));
         }
     }
     *p++ = r->one_have ? FLAG_ONE : 0;
     if (r->one_have) {
-        put64(p, (uint64_t)r->one_tgt);
-        put64(p + 8, bits(r->one_mean));
-        put64(p + 16, bits(r->one_lo80));
-        put64(p + 24, bits(r->one_hi80));
+        put_be64(p, (uint64_t)r->one_tgt);
+        put_be64(p + 8, util_f64_bits(r->one_mean));
+        put_be64(p + 16, util_f64_bits(r->one_lo80));
+        put_be64(p + 24, util_f64_bits(r->one_hi80));
         p += 32;
     }
-    put64(p, bits(r->anomaly));
-    put32(p + 8, (uint32_t)r->model.len);
+    put_be64(p, util_f64_bits(r->anomaly));
+    put_be32(p + 8, (uint32_t)r->model.len);
     p += 12;
     if (r->model.len)
         memcpy(p, r->model.p, r->model.len);
     p += r->model.len;
-    put32(p, util_crc32(buf, (size_t)(p - buf)));
+    put_be32(p, util_crc32(buf, (size_t)(p - buf)));
     p += 4;
     *len = (size_t)(p - buf);
     return AUG_OK;
@@ -186,7 +149,7 @@ aug_err predict_record_decode(aug_bytes in, predict_record *out)
     if (version != REC_V1 && version != REC_V2)
         return AUG_EVERSION;
     size_t window_bytes = (version == REC_V1 ? 8 : 16) * (size_t)FC_ACC_WINDOW;
-    if (in.len < 5 || get32(in.p + in.len - 4) != util_crc32(in.p, in.len - 4))
+    if (in.len < 5 || get_be32(in.p + in.len - 4) != util_crc32(in.p, in.len - 4))
         return AUG_ECORRUPT;
     rd r = {in.p, in.len - 4, 1};
     predict_record o;
@@ -194,10 +157,10 @@ aug_err predict_record_decode(aug_bytes in, predict_record *out)
     const uint8_t *q = take(&r, 28);
     if (q == NULL)
         return AUG_ECORRUPT;
-    o.fp = get64(q);
-    o.last_final_s = (int64_t)get64(q + 8);
-    o.last_emit_ms = (int64_t)get64(q + 16);
-    size_t kn = get32(q + 24);
+    o.fp = get_be64(q);
+    o.last_final_s = (int64_t)get_be64(q + 8);
+    o.last_emit_ms = (int64_t)get_be64(q + 16);
+    size_t kn = get_be32(q + 24);
     if (kn > KEY_MAX || (q = take(&r, kn)) == NULL)
         return AUG_ECORRUPT;
     o.group_key = (aug_bytes){kn ? q : NULL, kn};
@@ -208,7 +171,7 @@ aug_err predict_record_decode(aug_bytes in, predict_record *out)
         predict_record_h *h = &o.h[i];
         if ((q = take(&r, 8 + window_bytes)) == NULL)
             return AUG_ECORRUPT;
-        uint32_t k = get32(q);
+        uint32_t k = get_be32(q);
         h->acc.n = (uint16_t)(q[4] << 8 | q[5]);
         h->acc.head = (uint16_t)(q[6] << 8 | q[7]);
         if (k < 1 || k > FC_MAX_HORIZON || h->acc.n > FC_ACC_WINDOW || h->acc.head >= FC_ACC_WINDOW)
@@ -218,8 +181,8 @@ aug_err predict_record_decode(aug_bytes in, predict_record *out)
             fc_acc_reset(&h->acc);
         } else {
             for (int j = 0; j < FC_ACC_WINDOW; j++) {
-                h->acc.err[j] = dbl(get64(q + 8 + 8 * j));
-                h->acc.act[j] = dbl(get64(q + 8 + 8 * (FC_ACC_WINDOW + j)));
+                h->acc.err[j] = util_bits_f64(get_be64(q + 8 + 8 * j));
+                h->acc.act[j] = util_bits_f64(get_be64(q + 8 + 8 * (FC_ACC_WINDOW + j)));
             }
             if (!fc_acc_check(&h->acc))
                 return AUG_ECORRUPT;
@@ -234,15 +197,15 @@ aug_err predict_record_decode(aug_bytes in, predict_record *out)
     if (o.one_have) {
         if ((q = take(&r, 32)) == NULL)
             return AUG_ECORRUPT;
-        o.one_tgt = (int64_t)get64(q);
-        o.one_mean = dbl(get64(q + 8));
-        o.one_lo80 = dbl(get64(q + 16));
-        o.one_hi80 = dbl(get64(q + 24));
+        o.one_tgt = (int64_t)get_be64(q);
+        o.one_mean = util_bits_f64(get_be64(q + 8));
+        o.one_lo80 = util_bits_f64(get_be64(q + 16));
+        o.one_hi80 = util_bits_f64(get_be64(q + 24));
     }
     if ((q = take(&r, 12)) == NULL)
         return AUG_ECORRUPT;
-    o.anomaly = dbl(get64(q));
-    size_t mn = get32(q + 8);
+    o.anomaly = util_bits_f64(get_be64(q));
+    size_t mn = get_be32(q + 8);
     if ((q = take(&r, mn)) == NULL || r.off != r.len)
         return AUG_ECORRUPT;
     o.model = (aug_bytes){mn ? q : NULL, mn};
@@ -253,6 +216,6 @@ aug_err predict_record_decode(aug_bytes in, predict_record *out)
 void predict_record_pending(const predict_record_h *h, int32_t i, int64_t *tgt, double *val)
 {
     const uint8_t *q = h->pending.p + (size_t)i * 16;
-    *tgt = (int64_t)get64(q);
-    *val = dbl(get64(q + 8));
+    *tgt = (int64_t)get_be64(q);
+    *val = util_bits_f64(get_be64(q + 8));
 }

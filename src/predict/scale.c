@@ -42,7 +42,8 @@
  *      others), ai_scaling_predicted_peak{scaler} (when finite);
  *    one JSON line in <storage.path>/decisions.jsonl (appended with one
  *    write(2), not fsynced; renamed to decisions.jsonl.1 first when it would
- *    pass PREDICT_DECISIONS_MAX_BYTES, replacing the previous .1);
+ *    pass the size given to predict_set_decisions_dir, replacing the
+ *    previous .1);
  *    the published snapshot for /api/v1/status;
  *    and, when shadow is false and a webhook is configured, a webhook call.
  *
@@ -61,12 +62,36 @@
  *    state (stabilization history, buckets, cooldown) and inputs; a changed
  *    one starts afresh but keeps its last emitted time, so its series stay
  *    strictly increasing. Webhook and shadow changes apply without a reset.
- *    The decision state is not persisted across restarts (not done yet).
+ *    A new or changed scaler reads its saved state instead (note 8).
+ *
+ * 8. Persistence. The decision state (last evaluation and action, both
+ *    token buckets, the stabilization history) is one record
+ *    (decide_state_encode; byte format at the top of src/decide/state.c)
+ *    in the blob table under "sc/" + name (names are at most 128 bytes),
+ *    carrying the scaler's fingerprint of note 7. The predict thread reads
+ *    it at start and, at a reload, for every scaler that did not take over
+ *    an old one's state: a record with another fingerprint (the decision
+ *    parameters, forecast or inputs changed) is not applied and the log
+ *    says the scaler starts afresh; an unreadable one is logged as an error
+ *    and counted, and the scaler starts afresh too. States that changed are
+ *    saved together in one write transaction after each round of
+ *    evaluations, and at close. Why not batched with the model saves (every
+ *    60 updates): the state changes exactly when an action spends tokens
+ *    and starts a cooldown, and a crash that lost that would let the
+ *    restarted daemon repeat the action at once, which is what persisting
+ *    is for. The cost is one small transaction (about 50-800 bytes per
+ *    scaler) per bucket of the scalers' forecasts, a minute at the finest,
+ *    next to the ingest writer's several commits per second. A failed save
+ *    is logged, counted and retried after the next evaluation.
+ *    Records of scalers removed from the config stay in the store (under
+ *    1 KB each) and are used again if the scaler comes back unchanged.
  */
 #include "util/common.h"
 #include "util/hash.h"
 #include "config/scaler.h"
 #include "predict/predict_int.h"
+#include "util/assert.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/time.h"
@@ -233,6 +258,8 @@ void predict_scalers_carry(predict_scaler *const *olds, size_t nold, predict_sca
             memcpy(n->in, o->in, sizeof n->in);
             memcpy(n->nin, o->nin, sizeof n->nin);
             n->st = o->st;
+            n->st_dirty = o->st_dirty;
+            n->st_resumed = true;
             n->due_ms = o->due_ms;
             n->last_desired = o->last_desired;
             n->pub_eval_s = o->pub_eval_s;
@@ -245,6 +272,97 @@ void predict_scalers_carry(predict_scaler *const *olds, size_t nold, predict_sca
             break;
         }
     }
+}
+
+/* ---- persistence (note 8) ---- */
+
+/* The blob key of a scaler's state: "sc/" + name. */
+static size_t state_key(const predict_scaler *sc, uint8_t out[STORE_BLOB_KEY_MAX])
+{
+    size_t n = strlen(sc->name);
+    AUG_ASSERT(3 + n <= STORE_BLOB_KEY_MAX); /* the config caps names at 128 bytes */
+    memcpy(out, "sc/", 3);
+    memcpy(out + 3, sc->name, n);
+    return 3 + n;
+}
+
+void predict_scale_load(predict *p, predict_scaler *const *sc, size_t n)
+{
+    size_t want = 0;
+    for (size_t i = 0; i < n; i++)
+        want += !sc[i]->st_resumed;
+    if (want == 0)
+        return;
+    store_txn *txn = NULL;
+    aug_err e = store_txn_begin(p->s, false, &txn);
+    if (e != AUG_OK) {
+        metrics_counter_add(p->m_sc_state_load_err, want);
+        LOG_ERROR("scale", "cannot read saved decision states, scalers start afresh", "err", aug_strerror(e));
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        predict_scaler *s = sc[i];
+        if (s->st_resumed)
+            continue;
+        uint8_t k[STORE_BLOB_KEY_MAX];
+        size_t kl = state_key(s, k);
+        aug_bytes v;
+        aug_errbuf eb = {{0}};
+        decide_state st;
+        e = store_blob_get(txn, (aug_bytes){k, kl}, &v);
+        if (e == AUG_ENOTFOUND)
+            continue; /* never saved: a new scaler */
+        if (e == AUG_OK)
+            e = decide_state_decode(v, s->fp, &s->dp, &st, &eb);
+        if (e == AUG_OK) {
+            s->st = st;
+            LOG_INFO("scale", "decision state restored", "scaler", s->name, "last_evaluation",
+                     LOG_I64(st.last_eval_s));
+        } else if (e == AUG_ENOTFOUND) {
+            LOG_INFO("scale",
+                     "saved decision state is for another definition of the scaler (decision parameters, forecast "
+                     "or inputs changed), starting afresh",
+                     "scaler", s->name);
+        } else {
+            metrics_counter_add(p->m_sc_state_load_err, 1);
+            LOG_ERROR("scale", "saved decision state unreadable, starting afresh", "scaler", s->name, "err",
+                      aug_errmsg(&eb, e));
+        }
+    }
+    store_txn_abort(txn);
+}
+
+static aug_err put_states(void *arg, store_txn *txn)
+{
+    const predict *p = arg;
+    aug_err e = AUG_OK;
+    for (size_t i = 0; e == AUG_OK && i < p->nsc; i++) {
+        const predict_scaler *sc = p->sc[i];
+        if (!sc->st_dirty)
+            continue;
+        uint8_t k[STORE_BLOB_KEY_MAX], v[DECIDE_STATE_BLOB_MAX];
+        size_t kl = state_key(sc, k), vl = 0;
+        if ((e = decide_state_encode(&sc->st, sc->fp, v, sizeof v, &vl)) == AUG_OK)
+            e = store_blob_put(txn, (aug_bytes){k, kl}, (aug_bytes){v, vl});
+    }
+    return e;
+}
+
+void predict_scale_save(predict *p)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->nsc; i++)
+        n += p->sc[i]->st_dirty;
+    if (n == 0)
+        return;
+    aug_err e = predict_write_txn(p, put_states, p);
+    if (e != AUG_OK) {
+        metrics_counter_add(p->m_sc_state_save_err, n);
+        LOG_ERROR("scale", "cannot save scaler decision states", "count", LOG_I64(n), "err", aug_strerror(e));
+        return;
+    }
+    for (size_t i = 0; i < p->nsc; i++)
+        p->sc[i]->st_dirty = false;
 }
 
 /* ---- inputs (note 2) ---- */
@@ -352,31 +470,6 @@ static size_t build_path(predict_scaler *sc, int64_t T, decide_forecast_path *pa
     return ng;
 }
 
-/* JSON string body of s (no quotes) into out; never splits an escape. */
-static void json_esc(const char *s, char *out, size_t cap)
-{
-    size_t o = 0;
-    for (const unsigned char *c = (const unsigned char *)s; *c != '\0'; c++) {
-        char tmp[8];
-        size_t n;
-        if (*c == '"' || *c == '\\') {
-            tmp[0] = '\\';
-            tmp[1] = (char)*c;
-            n = 2;
-        } else if (*c < 0x20) {
-            n = (size_t)snprintf(tmp, sizeof tmp, "\\u%04x", *c);
-        } else {
-            tmp[0] = (char)*c;
-            n = 1;
-        }
-        if (o + n + 1 > cap)
-            break;
-        memcpy(out + o, tmp, n);
-        o += n;
-    }
-    out[o] = '\0';
-}
-
 static void fmt_num(double v, char *out, size_t cap)
 {
     if (isfinite(v))
@@ -391,8 +484,9 @@ static size_t decision_json(const predict_scaler *sc, int64_t T, double observed
                             int32_t current, char *buf, size_t cap)
 {
     char name[256], reason[DECIDE_REASON_MAX * 2], peak[32], obs[32], when[32];
-    json_esc(sc->name, name, sizeof name);
-    json_esc(o->reason, reason, sizeof reason);
+    /* Cut (never inside an escape or a character) if over these buffers. */
+    util_json_escape(name, sizeof name, sc->name, strlen(sc->name), NULL);
+    util_json_escape(reason, sizeof reason, o->reason, strlen(o->reason), NULL);
     fmt_num(o->predicted_peak, peak, sizeof peak);
     fmt_num(observed, obs, sizeof obs);
     time_t ts = (time_t)(T / 1000);
@@ -415,11 +509,12 @@ static void log_decision(predict *p, const char *line, size_t len)
     bool have = p->dec_path != NULL && strlen(p->dec_path) + 3 < sizeof path;
     if (have)
         snprintf(path, sizeof path, "%s", p->dec_path);
+    int64_t max = p->dec_max;
     pthread_mutex_unlock(&p->qlock);
     if (!have)
         return;
     struct stat stt;
-    if (stat(path, &stt) == 0 && (int64_t)stt.st_size + (int64_t)len + 1 > PREDICT_DECISIONS_MAX_BYTES) {
+    if (stat(path, &stt) == 0 && (int64_t)stt.st_size + (int64_t)len + 1 > max) {
         char old[sizeof path + 2];
         snprintf(old, sizeof old, "%s.1", path);
         if (rename(path, old) != 0)
@@ -472,12 +567,13 @@ static void publish_wait(predict *p, predict_scaler *sc, const char *why)
     pthread_rwlock_unlock(&p->lock);
 }
 
-static void evaluate(predict *p, predict_scaler *sc, int64_t T)
+/* Returns true when the decision state changed. */
+static bool evaluate(predict *p, predict_scaler *sc, int64_t T)
 {
     decide_forecast_path path;
     double observed;
     if (build_path(sc, T, &path, &observed) == 0)
-        return;
+        return false;
     int32_t current;
     if (sc->sel[PREDICT_IN_REPLICAS] != NULL) {
         double r = input_value(sc, PREDICT_IN_REPLICAS);
@@ -486,7 +582,7 @@ static void evaluate(predict *p, predict_scaler *sc, int64_t T)
             snprintf(why, sizeof why, "no decision: waiting for a sample of replicas %s",
                      ingest_selector_text(sc->sel[PREDICT_IN_REPLICAS]));
             publish_wait(p, sc, why);
-            return;
+            return false;
         }
         current = r >= (double)INT32_MAX ? INT32_MAX : (int32_t)llround(r);
     } else {
@@ -509,8 +605,9 @@ static void evaluate(predict *p, predict_scaler *sc, int64_t T)
         snprintf(why, sizeof why, "no decision: %s", aug_errmsg(&eb, e));
         publish_wait(p, sc, why);
         sc->last_emit_ms = T; /* not retried for this bucket */
-        return;
+        return false;
     }
+    sc->st_dirty = true;
     metrics_counter_add(p->m_sc_evals, 1);
     emit_scaler(p, sc, T, current, &out);
     sc->last_emit_ms = T;
@@ -531,17 +628,20 @@ static void evaluate(predict *p, predict_scaler *sc, int64_t T)
         hook_enqueue(p, sc, line, len);
     LOG_DEBUG("scale", "decision", "scaler", sc->name, "action", decide_action_name(out.action), "reason",
               out.reason);
+    return true;
 }
 
-void predict_scale_run(predict *p, int64_t now)
+bool predict_scale_run(predict *p, int64_t now)
 {
+    bool changed = false;
     for (size_t i = 0; i < p->nsc; i++) {
         predict_scaler *sc = p->sc[i];
         /* due only from an emitted bucket: T <= now and recent (predict.c note 7) */
         if (sc->due_ms == INT64_MIN || sc->due_ms <= sc->last_emit_ms || sc->due_ms > now)
             continue;
-        evaluate(p, sc, sc->due_ms);
+        changed |= evaluate(p, sc, sc->due_ms);
     }
+    return changed;
 }
 
 /* ---- webhook (note 6) ---- */

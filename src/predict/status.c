@@ -5,8 +5,10 @@
  */
 #include "util/common.h"
 #include "predict/predict_int.h"
+#include "util/json.h"
 #include "util/mem.h"
 
+/* Cap of each status fragment; past it the fragment is AUG_ETOOBIG. */
 #define JSON_MAX ((size_t)64 << 20)
 
 /* ---- remote-read of forecast paths ---- */
@@ -140,168 +142,83 @@ out:
 
 /* ---- /api/v1/status ---- */
 
-typedef struct jb {
-    char *p;
-    size_t len, cap;
-    bool failed;
-} jb;
-
-static void jb_add(jb *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t ncap = b->cap ? b->cap : 4096;
-        while (ncap < b->len + n + 1)
-            ncap *= 2;
-        char *np = ncap <= JSON_MAX ? aug_realloc(b->p, ncap) : NULL;
-        if (np == NULL) {
-            b->failed = true;
-            return;
-        }
-        b->p = np;
-        b->cap = ncap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void jb_lit(jb *b, const char *s)
-{
-    jb_add(b, s, strlen(s));
-}
-
-static void jb_fmt(jb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void jb_fmt(jb *b, const char *fmt, ...)
-{
-    char tmp[128];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        jb_add(b, tmp, AUG_MIN((size_t)n, sizeof tmp - 1));
-}
-
-static void jb_str(jb *b, const char *s, size_t n)
-{
-    jb_lit(b, "\"");
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        jb_add(b, s + run, i - run);
-        run = i + 1;
-        if (c == '"')
-            jb_lit(b, "\\\"");
-        else if (c == '\\')
-            jb_lit(b, "\\\\");
-        else if (c == '\n')
-            jb_lit(b, "\\n");
-        else
-            jb_fmt(b, "\\u%04x", c);
-    }
-    jb_add(b, s + run, n - run);
-    jb_lit(b, "\"");
-}
-
-static void jb_cstr(jb *b, const char *s)
-{
-    jb_str(b, s, strlen(s));
-}
-
-static void jb_num(jb *b, double v)
-{
-    if (isfinite(v))
-        jb_fmt(b, "%.6g", v);
-    else
-        jb_lit(b, "null");
-}
-
 static const char *const model_names[] = {"auto", "naive", "seasonal_naive", "holt", "holt_winters"};
 
-static void target_json(jb *b, const predict_target *t, size_t max_groups)
+static void target_json(util_json_buf *b, const predict_target *t, size_t max_groups)
 {
-    jb_lit(b, "{\"name\":");
-    jb_cstr(b, t->name);
-    jb_lit(b, ",\"selector\":");
-    jb_cstr(b, t->sel_text);
-    jb_fmt(b, ",\"rate\":%s,\"aggregate\":", t->rate ? "true" : "false");
-    jb_cstr(b, t->agg_text);
+    util_json_buf_lit(b, "{\"name\":");
+    util_json_buf_cstr(b, t->name);
+    util_json_buf_lit(b, ",\"selector\":");
+    util_json_buf_cstr(b, t->sel_text);
+    util_json_buf_fmt(b, ",\"rate\":%s,\"aggregate\":", t->rate ? "true" : "false");
+    util_json_buf_cstr(b, t->agg_text);
     char season[32];
     cfg_format_duration(t->par.season_s * 1000, season, sizeof season);
-    jb_fmt(b, ",\"resolution\":\"%s\",\"model\":\"%s\",\"season\":\"%s\",\"horizons\":[",
-           t->res == STORE_RES_HOUR ? "hour" : "minute",
-           (unsigned)t->model < AUG_ARRAY_LEN(model_names) ? model_names[t->model] : "?", season);
+    util_json_buf_fmt(b, ",\"resolution\":\"%s\",\"model\":\"%s\",\"season\":\"%s\",\"horizons\":[",
+                      t->res == STORE_RES_HOUR ? "hour" : "minute",
+                      (unsigned)t->model < AUG_ARRAY_LEN(model_names) ? model_names[t->model] : "?", season);
     for (int32_t i = 0; i < t->nh; i++) {
-        jb_lit(b, i ? "," : "");
-        jb_cstr(b, t->hname[i]);
+        util_json_buf_lit(b, i ? "," : "");
+        util_json_buf_cstr(b, t->hname[i]);
     }
     size_t by_state[3] = {0, 0, 0};
     for (size_t gi = 0; gi < t->ngroups; gi++)
         by_state[t->groups[gi]->pub_state]++;
-    jb_fmt(b, "],\"max_series\":%" PRId64 ",\"groups\":%zu,\"groups_refused\":%" PRIu64, t->max_groups, t->ngroups,
+    util_json_buf_fmt(b, "],\"max_series\":%" PRId64 ",\"groups\":%zu,\"groups_refused\":%" PRIu64, t->max_groups, t->ngroups,
            t->refused);
-    jb_fmt(b, ",\"models\":{\"cold\":%zu,\"warming\":%zu,\"ready\":%zu},\"series\":[", by_state[0], by_state[1],
+    util_json_buf_fmt(b, ",\"models\":{\"cold\":%zu,\"warming\":%zu,\"ready\":%zu},\"series\":[", by_state[0], by_state[1],
            by_state[2]);
     size_t shown = AUG_MIN(t->ngroups, max_groups);
     for (size_t gi = 0; gi < shown; gi++) {
         const predict_group *g = t->groups[gi];
-        jb_lit(b, gi ? ",{\"labels\":{" : "{\"labels\":{");
+        util_json_buf_lit(b, gi ? ",{\"labels\":{" : "{\"labels\":{");
         for (size_t i = 0; i < g->nlabels; i++) {
-            jb_lit(b, i ? "," : "");
-            jb_str(b, g->labels[i].name.p, g->labels[i].name.len);
-            jb_lit(b, ":");
-            jb_str(b, g->labels[i].value.p, g->labels[i].value.len);
+            util_json_buf_lit(b, i ? "," : "");
+            util_json_buf_str(b, g->labels[i].name.p, g->labels[i].name.len);
+            util_json_buf_lit(b, ":");
+            util_json_buf_str(b, g->labels[i].value.p, g->labels[i].value.len);
         }
-        jb_lit(b, "},\"state\":");
-        jb_cstr(b, fc_state_name(g->pub_state));
-        jb_lit(b, ",\"reason\":");
-        jb_cstr(b, g->pub_reason);
-        jb_fmt(b, ",\"points\":%" PRId64 ",\"refits\":%" PRId64 ",\"last_bucket\":", g->pub_points, g->pub_refits);
+        util_json_buf_lit(b, "},\"state\":");
+        util_json_buf_cstr(b, fc_state_name(g->pub_state));
+        util_json_buf_lit(b, ",\"reason\":");
+        util_json_buf_cstr(b, g->pub_reason);
+        util_json_buf_fmt(b, ",\"points\":%" PRId64 ",\"seeded\":%" PRId64 ",\"refits\":%" PRId64 ",\"last_bucket\":",
+                          g->pub_points, g->pub_seeded, g->pub_refits);
         if (g->pub_last_bucket_s == INT64_MIN)
-            jb_lit(b, "null");
+            util_json_buf_lit(b, "null");
         else
-            jb_fmt(b, "%" PRId64, g->pub_last_bucket_s);
-        jb_lit(b, ",\"forecast_until\":");
+            util_json_buf_fmt(b, "%" PRId64, g->pub_last_bucket_s);
+        util_json_buf_lit(b, ",\"forecast_until\":");
         if (g->path_n > 0)
-            jb_fmt(b, "%" PRId64, (g->path_base_ms + (int64_t)g->path_n * t->width_s * 1000) / 1000);
+            util_json_buf_fmt(b, "%" PRId64, (g->path_base_ms + (int64_t)g->path_n * t->width_s * 1000) / 1000);
         else
-            jb_lit(b, "null");
-        jb_lit(b, ",\"error\":{");
+            util_json_buf_lit(b, "null");
+        util_json_buf_lit(b, ",\"error\":{");
         for (int32_t i = 0; i < t->nh; i++) {
-            jb_lit(b, i ? "," : "");
-            jb_cstr(b, t->hname[i]);
-            jb_lit(b, ":");
-            jb_num(b, g->pub_err[i]);
+            util_json_buf_lit(b, i ? "," : "");
+            util_json_buf_cstr(b, t->hname[i]);
+            util_json_buf_lit(b, ":");
+            util_json_buf_num(b, g->pub_err[i]);
         }
-        jb_lit(b, "},\"anomaly_score\":");
-        jb_num(b, g->pub_anomaly);
-        jb_lit(b, "}");
+        util_json_buf_lit(b, "},\"anomaly_score\":");
+        util_json_buf_num(b, g->pub_anomaly);
+        util_json_buf_lit(b, "}");
     }
-    jb_fmt(b, "],\"series_truncated\":%s}", shown < t->ngroups ? "true" : "false");
+    util_json_buf_fmt(b, "],\"series_truncated\":%s}", shown < t->ngroups ? "true" : "false");
 }
 
 aug_err predict_status_json(predict *p, size_t max_groups, char **out, size_t *len)
 {
-    jb b = {0};
-    jb_lit(&b, "[");
+    util_json_buf b = {.max = JSON_MAX};
+    util_json_buf_lit(&b, "[");
     pthread_rwlock_rdlock(&p->lock);
     for (size_t ti = 0; ti < p->nt; ti++) {
-        jb_lit(&b, ti ? "," : "");
+        util_json_buf_lit(&b, ti ? "," : "");
         target_json(&b, p->t[ti], max_groups);
     }
     pthread_rwlock_unlock(&p->lock);
-    jb_lit(&b, "]");
-    if (b.failed) {
-        aug_free(b.p);
-        return AUG_ENOMEM;
-    }
-    *out = b.p;
-    *len = b.len;
-    return AUG_OK;
+    util_json_buf_lit(&b, "]");
+    return util_json_buf_take(&b, out, len);
 }
 
 /* ---- /api/v1/status: scalers ---- */
@@ -310,39 +227,33 @@ static const char *const scaler_modes[] = {"utilization", "queue"};
 
 aug_err predict_scalers_json(predict *p, char **out, size_t *len)
 {
-    jb b = {0};
-    jb_lit(&b, "[");
+    util_json_buf b = {.max = JSON_MAX};
+    util_json_buf_lit(&b, "[");
     pthread_rwlock_rdlock(&p->lock);
     for (size_t i = 0; i < p->nsc; i++) {
         const predict_scaler *sc = p->sc[i];
-        jb_lit(&b, i ? ",{\"name\":" : "{\"name\":");
-        jb_cstr(&b, sc->name);
-        jb_fmt(&b, ",\"mode\":\"%s\",\"shadow\":%s,\"forecast\":", scaler_modes[sc->mode],
+        util_json_buf_lit(&b, i ? ",{\"name\":" : "{\"name\":");
+        util_json_buf_cstr(&b, sc->name);
+        util_json_buf_fmt(&b, ",\"mode\":\"%s\",\"shadow\":%s,\"forecast\":", scaler_modes[sc->mode],
                sc->shadow ? "true" : "false");
-        jb_cstr(&b, sc->t->name);
-        jb_fmt(&b, ",\"webhook\":%s", sc->webhook_url != NULL ? "true" : "false");
+        util_json_buf_cstr(&b, sc->t->name);
+        util_json_buf_fmt(&b, ",\"webhook\":%s", sc->webhook_url != NULL ? "true" : "false");
         if (sc->pub_eval_s == INT64_MIN) {
-            jb_lit(&b, ",\"current\":null,\"desired\":null,\"action\":null,\"fell_back\":null,"
+            util_json_buf_lit(&b, ",\"current\":null,\"desired\":null,\"action\":null,\"fell_back\":null,"
                        "\"predicted_peak\":null,\"last_evaluation\":null");
         } else {
-            jb_fmt(&b, ",\"current\":%" PRId32 ",\"desired\":%" PRId32 ",\"action\":\"%s\",\"fell_back\":%s",
+            util_json_buf_fmt(&b, ",\"current\":%" PRId32 ",\"desired\":%" PRId32 ",\"action\":\"%s\",\"fell_back\":%s",
                    sc->pub_current, sc->pub_desired, decide_action_name(sc->pub_action),
                    sc->pub_fell_back ? "true" : "false");
-            jb_lit(&b, ",\"predicted_peak\":");
-            jb_num(&b, sc->pub_peak);
-            jb_fmt(&b, ",\"last_evaluation\":%" PRId64, sc->pub_eval_s);
+            util_json_buf_lit(&b, ",\"predicted_peak\":");
+            util_json_buf_num(&b, sc->pub_peak);
+            util_json_buf_fmt(&b, ",\"last_evaluation\":%" PRId64, sc->pub_eval_s);
         }
-        jb_lit(&b, ",\"reason\":");
-        jb_cstr(&b, sc->pub_reason);
-        jb_lit(&b, "}");
+        util_json_buf_lit(&b, ",\"reason\":");
+        util_json_buf_cstr(&b, sc->pub_reason);
+        util_json_buf_lit(&b, "}");
     }
     pthread_rwlock_unlock(&p->lock);
-    jb_lit(&b, "]");
-    if (b.failed) {
-        aug_free(b.p);
-        return AUG_ENOMEM;
-    }
-    *out = b.p;
-    *len = b.len;
-    return AUG_OK;
+    util_json_buf_lit(&b, "]");
+    return util_json_buf_take(&b, out, len);
 }

@@ -3,6 +3,7 @@
  * A line is built in a stack buffer (truncated at 4 KiB with a trailing
  * "…truncated" marker) and written with one fwrite under the lock. */
 #include "util/common.h"
+#include "util/json.h"
 #include "util/log.h"
 
 #include <pthread.h>
@@ -109,40 +110,45 @@ static void put_logfmt_value(line *l, const char *v)
     put(l, "\"", 1);
 }
 
-static void put_json_string(line *l, const char *v)
+/* Bytes still free for fields; the last 16 of buf are kept for the line's
+ * end ("}\n" or " truncated=1\n"). */
+static size_t room(const line *l)
 {
-    put(l, "\"", 1);
-    for (const char *c = v; *c; c++) {
-        unsigned char u = (unsigned char)*c;
-        if (*c == '"' || *c == '\\') {
-            put(l, "\\", 1);
-            put(l, c, 1);
-        } else if (u < 0x20) {
-            char esc[8];
-            int n = snprintf(esc, sizeof esc, "\\u%04x", u);
-            put(l, esc, (size_t)n);
-        } else {
-            put(l, c, 1);
-        }
-    }
-    put(l, "\"", 1);
+    return sizeof l->buf - 16 - l->len;
+}
+
+/* A JSON field is written with both its strings quoted, each escaped by
+ * util_json_escape and cut if need be, so a truncated line is still one
+ * valid JSON object; a field that cannot get even its punctuation is left
+ * out. */
+static void put_json_field(line *l, bool first, const char *k, const char *v)
+{
+    size_t punct = (first ? 0 : 1) + sizeof "\"\":\"\"" - 1;
+    if (room(l) < punct)
+        return;
+    if (!first)
+        l->buf[l->len++] = ',';
+    l->buf[l->len++] = '"';
+    /* the cap keeps 3 bytes free for `":"` (its NUL slot is the 4th) */
+    l->len += util_json_escape(l->buf + l->len, room(l) - 3, k, strlen(k), NULL);
+    memcpy(l->buf + l->len, "\":\"", 3);
+    l->len += 3;
+    /* the NUL slot left by the cap takes the closing quote */
+    l->len += util_json_escape(l->buf + l->len, room(l), v, strlen(v), NULL);
+    l->buf[l->len++] = '"';
 }
 
 static void put_field(line *l, bool json, bool first, const char *k, const char *v)
 {
     if (json) {
-        if (!first)
-            put(l, ",", 1);
-        put_json_string(l, k);
-        put(l, ":", 1);
-        put_json_string(l, v);
-    } else {
-        if (!first)
-            put(l, " ", 1);
-        puts_raw(l, k);
-        put(l, "=", 1);
-        put_logfmt_value(l, v);
+        put_json_field(l, first, k, v);
+        return;
     }
+    if (!first)
+        put(l, " ", 1);
+    puts_raw(l, k);
+    put(l, "=", 1);
+    put_logfmt_value(l, v);
 }
 
 void log_emit(log_level level, const char *sub, const char *msg, ...)

@@ -21,6 +21,7 @@
  */
 #include "util/common.h"
 #include "wire/wire_int.h"
+#include "util/utf8.h"
 
 /* Character classes: bit set when the byte may appear in that position. */
 enum {
@@ -66,7 +67,7 @@ static inline bool is_metric_name_label(aug_str n)
 }
 
 /* Eight bytes at a time while they are ASCII (and, if asked, non-NUL),
- * then one code point at a time. The multi-byte table is RFC 3629 §4. */
+ * then one code point at a time through util_utf8_next. */
 size_t wire_utf8_check(const uint8_t *p, size_t n, bool no_nul)
 {
     const uint64_t hi = 0x8080808080808080ULL, lo = 0x0101010101010101ULL;
@@ -91,33 +92,11 @@ size_t wire_utf8_check(const uint8_t *p, size_t n, bool no_nul)
             i++;
             continue;
         }
-        size_t need;
-        uint8_t lo2 = 0x80, hi2 = 0xBF; /* range of the second byte */
-        if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            if (c == 0xE0)
-                lo2 = 0xA0; /* overlong below U+0800 */
-            else if (c == 0xED)
-                hi2 = 0x9F; /* surrogates U+D800..DFFF */
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            if (c == 0xF0)
-                lo2 = 0x90; /* overlong below U+10000 */
-            else if (c == 0xF4)
-                hi2 = 0x8F; /* above U+10FFFF */
-        } else {
-            return i; /* 80..C1 (continuation or overlong lead) or F5..FF */
-        }
-        if (n - i <= need)
+        uint32_t cp;
+        size_t len = util_utf8_next(p + i, n - i, &cp);
+        if (cp == UTIL_UTF8_BAD)
             return i;
-        if (p[i + 1] < lo2 || p[i + 1] > hi2)
-            return i;
-        for (size_t k = 2; k <= need; k++)
-            if ((p[i + k] & 0xC0) != 0x80)
-                return i;
-        i += need + 1;
+        i += len;
     }
     return n;
 }

@@ -16,6 +16,7 @@ import json
 import math
 import os
 import random
+import subprocess
 import sys
 import time
 import unittest
@@ -25,7 +26,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 sys.path.insert(0, HERE)
-from augur_harness import Augur, free_port  # noqa: E402
+import snappy  # noqa: E402
+from augur_harness import Augur, binary, enc_write_request, free_port  # noqa: E402
 from prom_harness import Prometheus  # noqa: E402
 
 MIN = 60_000
@@ -269,6 +271,22 @@ def dashboard_queries(dash):
     return out
 
 
+def keda_query():
+    """The Prometheus query of config/keda-scaledobject.yaml (the block under
+    `query: |`), read as KEDA reads it."""
+    with open(os.path.join(ROOT, "config", "keda-scaledobject.yaml")) as f:
+        lines = f.read().split("\n")
+    at = [i for i, l in enumerate(lines) if l.strip() == "query: |"]
+    assert len(at) == 1, "one query block in keda-scaledobject.yaml"
+    indent = len(lines[at[0]]) - len(lines[at[0]].lstrip())
+    body = []
+    for l in lines[at[0] + 1:]:
+        if l.strip() and len(l) - len(l.lstrip()) <= indent:
+            break
+        body.append(l.strip())
+    return " ".join(x for x in body if x)
+
+
 class DashboardAndAlerts(unittest.TestCase):
     def test_every_panel_query_returns_data(self):
         with open(os.path.join(ROOT, "config", "grafana-dashboard.json")) as f:
@@ -330,6 +348,36 @@ class DashboardAndAlerts(unittest.TestCase):
                 self.assertEqual(x.get("lastError", ""), "", x["name"])
                 self.assertEqual(x["state"], "inactive", (x["name"], x.get("alerts")))
 
+            # config/keda-scaledobject.yaml: its query, run by the real
+            # Prometheus, returns augur's latest desired count (the last line
+            # of decisions.jsonl) for the scaler; for a scaler augur does not
+            # have it falls back to the Deployment's spec.replicas.
+            kq = keda_query()
+            self.assertIn('scaler="web"', kq)
+
+            def keda_value(q):
+                r = prom.query(q)[0]
+                return [float(x["value"][1]) for x in r]
+
+            def keda_follows_last_decision():
+                # re-read each time: a quiet minute closing by the wall clock
+                # can add a decision while this waits
+                with open(os.path.join(augur.store, "decisions.jsonl")) as f:
+                    last = json.loads(f.read().strip().split("\n")[-1])
+                self.assertEqual(last["scaler"], "fc")
+                return keda_value(kq.replace('scaler="web"', 'scaler="fc"')) == [float(last["desired"])]
+            wait_for(keda_follows_last_decision, 20, "KEDA query == last decision", prom.logs)
+            self.assertEqual(keda_value(kq), [], "no scaler web, no Deployment series yet: empty (KEDA's fallback)")
+            spec = enc_write_request([({"__name__": "kube_deployment_spec_replicas", "deployment": "web",
+                                        "namespace": "default"}, [(int(time.time() * 1000), 7.0)])])
+            req = urllib.request.Request(prom.url + "/api/v1/write", data=snappy.compress(spec), method="POST",
+                                         headers={"Content-Type": "application/x-protobuf",
+                                                  "Content-Encoding": "snappy",
+                                                  "X-Prometheus-Remote-Write-Version": "0.1.0"})
+            with urllib.request.urlopen(req, timeout=10) as r:
+                self.assertEqual(r.status, 204)
+            self.assertEqual(keda_value(kq), [7.0])
+
             print("\ndashboard: all %d queries returned data" % len(checked), file=sys.stderr)
             self.assertEqual(len(checked), len(queries))
         finally:
@@ -337,6 +385,79 @@ class DashboardAndAlerts(unittest.TestCase):
             rc = augur.stop()
             augur.cleanup()
         self.assertEqual(rc, 0)
+
+
+REPLAY_CONFIG = """
+forecasts:
+  - name: demand
+    series: 'demand'
+    horizons: [15m]
+scalers:
+  - name: web
+    forecast: demand
+    replicas: 'replicas'
+    target: 0.7
+    lead_time: 2m
+"""
+
+
+class ReplayFromPrometheus(unittest.TestCase):
+    """README's "replay last week": tools/prom_trace.py reads a series out of
+    a real Prometheus as a trace, and augurctl simulate replays it."""
+
+    def test_trace_from_prometheus_replays(self):
+        prom = Prometheus(lambda port: "global:\n  scrape_interval: 1m\n",
+                          extra_args=["--web.enable-remote-write-receiver"]).start()
+        tmp = prom.tmp
+        try:
+            now = int(time.time()) // 60 * 60
+            ts = [now - 60 * (59 - k) for k in range(60)]
+            vals = [20 + 10 * math.sin(2 * math.pi * k / 30) + (k % 7) * 0.25 for k in range(60)]
+            series = [({"__name__": "demand", "job": "replay"}, [(t * 1000, v) for t, v in zip(ts, vals)]),
+                      ({"__name__": "demand", "job": "other"}, [(now * 1000, 1.0)])]
+            req = urllib.request.Request(prom.url + "/api/v1/write", data=snappy.compress(enc_write_request(series)),
+                                         method="POST", headers={"Content-Type": "application/x-protobuf",
+                                                                 "Content-Encoding": "snappy",
+                                                                 "X-Prometheus-Remote-Write-Version": "0.1.0"})
+            with urllib.request.urlopen(req, timeout=10) as r:
+                self.assertEqual(r.status, 204)
+
+            tool = [sys.executable, os.path.join(ROOT, "tools", "prom_trace.py"), "--url", prom.url,
+                    "--since", "59m", "--step", "1m", "--until", str(now)]
+            p = subprocess.run(tool + ["--query", 'demand{job="replay"}'], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            lines = p.stdout.strip().split("\n")
+            self.assertEqual(lines[0], "timestamp,value")
+            got = [(int(a), float(b)) for a, b in (l.split(",") for l in lines[1:])]
+            self.assertEqual(got, list(zip(ts, vals)))  # every point, bit for bit
+            self.assertIn("60 points, step 60 s", p.stderr)
+            # In requests of 7 points (9 requests, the last one short): the same trace.
+            pc = subprocess.run(tool + ["--query", 'demand{job="replay"}', "--max-points", "7"], capture_output=True,
+                                text=True)
+            self.assertEqual((pc.returncode, pc.stdout), (0, p.stdout), pc.stderr)
+
+            # Two series: a one-line error that says how to fix the query.
+            p2 = subprocess.run(tool + ["--query", "demand"], capture_output=True, text=True)
+            self.assertEqual(p2.returncode, 1)
+            self.assertIn("returns 2 series", p2.stderr)
+            self.assertIn("sum(demand)", p2.stderr)
+
+            trace = os.path.join(tmp, "trace.csv")
+            with open(trace, "w") as f:
+                f.write(p.stdout)
+            cfg = os.path.join(tmp, "augur.yml")
+            with open(cfg, "w") as f:
+                f.write(REPLAY_CONFIG)
+            p3 = subprocess.run([binary("augurctl"), "simulate", "--trace", trace, "--config", cfg, "--capacity",
+                                 "10", "--warmup", "0", "--format", "json"], capture_output=True, text=True)
+            self.assertEqual(p3.returncode, 0, p3.stderr)
+            rows = {o["policy"]: o for o in map(json.loads, p3.stdout.strip().split("\n"))}
+            self.assertEqual(sorted(rows), ["augur", "hpa", "oracle"])
+            for o in rows.values():
+                self.assertEqual(o["scored_steps"], 60)
+                self.assertEqual(o["step_s"], 60)
+        finally:
+            prom.cleanup()
 
 
 if __name__ == "__main__":

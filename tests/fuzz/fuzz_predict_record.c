@@ -22,19 +22,9 @@
 #include "forecast/forecast.h"
 #include "predict/predict_int.h"
 #include "util/mem.h"
+#include "fuzz_crc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static uint32_t crc32_bitwise(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
 
 static void check(const uint8_t *data, size_t size)
 {
@@ -88,18 +78,6 @@ static void check(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    check(data, size);
-    if (size > ((size_t)1 << 24))
-        return 0;
-    uint8_t *withcrc = aug_malloc(size + 4);
-    if (withcrc == NULL)
-        return 0;
-    if (size)
-        memcpy(withcrc, data, size);
-    uint32_t c = crc32_bitwise(data, size);
-    for (int i = 0; i < 4; i++)
-        withcrc[size + (size_t)i] = (uint8_t)(c >> (24 - 8 * i));
-    check(withcrc, size + 4);
-    aug_free(withcrc);
+    fuzz_crc_both(data, size, ((size_t)1 << 24), check);
     return 0;
 }

@@ -199,10 +199,15 @@ class Receiver:
 
 # ---- the daemon ----
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+def free_port(host="127.0.0.1"):
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.bind((host, 0))
         return s.getsockname()[1]
+
+
+def host_port(host, port):
+    """host:port, an IPv6 host in brackets (as --web.listen-address and URLs want)."""
+    return ("[%s]:%d" if ":" in host else "%s:%d") % (host, port)
 
 
 def binary(name):
@@ -228,10 +233,13 @@ web:
 
 
 class Augur:
-    def __init__(self, config=BASE_CONFIG, store=None, extra_args=()):
+    def __init__(self, config=BASE_CONFIG, store=None, extra_args=(), config_name="augur.yml", host="127.0.0.1"):
+        self.host = host  # numeric IPv4 or IPv6 address to listen on
+        # where requests go: the loopback of the same family for an unspecified host
+        self.connect_host = {"::": "::1", "0.0.0.0": "127.0.0.1"}.get(host, host)
         self.tmp = tempfile.mkdtemp(prefix="augur-it-")
         self.store = store or os.path.join(self.tmp, "data")
-        self.config_path = os.path.join(self.tmp, "augur.yml")
+        self.config_path = os.path.join(self.tmp, config_name)
         with open(self.config_path, "w") as f:
             f.write(config)
         self.extra_args = list(extra_args)
@@ -239,11 +247,11 @@ class Augur:
         self.log_path = os.path.join(self.tmp, "augur.log")
 
     def start(self, timeout=20):
-        self.port = free_port()
+        self.port = free_port(self.host)
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [binary("augur"), "--config.file=" + self.config_path, "--storage.path=" + self.store,
-             "--web.listen-address=127.0.0.1:%d" % self.port] + self.extra_args,
+             "--web.listen-address=" + host_port(self.host, self.port)] + self.extra_args,
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -263,7 +271,7 @@ class Augur:
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d" % self.port
+        return "http://" + host_port(self.connect_host, self.port)
 
     def request(self, method, path, body=None, headers=None, timeout=60):
         req = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})

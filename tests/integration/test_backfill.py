@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Integration tests of `augurctl backfill`: real LMDB stores, the real
-daemon reading them back by remote-read, and a second store fed the same
-samples by remote-write to prove the two paths store the same thing."""
+daemon reading them back by remote-read, a second store fed the same
+samples by remote-write to prove the two paths store the same thing, and a
+forecast target that learns the backfilled history when the daemon starts."""
+import json
 import math
 import os
 import random
@@ -255,6 +257,72 @@ class Backfill(unittest.TestCase):
         self.assertLessEqual(len(rows("minute")), 1)
         self.assertEqual(a.stop(), 0)
         self.assertEqual([r.split(",")[3] for r in rows("hour")], ["120", "120", "120"])
+
+    def test_forecast_learns_backfilled_history(self):
+        """Three days of a daily sine backfilled, then a daemon with a
+        forecast on it: the new model is seeded from the stored minutes
+        before its first live one (predict.c note 9), so after one new minute
+        it is ready, and its forecast path follows the sine."""
+        rnd = random.Random(11)
+        now_s = int(time.time())
+        end = now_s // 60 * 60 - 120  # the backfill's last minute; it stays open until the daemon runs
+        start = end - 3 * 86400
+
+        def sine(t):
+            return 100 + 50 * math.sin(2 * math.pi * (t % 86400) / 86400)
+        pts = [(t, sine(t) + rnd.gauss(0, 1)) for t in range(start, end + 60, 30)]
+        csv = self.path("sine.csv")
+        write_csv(csv, as_csv_lines(pts))
+        store = self.path("data")
+        p = ctl("backfill", "--storage.path=" + store, "--series", 'it_bf_sine{job="test"}', csv)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        config = CONFIG + """
+forecasts:
+  - name: bfsine
+    series: 'it_bf_sine'
+    horizons: [15m, 1h]
+"""
+        a = Augur(config=config, store=store)
+        self.daemons.append(a)
+        a.start()
+        # One new minute, complete (it ended before now): the sweep closes it.
+        new = end + 60
+        st, body = a.write([({"__name__": "it_bf_sine", "job": "test"},
+                             [((new + 15) * 1000, sine(new + 15)), ((new + 45) * 1000, sine(new + 45))])])
+        self.assertEqual(st, 204, body)
+        seeded = 3 * 1440  # every stored minute before `end`, the first live one
+        g, deadline = None, time.time() + 60
+        while time.time() < deadline:
+            st, body, _ = a.get("/api/v1/status")
+            self.assertEqual(st, 200)
+            fc = [f for f in json.loads(body)["data"]["forecasts"] if f["name"] == "bfsine"][0]
+            g = fc["series"][0] if fc["series"] else None
+            if g is not None and g["points"] >= seeded + 2:
+                break
+            time.sleep(0.2)
+        self.assertIsNotNone(g, a.logs())
+        self.assertEqual(g["labels"], {"job": "test"})
+        self.assertEqual(g["seeded"], seeded)
+        self.assertEqual(g["points"], seeded + 2)  # end and the new minute, live, once each
+        self.assertEqual(g["last_bucket"], new)
+        self.assertEqual(g["state"], "ready", g["reason"])
+        m = a.metrics()
+        self.assertEqual(m["augur_predict_seeded_buckets_total"], seeded)
+        self.assertEqual(m["augur_predict_updates_total"], 2)
+        self.assertIn('msg="forecast seeded from stored history" forecast=bfsine group="{job=\\"test\\"}" '
+                      'buckets=%d from=%d to=%d' % (seeded, start, end - 60), a.logs())
+        # The path over the next hour follows the backfilled sine.
+        T = (new + 60) * 1000
+        st, res = a.read([(T, T + 3600_000, [("__name__", "=", "ai_bfsine_forecast_path")], None)])
+        self.assertEqual(st, 200, res)
+        self.assertEqual(len(res[0]), 1)
+        labels, path = res[0][0]
+        self.assertEqual(labels, {"__name__": "ai_bfsine_forecast_path", "job": "test"})
+        self.assertEqual([t for t, _ in path], [T + k * MIN for k in range(1, 61)])
+        worst = max(abs(v - sine(t // 1000 - 30)) for t, v in path)  # a bucket's value is its average: mid-minute
+        print("worst |forecast - sine| over the next hour: %.3f" % worst, file=sys.stderr)
+        self.assertLess(worst, 5.0, path)  # amplitude 50, noise sigma 1
+        self.assertEqual(a.stop(), 0)
 
     def test_errors(self):
         store = self.path("data")

@@ -327,7 +327,7 @@ static void test_every_key_reaches_its_field(void)
         "scalers:\n"
         "  - name: w\n    mode: queue\n    arrival_rate: jobs\n    replicas: 'r'\n    lead_time: 1m\n"
         "    window: 2m\n    margin: upper95\n    min_replicas: 3\n    max_replicas: 4\n"
-        "    scale_up: {max_per_minute: 0.5, burst: 5, stabilization: 6s}\n"
+        "    scale_up: {max_per_minute: 0.5, burst: 5, stabilization: 0s}\n"
         "    scale_down: {max_per_minute: 2.5, burst: 7, stabilization: 8s}\n"
         "    cooldown: 9s\n    max_error: 0.5\n    queue_length: 'q'\n    service_time: 's_seconds'\n"
         "    target_latency: 10ms\n    capacity_per_replica: 11.5\n"
@@ -367,7 +367,8 @@ static void test_every_key_reaches_its_field(void)
     CHECK(strcmp(s->arrival_rate, "jobs") == 0 && s->replicas != NULL && s->forecast == NULL);
     CHECK(s->lead_time_ms == 60000 && s->window_ms == 120000 && s->margin == CFG_MARGIN_UPPER95);
     CHECK(s->min_replicas == 3 && s->max_replicas == 4);
-    CHECK(s->scale_up.max_per_minute == 0.5 && s->scale_up.burst == 5 && s->scale_up.stabilization_ms == 6000);
+    /* scale_up.stabilization accepts only 0 (test_errors_engine_limits reads a 2m back) */
+    CHECK(s->scale_up.max_per_minute == 0.5 && s->scale_up.burst == 5 && s->scale_up.stabilization_ms == 0);
     CHECK(s->scale_down.max_per_minute == 2.5 && s->scale_down.burst == 7 && s->scale_down.stabilization_ms == 8000);
     CHECK(s->cooldown_ms == 9000 && s->max_error == 0.5 && s->queue_length != NULL);
     CHECK(s->service_time.sel != NULL && s->service_time.ms == 0);
@@ -487,6 +488,45 @@ static void test_errors_required_and_references(void)
     CHECK(fails_at("forecasts: [{name: f, series: up}]\n"
                    "scalers: [{name: w, forecast: f, replicas: up, target: 1, webhook: {retries: 2}}]\n",
                    2, 78, "scalers[0].webhook.retries: webhook settings without webhook.url"));
+}
+
+/* Limits of the decision engine (config/scaler.h), reported where the value
+ * is, as check config, start and reload print them. */
+static void test_errors_engine_limits(void)
+{
+    static const char fc[] = "forecasts: [{name: f, series: up}]\n";
+    char y[512];
+    snprintf(y, sizeof y, "%sscalers:\n  - name: w\n    forecast: f\n    replicas: up\n    target: 70\n", fc);
+    CHECK(fails_at(y, 6, 13,
+                   "scalers[0].target: target is a fraction of a replica's capacity in (0, 1]; 70 looks like a "
+                   "percentage (0.7)"));
+    snprintf(y, sizeof y, "%sscalers: [{name: w, forecast: f, replicas: up, target: 250}]\n", fc);
+    CHECK(fails_at(y, 2, 56, "scalers[0].target: target is a fraction of a replica's capacity in (0, 1], not 250"));
+    snprintf(y, sizeof y,
+             "%sscalers:\n  - name: w\n    forecast: f\n    replicas: up\n    target: 1\n"
+             "    scale_up:\n      stabilization: 2m\n",
+             fc);
+    CHECK(fails_at(y, 8, 22,
+                   "scalers[0].scale_up.stabilization: 2m is not supported: a scale-up happens as soon as it is "
+                   "wanted, so only 0 is accepted"));
+
+    /* The text check config prints: file:line:col, the line, a caret. */
+    snprintf(y, sizeof y, "%sscalers:\n  - name: w\n    forecast: f\n    replicas: up\n    target: 70\n", fc);
+    cfg_config *c = NULL;
+    cfg_diag *d = NULL;
+    CHECK_EQ_I64(cfg_load_buffer("t.yml", y, strlen(y), &c, &d), AUG_ECONFIG);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cfg_diag_print(d, f);
+    fclose(f);
+    CHECK_STR(buf, "t.yml:6:13: scalers[0].target: target is a fraction of a replica's capacity in (0, 1]; 70 looks "
+                   "like a percentage (0.7)\n"
+                   "        target: 70\n"
+                   "                ^\n");
+    free(buf);
+    cfg_free(c);
+    cfg_diag_free(d);
 }
 
 static void test_errors_cross_key_rules(void)
@@ -844,7 +884,8 @@ int main(int argc, char **argv)
         CHECK_CASE(test_defaults_applied), CHECK_CASE(test_every_key_reaches_its_field),
         CHECK_CASE(test_errors_unknown_keys), CHECK_CASE(test_errors_types_and_ranges),
         CHECK_CASE(test_errors_selectors_point_inside), CHECK_CASE(test_errors_required_and_references),
-        CHECK_CASE(test_errors_cross_key_rules), CHECK_CASE(test_errors_yaml_level),
+        CHECK_CASE(test_errors_engine_limits), CHECK_CASE(test_errors_cross_key_rules),
+        CHECK_CASE(test_errors_yaml_level),
         CHECK_CASE(test_errors_are_sorted_capped_and_printed), CHECK_CASE(test_design_example),
         CHECK_CASE(test_shipped_config_loads), CHECK_CASE(test_every_key_in_augur_yml),
         CHECK_CASE(test_docs_match_table), CHECK_CASE(test_load_file_errors),

@@ -404,7 +404,8 @@ static void test_config_errors_and_usage(void)
               "scalers:\n  - name: web\n    forecast: d\n    replicas: 'r'\n    target: 0.7\n"
               "    scale_up: {stabilization: 1m}\n");
     CHECK_EQ_I64(ctl_runv(ctl_simulate, "simulate", "--trace", trace, "--config", tmp_csv, (const char *)NULL), 1);
-    CHECK(strstr(ctl_err, "scale_up.stabilization 1m is not supported") != NULL);
+    /* refused by config validation, at the value, before any simulation */
+    CHECK(strstr(ctl_err, ".csv:10:31: scalers[0].scale_up.stabilization: 1m is not supported") != NULL);
     /* The replay's model takes the forecast's season: 5m is two minute
      * buckets for the daemon but one step of this 5-minute trace, which the
      * engine refuses; 2h (24 steps) runs. */

@@ -92,7 +92,7 @@ static void test_import_batches_and_rerun(void)
     size_t off = 0;
     for (int64_t m = t0; m < t0 + 13 * 299 / 60 * 60; m += 60) {
         uint32_t count = 0;
-        double sum = 0, min = INFINITY, max = -INFINITY, last = 0;
+        double sum = 0, min = (double)INFINITY, max = -(double)INFINITY, last = 0;
         for (int k = 0; k < 300; k++) {
             int64_t ts = t0 + k * 13;
             if (ts < m || ts >= m + 60 || k == 40)

@@ -6,6 +6,7 @@
  * status, reload, and a hook that never blocks. */
 #include "helpers.h"
 
+#include "forecast/forecast.h"
 #include "util/time.h"
 
 #define Z80 1.2815515655446004
@@ -667,6 +668,377 @@ static void test_reload(void)
     h_close(&h);
 }
 
+/* ---- seeding a new model from stored rollups (predict.c note 9) ---- */
+
+/* A stored bucket of a gauge averaging about v over 4 samples (the sum is
+ * not 4v, so the bucket value sum / count is not v itself). */
+static store_rollup gauge_rollup(int64_t start_s, double v)
+{
+    return (store_rollup){.count = 4, .sum = 4 * v + 0.3, .min = v - 1, .max = v + 1, .last = v,
+                          .last_ts_ms = start_s * 1000 + 45000, .increase = 0};
+}
+
+/* Writes rollups of series id at resolution res for slots k = 0..n-1 at
+ * from_s + k·width, skipping those where skip(k) holds, with values from r(k). */
+static void put_rollups(store *s, uint32_t id, store_res res, int64_t from_s, int64_t n, bool (*skip)(int64_t),
+                        store_rollup (*r)(int64_t start_s, int64_t k))
+{
+    int64_t w = res == STORE_RES_HOUR ? 3600 : 60;
+    store_txn *t = NULL;
+    CHECK_EQ_I64(store_txn_begin(s, true, &t), AUG_OK);
+    for (int64_t k = 0; k < n; k++) {
+        if (skip != NULL && skip(k))
+            continue;
+        store_rollup x = r(from_s + k * w, k);
+        CHECK_EQ_I64(store_rollup_put(t, id, res, from_s + k * w, &x), AUG_OK);
+    }
+    CHECK_EQ_I64(store_txn_commit(t), AUG_OK);
+}
+
+/* A daily cycle with a deterministic wiggle, for minute slot k. */
+static double daily(int64_t k)
+{
+    return 100 + 30 * sin((double)k * 2 * 3.14159265358979 / 1440) + (double)((k * 7919) % 11) / 3;
+}
+
+static store_rollup gauge_k(int64_t start_s, int64_t k)
+{
+    return gauge_rollup(start_s, daily(k));
+}
+
+static bool gap_k(int64_t k)
+{
+    return k % 997 == 5 || (k >= 2000 && k < 2010); /* single missing buckets and a 10-minute gap */
+}
+
+/* The reference: a model built as predict builds it (fc_params_default for
+ * the target's step and longest horizon, kind), fed the values directly. */
+static fc_model *ref_model(int64_t step, int32_t H, fc_kind kind)
+{
+    fc_params fp;
+    fc_params_default(&fp, step, H);
+    fp.kind = kind;
+    fc_model *m = NULL;
+    CHECK_EQ_I64(fc_model_new(&fp, &m, NULL), AUG_OK);
+    return m;
+}
+
+/* The emitted forecast of target `name` at horizon hname at T equals the
+ * reference's f, bit for bit: mean and both intervals. The group's labels
+ * sort before (pre, ending in ",") or after (post, starting with ",") the
+ * horizon and interval labels. */
+static void check_emitted(harness *h, const char *name, const char *hname, const char *pre, const char *post,
+                          int64_t T, const fc_forecast *f)
+{
+    char sr[512];
+    snprintf(sr, sizeof sr, "ai_%s_forecast{%shorizon=\"%s\"%s}", name, pre, hname, post);
+    CHECK(fc_at(h, sr, T) == f->mean);
+    const double want[4] = {f->lo80, f->hi80, f->lo95, f->hi95};
+    const char *const which[4] = {"lower", "upper", "lower", "upper"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(sr, sizeof sr, "ai_%s_forecast_%s{%shorizon=\"%s\",interval=\"%s\"%s}", name, which[i], pre, hname,
+                 i < 2 ? "80" : "95", post);
+        double v = fc_at(h, sr, T);
+        CHECK(v == want[i]);
+        if (v != want[i])
+            fprintf(stderr, "  %s: %.17g, want %.17g\n", sr, v, want[i]);
+    }
+}
+
+/* The status JSON of the only group of target name holds `want`. */
+static void check_status_has(harness *h, const char *want)
+{
+    char *json = NULL;
+    size_t len = 0;
+    CHECK_EQ_I64(predict_status_json(h->p, 10, &json, &len), AUG_OK);
+    CHECK(json != NULL && strstr(json, want) != NULL);
+    if (json != NULL && strstr(json, want) == NULL)
+        fprintf(stderr, "  status lacks %s:\n  %s\n", want, json);
+    aug_free(json);
+}
+
+static const char cfg_seed[] = "forecasts:\n"
+                               "  - name: cpu\n"
+                               "    series: 'cpu{job=\"a\"}'\n"
+                               "    horizons: [15m, 1h]\n";
+
+/* Three days of stored minutes (with gaps), then one live bucket: the model
+ * learned the stored buckets before it, exactly as a model fed the same
+ * values and refitted once, and is ready at its first forecast. The live
+ * bucket is also stored (ingest writes it before the hook fires) and is fed
+ * once, live. */
+static void test_seed_from_store(void)
+{
+    enum { N = 3 * 1440 };
+    harness h;
+    h_open(&h, cfg_seed);
+    add_series(h.s, 1, "__name__", "cpu", "job", "a", NULL);
+    int64_t S = base_s(); /* the first live bucket */
+    int64_t from = S - 60 * N;
+    put_rollups(h.s, 1, STORE_RES_MINUTE, from, N + 1, gap_k, gauge_k); /* slot N is S itself */
+    fc_model *ref = ref_model(60, 60, FC_AUTO);
+    int64_t stored = 0;
+    for (int64_t k = 0; k < N; k++) {
+        if (gap_k(k))
+            continue;
+        store_rollup r = gauge_k(from + 60 * k, k);
+        CHECK_EQ_I64(fc_model_update(ref, from + 60 * k, r.sum / (double)r.count, NULL), AUG_OK);
+        stored++;
+    }
+    CHECK_EQ_I64(fc_model_refit(ref), AUG_OK);
+
+    set_now((S + 60) * 1000 + 500);
+    bucket(h.p, 1, STORE_RES_MINUTE, S, daily(N), 0); /* the hook's copy of the stored slot N */
+    predict_flush(h.p);
+    CHECK_EQ_I64(fc_model_update(ref, S, daily(N), NULL), AUG_OK);
+    CHECK(!fc_model_refit_due(ref)); /* so predict does not refit after the live update either */
+    fc_forecast f[60];
+    CHECK_EQ_I64(fc_model_predict(ref, 60, f), AUG_OK);
+    fc_status rs;
+    fc_model_state(ref, &rs);
+    CHECK_EQ_I64(rs.state, FC_READY);
+
+    int64_t T = (S + 60) * 1000;
+    check_emitted(&h, "cpu", "15m", "", ",job=\"a\"", T, &f[14]);
+    check_emitted(&h, "cpu", "1h", "", ",job=\"a\"", T, &f[59]);
+    double ready = TNAN;
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_cpu_forecast_state{job=\"a\",state=\"ready\"}", T, &ready), 1);
+    CHECK(ready == 1.0);
+    predict_stats st;
+    predict_stats_get(h.p, &st);
+    CHECK_EQ_I64(st.seeded, stored);
+    CHECK_EQ_I64(st.updates, 1); /* the live bucket; seeded ones are not live updates */
+    CHECK_EQ_I64(st.refits, 1);  /* once, after the seed */
+    CHECK_EQ_I64(st.late, 0);
+    char want[128];
+    /* points = seeded + the live one: S was not fed twice */
+    snprintf(want, sizeof want, "\"state\":\"ready\"");
+    check_status_has(&h, want);
+    snprintf(want, sizeof want, "\"points\":%" PRId64 ",\"seeded\":%" PRId64 ",\"refits\":1", stored + 1, stored);
+    check_status_has(&h, want);
+    fc_model_free(ref);
+    h_close(&h);
+}
+
+/* The model keeps a bounded history (fc_model_history): a seed reads no
+ * further back, so two weeks and a day of stored minutes seed 20160. */
+static void test_seed_reads_history_length(void)
+{
+    enum { N = 15 * 1440 };
+    harness h;
+    h_open(&h, "forecasts:\n"
+               "  - name: cpu\n"
+               "    series: 'cpu'\n"
+               "    horizons: [5m]\n"
+               "    model: naive\n");
+    add_series(h.s, 1, "__name__", "cpu", NULL);
+    int64_t S = base_s();
+    put_rollups(h.s, 1, STORE_RES_MINUTE, S - 60 * N, N, NULL, gauge_k);
+    set_now((S + 60) * 1000 + 500);
+    bucket(h.p, 1, STORE_RES_MINUTE, S, 1.0, 0);
+    predict_flush(h.p);
+    predict_stats st;
+    predict_stats_get(h.p, &st);
+    CHECK_EQ_I64(st.seeded, FC_MAX_HISTORY);
+    CHECK_EQ_I64(st.updates, 1);
+    h_close(&h);
+}
+
+/* With many members the range shrinks so that members × buckets stays
+ * within PREDICT_SEED_MAX_READS: 64 members → 16384 buckets back, not
+ * 20160; the bucket just outside is not read, for any member. */
+static void test_seed_read_cap(void)
+{
+    enum { NMEMBERS = 64 };
+    harness h;
+    h_open(&h, "forecasts:\n"
+               "  - name: many\n"
+               "    series: 'many'\n"
+               "    aggregate: sum\n"
+               "    horizons: [5m]\n"
+               "    model: naive\n");
+    int64_t S = base_s(), n = PREDICT_SEED_MAX_READS / NMEMBERS;
+    CHECK_EQ_I64(n, 16384);
+    for (uint32_t id = 1; id <= NMEMBERS; id++) {
+        char inst[16];
+        snprintf(inst, sizeof inst, "%u", id);
+        add_series(h.s, id, "__name__", "many", "i", inst, NULL);
+        put_rollups(h.s, id, STORE_RES_MINUTE, S - 60 * (n + 1), 2, NULL, gauge_k); /* just outside, oldest inside */
+        put_rollups(h.s, id, STORE_RES_MINUTE, S - 60, 1, NULL, gauge_k);
+    }
+    set_now((S + 60) * 1000 + 500);
+    for (uint32_t id = 1; id <= NMEMBERS; id++)
+        bucket(h.p, id, STORE_RES_MINUTE, S, 1.0, 0);
+    predict_flush(h.p);
+    predict_stats st;
+    predict_stats_get(h.p, &st);
+    CHECK_EQ_I64(st.seeded, 2);
+    CHECK_EQ_I64(st.updates, 1);
+    h_close(&h);
+}
+
+static store_rollup gauge_b(int64_t start_s, int64_t k)
+{
+    return gauge_rollup(start_s, 50 + (double)(k % 7));
+}
+
+static store_rollup gauge_c(int64_t start_s, int64_t k)
+{
+    return gauge_rollup(start_s, 10 + (double)(k % 5) / 4);
+}
+
+static bool odd_k(int64_t k)
+{
+    return k % 2 == 1;
+}
+
+/* sum by (job) over two stored series (one reports only every other
+ * bucket): the model learned the per-bucket sums of the members present; a
+ * third series of another job seeds its own group. */
+static void test_seed_sum_by(void)
+{
+    enum { N = 1440 };
+    harness h;
+    h_open(&h, "forecasts:\n"
+               "  - name: req\n"
+               "    series: 'req'\n"
+               "    aggregate: sum by (job)\n"
+               "    horizons: [5m]\n");
+    add_series(h.s, 1, "__name__", "req", "instance", "1", "job", "a", NULL);
+    add_series(h.s, 2, "__name__", "req", "instance", "2", "job", "a", NULL);
+    add_series(h.s, 3, "__name__", "req", "instance", "1", "job", "b", NULL);
+    int64_t S = base_s(), from = S - 60 * N;
+    put_rollups(h.s, 1, STORE_RES_MINUTE, from, N, NULL, gauge_k);
+    put_rollups(h.s, 2, STORE_RES_MINUTE, from, N, odd_k, gauge_b);
+    put_rollups(h.s, 3, STORE_RES_MINUTE, from, N, NULL, gauge_c);
+    fc_model *ra = ref_model(60, 5, FC_AUTO), *rb = ref_model(60, 5, FC_AUTO);
+    for (int64_t k = 0; k < N; k++) {
+        int64_t ts = from + 60 * k;
+        store_rollup r1 = gauge_k(ts, k), r2 = gauge_b(ts, k), r3 = gauge_c(ts, k);
+        double sum = r1.sum / (double)r1.count;
+        if (!odd_k(k))
+            sum += r2.sum / (double)r2.count;
+        CHECK_EQ_I64(fc_model_update(ra, ts, sum, NULL), AUG_OK);
+        CHECK_EQ_I64(fc_model_update(rb, ts, r3.sum / (double)r3.count, NULL), AUG_OK);
+    }
+    CHECK_EQ_I64(fc_model_refit(ra), AUG_OK);
+    CHECK_EQ_I64(fc_model_refit(rb), AUG_OK);
+    set_now((S + 60) * 1000 + 500);
+    bucket(h.p, 1, STORE_RES_MINUTE, S, 20.0, 0);
+    bucket(h.p, 2, STORE_RES_MINUTE, S, 22.0, 0);
+    bucket(h.p, 3, STORE_RES_MINUTE, S, 5.0, 0);
+    predict_flush(h.p);
+    CHECK_EQ_I64(fc_model_update(ra, S, 42.0, NULL), AUG_OK);
+    CHECK_EQ_I64(fc_model_update(rb, S, 5.0, NULL), AUG_OK);
+    CHECK(!fc_model_refit_due(ra) && !fc_model_refit_due(rb));
+    fc_forecast fa[5], fb[5];
+    CHECK_EQ_I64(fc_model_predict(ra, 5, fa), AUG_OK);
+    CHECK_EQ_I64(fc_model_predict(rb, 5, fb), AUG_OK);
+    int64_t T = (S + 60) * 1000;
+    check_emitted(&h, "req", "5m", "", ",job=\"a\"", T, &fa[4]);
+    check_emitted(&h, "req", "5m", "", ",job=\"b\"", T, &fb[4]);
+    predict_stats st;
+    predict_stats_get(h.p, &st);
+    CHECK_EQ_I64(st.seeded, 2 * N);
+    CHECK_EQ_I64(st.updates, 2);
+    fc_model_free(ra);
+    fc_model_free(rb);
+    h_close(&h);
+}
+
+/* A counter stored as hour rollups (reset-aware increase per bucket, as
+ * ingest computes it): an hour target with rate learns increase / 3600. */
+static store_rollup counter_k(int64_t start_s, int64_t k)
+{
+    double inc = 3600 * (5 + 2 * sin((double)k * 2 * 3.14159265358979 / 24));
+    return (store_rollup){.count = 240, .sum = 1e6 * 240, .min = 1e6, .max = 1e6 + inc, .last = 1e6 + inc,
+                          .last_ts_ms = start_s * 1000 + 3599000, .increase = inc};
+}
+
+static void test_seed_rate_hour(void)
+{
+    enum { N = 10 * 24 };
+    harness h;
+    h_open(&h, "forecasts:\n"
+               "  - name: http\n"
+               "    series: 'http_requests_total'\n"
+               "    rate: true\n"
+               "    resolution: hour\n"
+               "    horizons: [1h, 6h]\n");
+    add_series(h.s, 1, "__name__", "http_requests_total", "code", "200", NULL);
+    int64_t Hs = base_s() - base_s() % 3600 - 3600, from = Hs - 3600 * N;
+    put_rollups(h.s, 1, STORE_RES_HOUR, from, N, NULL, counter_k);
+    put_rollups(h.s, 1, STORE_RES_MINUTE, Hs - 600, 10, NULL, gauge_k); /* another resolution: not read */
+    fc_model *ref = ref_model(3600, 6, FC_AUTO);
+    for (int64_t k = 0; k < N; k++)
+        CHECK_EQ_I64(fc_model_update(ref, from + 3600 * k, counter_k(from + 3600 * k, k).increase / 3600.0, NULL),
+                     AUG_OK);
+    CHECK_EQ_I64(fc_model_refit(ref), AUG_OK);
+    set_now((Hs + 3600) * 1000 + 1000);
+    bucket(h.p, 1, STORE_RES_HOUR, Hs, 1e6, 18000.0);
+    predict_flush(h.p);
+    CHECK_EQ_I64(fc_model_update(ref, Hs, 18000.0 / 3600.0, NULL), AUG_OK);
+    CHECK(!fc_model_refit_due(ref));
+    fc_forecast f[6];
+    CHECK_EQ_I64(fc_model_predict(ref, 6, f), AUG_OK);
+    int64_t T = (Hs + 3600) * 1000;
+    check_emitted(&h, "http", "1h", "code=\"200\",", "", T, &f[0]);
+    check_emitted(&h, "http", "6h", "code=\"200\",", "", T, &f[5]);
+    predict_stats st;
+    predict_stats_get(h.p, &st);
+    CHECK_EQ_I64(st.seeded, N);
+    fc_model_free(ref);
+    h_close(&h);
+}
+
+/* A saved model of the same definition resumes and is not seeded again; a
+ * saved model of another definition is not adopted, and the new one seeds
+ * from the store (now including what the first run learned live). */
+static void test_seed_only_without_saved_model(void)
+{
+    enum { N = 600 };
+    harness h;
+    h_open(&h, cfg_seed);
+    add_series(h.s, 1, "__name__", "cpu", "job", "a", NULL);
+    int64_t S = base_s() - 120, from = S - 60 * N;
+    put_rollups(h.s, 1, STORE_RES_MINUTE, from, N + 1, NULL, gauge_k);
+    set_now((S + 60) * 1000 + 500);
+    bucket(h.p, 1, STORE_RES_MINUTE, S, daily(N), 0);
+    predict_flush(h.p);
+    predict_stats st;
+    predict_stats_get(h.p, &st);
+    CHECK_EQ_I64(st.seeded, N);
+    predict_close(h.p); /* saves the model */
+
+    h_open_predict(&h);
+    put_rollups(h.s, 1, STORE_RES_MINUTE, S + 60, 1, NULL, gauge_k);
+    set_now((S + 120) * 1000 + 500);
+    bucket(h.p, 1, STORE_RES_MINUTE, S + 60, daily(N + 1), 0);
+    predict_flush(h.p);
+    predict_stats_get(h.p, &st);
+    CHECK_EQ_I64(st.loads, 1);
+    CHECK_EQ_I64(st.seeded, 0);
+    CHECK_EQ_I64(st.updates, 1);
+    check_status_has(&h, "\"seeded\":0,");
+    predict_close(h.p);
+
+    cfg_free(h.cfg);
+    h.cfg = config_of("forecasts:\n"
+                      "  - name: cpu\n"
+                      "    series: 'cpu{job=\"a\"}'\n"
+                      "    horizons: [15m, 2h]\n");
+    h_open_predict(&h);
+    put_rollups(h.s, 1, STORE_RES_MINUTE, S + 120, 1, NULL, gauge_k);
+    set_now((S + 180) * 1000 + 500);
+    bucket(h.p, 1, STORE_RES_MINUTE, S + 120, daily(N + 2), 0);
+    predict_flush(h.p);
+    predict_stats_get(h.p, &st);
+    CHECK_EQ_I64(st.loads, 0);
+    CHECK_EQ_I64(st.seeded, N + 2); /* every stored bucket before S + 120 */
+    CHECK_EQ_I64(st.updates, 1);
+    h_close(&h);
+}
+
 /* ---- the hook never blocks: a sink that blocks the thread ---- */
 
 typedef struct blocking {
@@ -743,4 +1115,7 @@ static void test_queue_full_drops_never_blocks(void)
 CHECK_MAIN(CHECK_CASE(test_points_exact), CHECK_CASE(test_emission_rules), CHECK_CASE(test_aggregation),
            CHECK_CASE(test_late_member_stays_live), CHECK_CASE(test_rate), CHECK_CASE(test_error_and_anomaly_math), CHECK_CASE(test_bounded_groups),
            CHECK_CASE(test_persist_and_resume), CHECK_CASE(test_read_paths), CHECK_CASE(test_path_after_restart), CHECK_CASE(test_reload),
+           CHECK_CASE(test_seed_from_store), CHECK_CASE(test_seed_reads_history_length), CHECK_CASE(test_seed_read_cap),
+           CHECK_CASE(test_seed_sum_by),
+           CHECK_CASE(test_seed_rate_hour), CHECK_CASE(test_seed_only_without_saved_model),
            CHECK_CASE(test_queue_full_drops_never_blocks))

@@ -5,6 +5,7 @@
 #include "util/common.h"
 
 #include "predict/predict_int.h"
+#include "util/bits.h"
 #include "util/mem.h"
 
 #include "../check.h"
@@ -25,20 +26,6 @@ static size_t unhex(const char *h, uint8_t *out)
     return n;
 }
 
-static uint64_t bits(double d)
-{
-    uint64_t u;
-    memcpy(&u, &d, sizeof u);
-    return u;
-}
-
-static double of_bits(uint64_t u)
-{
-    double d;
-    memcpy(&d, &u, sizeof d);
-    return d;
-}
-
 static const char example_hex[] = "02 01 02 03 04 05 06 07 08 00 00 00 00 65 53 f1 00"
                                   " 00 00 01 8b cf e6 52 60 00 00 00 08 6a 6f 62 ff 77 65 62 ff"
                                   " 00 00 7f f8 00 00 00 00 00 00 00 00 00 03 aa bb cc b2 dc 86 09";
@@ -48,7 +35,7 @@ static predict_record example(void)
     static const uint8_t key[] = "job\xffweb\xff";
     static const uint8_t model[] = {0xaa, 0xbb, 0xcc};
     return (predict_record){.fp = 0x0102030405060708ULL, .last_final_s = 1700000000, .last_emit_ms = 1700000060000,
-                            .group_key = {key, 8}, .anomaly = of_bits(0x7ff8000000000000ULL),
+                            .group_key = {key, 8}, .anomaly = util_bits_f64(0x7ff8000000000000ULL),
                             .model = {model, 3}};
 }
 
@@ -69,7 +56,7 @@ static void test_worked_example(void)
     CHECK(d.group_key.len == 8 && memcmp(d.group_key.p, "job\xffweb\xff", 8) == 0);
     CHECK_EQ_I64(d.nh, 0);
     CHECK(!d.one_have);
-    CHECK(bits(d.anomaly) == 0x7ff8000000000000ULL);
+    CHECK(util_f64_bits(d.anomaly) == 0x7ff8000000000000ULL);
     CHECK(d.model.len == 3 && d.model.p[0] == 0xaa && d.model.p[2] == 0xcc);
     CHECK_EQ_I64(predict_record_encode(&r, buf, wn - 1, &len), AUG_ETOOBIG);
 }
@@ -77,7 +64,7 @@ static void test_worked_example(void)
 static void test_round_trip_full(void)
 {
     int64_t tgt1[3] = {INT64_MIN, 1700000120, -5};
-    double val1[3] = {0, 12.5, of_bits(0x7ff0000000000002ULL)};
+    double val1[3] = {0, 12.5, util_bits_f64(0x7ff0000000000002ULL)};
     int64_t tgt2[1] = {1700003600};
     double val2[1] = {-0.0};
     uint8_t model[100];
@@ -105,19 +92,19 @@ static void test_round_trip_full(void)
     CHECK_EQ_I64(d.h[0].k, 3);
     CHECK_EQ_I64(d.h[0].acc.n, 64);
     CHECK_EQ_I64(d.h[0].acc.head, 63);
-    CHECK(bits(d.h[0].acc.err[17]) == bits(0.17));
+    CHECK(util_f64_bits(d.h[0].acc.err[17]) == util_f64_bits(0.17));
     for (int32_t j = 0; j < 3; j++) {
         int64_t t;
         double v;
         predict_record_pending(&d.h[0], j, &t, &v);
         CHECK_EQ_I64(t, tgt1[j]);
-        CHECK(bits(v) == bits(val1[j])); /* the staleness NaN survives */
+        CHECK(util_f64_bits(v) == util_f64_bits(val1[j])); /* the staleness NaN survives */
     }
     int64_t t;
     double v;
     predict_record_pending(&d.h[1], 0, &t, &v);
     CHECK_EQ_I64(t, 1700003600);
-    CHECK(bits(v) == bits(-0.0));
+    CHECK(util_f64_bits(v) == util_f64_bits(-0.0));
     CHECK(d.one_have);
     CHECK_EQ_I64(d.one_tgt, 1700000060);
     CHECK(d.one_mean == 1.5 && d.one_lo80 == 1.0 && d.one_hi80 == 2.0 && d.anomaly == 3.25);

@@ -2,10 +2,14 @@
  * thread from synthetic closed-bucket events (a forecast target and replica
  * series) through the real hook, models, decision engine and LMDB store;
  * checked against the exact ai_scaling_* points the sink receives, the
- * decisions.jsonl lines, the status JSON, and a loopback webhook receiver
- * that answers 503 once (the call is retried) and then 204. */
+ * decisions.jsonl lines and their rotation, the status JSON, a loopback
+ * webhook receiver that answers 503 once (the call is retried) and then
+ * 204, or holds the first call until the queue behind it overflows; and the
+ * decision state across a close and reopen of the predict thread on the
+ * same store (restored, foreign, unreadable). */
 #include "helpers.h"
 
+#include "predict/predict_int.h" /* PREDICT_HOOK_QUEUE_MAX */
 #include "util/time.h"
 
 #include <arpa/inet.h>
@@ -83,7 +87,7 @@ static void test_points_and_log(void)
     harness h;
     h_open(&h, web_yaml(""));
     CHECK_EQ_I64(h.cfg->scalers[0].shadow, true);
-    CHECK_EQ_I64(predict_set_decisions_dir(h.p, h.dir), AUG_OK);
+    CHECK_EQ_I64(predict_set_decisions_dir(h.p, h.dir, PREDICT_DECISIONS_MAX_BYTES), AUG_OK);
     add_web_series(&h);
     int64_t S = base_s();
     set_now((S + 300) * 1000);
@@ -145,6 +149,154 @@ static void test_points_and_log(void)
     h_close(&h);
 }
 
+/* ---- decision state across restarts (scale.c note 8) ---- */
+
+/* lead_time 20m is past the longest horizon (15m), so the forecast is never
+ * used and the reactive rule decides on the observed load with numbers that
+ * do not depend on the model: need = 4 replicas × cpu / 0.5. The scale-up
+ * bucket refills 1 token a minute (burst 4); scale-down: 1 token, 1 a
+ * minute; cooldown 3 min; stabilization 5 min. max_error only changes the
+ * scaler's fingerprint here (the forecast is never used). */
+static const char *restart_yaml(const char *max_error)
+{
+    char extra[256];
+    snprintf(extra, sizeof extra,
+             "    lead_time: 20m\n"
+             "    scale_up:\n      max_per_minute: 1\n      burst: 4\n"
+             "    cooldown: 3m\n"
+             "    max_error: %s\n",
+             max_error);
+    return web_yaml(extra);
+}
+
+static const double restart_cpu[4] = {0.9, 0.9, 0.2, 0.9};
+
+/* The decisions.jsonl line of bucket k (0-based) into out. */
+static void decision_line(const harness *h, int k, char *out, size_t cap)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/decisions.jsonl", h->dir);
+    const char *log = slurp(path);
+    out[0] = '\0';
+    for (int i = 0; log != NULL && i < k; i++)
+        log = (log = strchr(log, '\n')) != NULL ? log + 1 : NULL;
+    if (log != NULL)
+        snprintf(out, cap, "%.*s", (int)strcspn(log, "\n"), log);
+}
+
+static int64_t desired_at(harness *h, int64_t T)
+{
+    double v = TNAN;
+    CHECK_EQ_I64(rec_find(&h->rec, "ai_scaling_desired_replicas{scaler=\"web\"}", T, &v), 1);
+    return (int64_t)v;
+}
+
+/* Buckets 0 and 1, close (saves the state), reopen on the same store with
+ * the config `yaml`, buckets 2 and 3. Returns the desired counts at the
+ * four bucket ends in d. */
+static void run_with_restart(harness *h, int64_t S, const char *reopen_yaml, int64_t d[4])
+{
+    CHECK_EQ_I64(predict_set_decisions_dir(h->p, h->dir, PREDICT_DECISIONS_MAX_BYTES), AUG_OK);
+    add_web_series(h);
+    for (int k = 0; k < 4; k++) {
+        if (k == 2 && reopen_yaml != NULL) {
+            predict_close(h->p);
+            cfg_free(h->cfg);
+            h->cfg = config_of(reopen_yaml);
+            h_open_predict(h);
+            CHECK_EQ_I64(predict_set_decisions_dir(h->p, h->dir, PREDICT_DECISIONS_MAX_BYTES), AUG_OK);
+        }
+        feed_minute(h, S + 60 * k, restart_cpu[k]);
+        d[k] = desired_at(h, (S + 60 * (k + 1)) * 1000);
+    }
+}
+
+/* A restart inside a cooldown, with a stabilization history and spent
+ * tokens, decides exactly as a daemon that never stopped; a changed scaler
+ * definition starts afresh. Hand-derived (current is always 2 + 2 = 4):
+ *   T1 cpu 0.9: need 7.2 → 8; +4 spends all 4 scale-up tokens; the
+ *      cooldown starts; history (T1, 8).
+ *   T2 cpu 0.9: 8 wanted, 1 min after the action: cooldown → 4; 1 token
+ *      back; history (T2, 8).           ← restart here
+ *   T3 cpu 0.2: need 1.6 → 2, but the highest wish of the last 5 min is 8:
+ *      stabilized at 4 (without the history: 2, cut to 3 by the 1-token
+ *      scale-down bucket).
+ *   T4 cpu 0.9: 8 wanted, 3 min after the action: allowed, but 1 + 2
+ *      tokens refilled since T2 cut it to 7 (with full buckets: 8). */
+static void test_state_survives_restart(void)
+{
+    int64_t S = base_s();
+    set_now((S + 600) * 1000);
+    harness ref, h;
+    int64_t dref[4], d[4];
+    h_open(&ref, restart_yaml("0.3"));
+    run_with_restart(&ref, S, NULL, dref);
+    h_open(&h, restart_yaml("0.3"));
+    run_with_restart(&h, S, restart_yaml("0.3"), d);
+    const int64_t want[4] = {8, 4, 4, 7};
+    for (int k = 0; k < 4; k++) {
+        CHECK_EQ_I64(dref[k], want[k]);
+        CHECK_EQ_I64(d[k], want[k]);
+        char a[4096], b[4096];
+        decision_line(&ref, k, a, sizeof a);
+        decision_line(&h, k, b, sizeof b);
+        CHECK(a[0] != '\0');
+        CHECK_STR(a, b);
+    }
+    char line[4096];
+    decision_line(&h, 1, line, sizeof line);
+    CHECK(strstr(line, "wanted 8, but the last action was 1 min ago (cooldown 3 min)") != NULL);
+    decision_line(&h, 2, line, sizeof line);
+    CHECK(strstr(line, "\"desired\":4,\"action\":\"hold\"") != NULL);
+    CHECK(strstr(line, "scale-down to 2 held at 4: highest recommendation in the last 5 min") != NULL);
+    decision_line(&h, 3, line, sizeof line);
+    CHECK(strstr(line, "\"desired\":7,\"action\":\"scale_up_now\"") != NULL);
+    CHECK(strstr(line, "wanted +4, the scale-up budget allows 3 (3 tokens, refill 1/min)") != NULL);
+    metrics_counter *lerr = metrics_counter_get(h.reg, "augur_scaler_state_errors_total", NULL, "op=\"load\"");
+    CHECK_EQ_I64(metrics_counter_value(lerr), 0);
+    h_close(&ref);
+    h_close(&h);
+
+    /* max_error 0.4: another definition, so T3 starts from a fresh state:
+     * 2 wanted, no history, no cooldown → cut to 3 by the scale-down bucket
+     * (an action); T4: 8 wanted 1 min after it → cooldown → 4. */
+    h_open(&h, restart_yaml("0.3"));
+    run_with_restart(&h, S, restart_yaml("0.4"), d);
+    CHECK_EQ_I64(d[0], 8);
+    CHECK_EQ_I64(d[1], 4);
+    CHECK_EQ_I64(d[2], 3);
+    CHECK_EQ_I64(d[3], 4);
+    decision_line(&h, 2, line, sizeof line);
+    CHECK(strstr(line, "wanted -2, the scale-down budget allows 1 (1 token, refill 1/min)") != NULL);
+    decision_line(&h, 3, line, sizeof line);
+    CHECK(strstr(line, "wanted 8, but the last action was 1 min ago (cooldown 3 min)") != NULL);
+    h_close(&h);
+}
+
+/* An unreadable saved state: logged, counted, and the scaler decides from a
+ * fresh state (T1 as above: 8). */
+static void test_bad_state_starts_fresh(void)
+{
+    int64_t S = base_s();
+    set_now((S + 600) * 1000);
+    harness h;
+    h_open(&h, restart_yaml("0.3"));
+    predict_close(h.p);
+    store_txn *t = NULL;
+    CHECK_EQ_I64(store_txn_begin(h.s, true, &t), AUG_OK);
+    /* version 1, then a 2-byte payload: shorter than any state */
+    aug_bytes bad = {(const uint8_t *)"\x01\x01\x00", 3};
+    CHECK_EQ_I64(store_blob_put(t, (aug_bytes){(const uint8_t *)"sc/web", 6}, bad), AUG_OK);
+    CHECK_EQ_I64(store_txn_commit(t), AUG_OK);
+    h_open_predict(&h);
+    add_web_series(&h);
+    feed_minute(&h, S, 0.9);
+    CHECK_EQ_I64(desired_at(&h, (S + 60) * 1000), 8);
+    metrics_counter *lerr = metrics_counter_get(h.reg, "augur_scaler_state_errors_total", NULL, "op=\"load\"");
+    CHECK_EQ_I64(metrics_counter_value(lerr), 1);
+    h_close(&h);
+}
+
 /* No replicas sample yet: nothing decided, status says why. */
 static void test_waits_for_replicas(void)
 {
@@ -166,15 +318,87 @@ static void test_waits_for_replicas(void)
     h_close(&h);
 }
 
+/* Feeds buckets S, S+60, S+120 (cpu 0.9) to a scaler whose decisions go to
+ * h->dir with rotation size max_bytes. */
+static void three_decisions(harness *h, int64_t S, int64_t max_bytes)
+{
+    CHECK_EQ_I64(predict_set_decisions_dir(h->p, h->dir, max_bytes), AUG_OK);
+    add_web_series(h);
+    for (int k = 0; k < 3; k++)
+        feed_minute(h, S + 60 * k, 0.9);
+}
+
+/* decisions.jsonl is renamed to decisions.jsonl.1 (replacing an old one)
+ * when the next line would take it past the limit. The lines are those of
+ * an identical run with the daemon's 16 MiB limit: with a limit of exactly
+ * lines 1 and 2 (each with its newline), both fit, and line 3 would pass
+ * it, so .1 holds lines 1-2 and the new file line 3. */
+static void test_decisions_rotation(void)
+{
+    int64_t S = base_s();
+    set_now((S + 300) * 1000);
+    harness ref;
+    h_open(&ref, web_yaml(""));
+    three_decisions(&ref, S, PREDICT_DECISIONS_MAX_BYTES);
+    char path[512];
+    snprintf(path, sizeof path, "%s/decisions.jsonl", ref.dir);
+    static char lines[3][4096];
+    const char *log = slurp(path);
+    CHECK_EQ_I64(count_lines(log), 3);
+    for (int k = 0; k < 3 && log != NULL; k++) {
+        size_t n = strcspn(log, "\n");
+        snprintf(lines[k], sizeof lines[k], "%.*s\n", (int)n, log);
+        log += n + 1;
+    }
+    h_close(&ref);
+
+    harness h;
+    h_open(&h, web_yaml(""));
+    char old[600];
+    snprintf(old, sizeof old, "%s/decisions.jsonl.1", h.dir);
+    FILE *f = fopen(old, "w");
+    CHECK(f != NULL);
+    if (f != NULL) {
+        fputs("an older rotation\n", f);
+        fclose(f);
+    }
+    int64_t limit = (int64_t)(strlen(lines[0]) + strlen(lines[1]));
+    three_decisions(&h, S, limit);
+    char want[8192];
+    snprintf(want, sizeof want, "%s%s", lines[0], lines[1]);
+    CHECK_STR(slurp(old), want);
+    snprintf(path, sizeof path, "%s/decisions.jsonl", h.dir);
+    CHECK_STR(slurp(path), lines[2]);
+    h_close(&h);
+
+    /* One byte less: line 2 already would pass it (.1 = line 1), and so
+     * would line 3 after it, being no shorter than line 1 (the hold lines
+     * carry the cooldown text): .1 holds line 2, the file line 3. */
+    CHECK(strlen(lines[2]) >= strlen(lines[0]));
+    h_open(&h, web_yaml(""));
+    three_decisions(&h, S, limit - 1);
+    snprintf(old, sizeof old, "%s/decisions.jsonl.1", h.dir);
+    snprintf(path, sizeof path, "%s/decisions.jsonl", h.dir);
+    CHECK_STR(slurp(old), lines[1]);
+    CHECK_STR(slurp(path), lines[2]);
+    CHECK_EQ_I64(predict_set_decisions_dir(h.p, h.dir, 0), AUG_EINVAL);
+    h_close(&h);
+}
+
 /* ---- a loopback webhook receiver ---- */
+
+#define RECV_MAX 80 /* requests whose body is kept */
 
 typedef struct receiver {
     int fd;
     uint16_t port;
     pthread_t th;
     int first_status; /* answer to the first request */
-    char bodies[4][2048];
-    char ctype[4][128];
+    bool hold_first;  /* answer the first request only once `release` is set */
+    _Atomic bool release;
+    _Atomic bool first_in; /* the first request has been read */
+    char bodies[RECV_MAX][2048];
+    char ctype[RECV_MAX][128];
     _Atomic int n;
 } receiver;
 
@@ -205,11 +429,16 @@ static void *recv_main(void *arg)
                 break;
         }
         int i = atomic_load(&r->n);
-        if (body != NULL && i < 4) {
+        if (body != NULL && i < RECV_MAX) {
             snprintf(r->bodies[i], sizeof r->bodies[i], "%s", body);
             char *ct = strcasestr(buf, "Content-Type:");
             if (ct != NULL)
                 snprintf(r->ctype[i], sizeof r->ctype[i], "%.*s", (int)strcspn(ct, "\r\n"), ct);
+        }
+        if (i == 0 && r->hold_first) {
+            atomic_store(&r->first_in, true);
+            while (!atomic_load(&r->release))
+                usleep(1000);
         }
         const char *resp = i == 0 && r->first_status == 503
                                ? "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -221,10 +450,11 @@ static void *recv_main(void *arg)
     }
 }
 
-static void recv_start(receiver *r, int first_status)
+static void recv_start(receiver *r, int first_status, bool hold_first)
 {
     memset(r, 0, sizeof *r);
     r->first_status = first_status;
+    r->hold_first = hold_first;
     r->fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     CHECK(bind(r->fd, (struct sockaddr *)&a, sizeof a) == 0);
@@ -249,12 +479,26 @@ static bool wait_calls(receiver *r, int n)
     return atomic_load(&r->n) >= n;
 }
 
+static bool wait_first_in(receiver *r)
+{
+    for (int i = 0; i < 200 && !atomic_load(&r->first_in); i++)
+        usleep(50000);
+    return atomic_load(&r->first_in);
+}
+
+/* The "ts" of a decision body; -1 if none. */
+static int64_t body_ts(const char *body)
+{
+    const char *t = strstr(body, "{\"ts\":");
+    return t != NULL ? strtoll(t + 6, NULL, 10) : -1;
+}
+
 /* shadow: false with a webhook: the decision is POSTed as JSON; a 503 is
  * retried once (retries: 1), the 204 ends it. */
 static void test_webhook_retry(void)
 {
     receiver r;
-    recv_start(&r, 503);
+    recv_start(&r, 503, false);
     char extra[256];
     snprintf(extra, sizeof extra,
              "    shadow: false\n"
@@ -281,11 +525,61 @@ static void test_webhook_retry(void)
     recv_stop(&r);
 }
 
+/* A full webhook queue drops its oldest call. The receiver holds the first
+ * call, so the sender waits on it while 66 more decisions are queued: the
+ * queue holds PREDICT_HOOK_QUEUE_MAX (64), so the two oldest queued calls
+ * (decisions 2 and 3) are dropped and counted. Once released, the receiver
+ * gets decision 1 and then decisions 4 to 67, in order, each exactly once. */
+static void test_webhook_queue_full_drops_oldest(void)
+{
+    enum { N = PREDICT_HOOK_QUEUE_MAX + 3 };
+    receiver r;
+    recv_start(&r, 204, true);
+    char extra[256];
+    snprintf(extra, sizeof extra,
+             "    shadow: false\n"
+             "    webhook:\n"
+             "      url: http://127.0.0.1:%u/hook\n"
+             "      timeout: 1m\n"
+             "      retries: 0\n",
+             (unsigned)r.port);
+    harness h;
+    h_open(&h, web_yaml(extra));
+    add_web_series(&h);
+    int64_t S = base_s();
+    /* The clock follows the buckets so every decision is recent (T <= now,
+     * within PREDICT_EMIT_MAX_AGE_MS). */
+    set_now((S + 60) * 1000);
+    feed_minute(&h, S, 0.9);
+    CHECK(wait_first_in(&r));
+    for (int k = 1; k < N; k++) {
+        set_now((S + 60 * (k + 1)) * 1000);
+        feed_minute(&h, S + 60 * k, 0.9);
+    }
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_scaling_desired_replicas{scaler=\"web\"}", 0, NULL), N);
+    metrics_counter *dropped =
+        metrics_counter_get(h.reg, "augur_scaler_webhook_calls_total", NULL, "result=\"dropped\"");
+    metrics_counter *ok = metrics_counter_get(h.reg, "augur_scaler_webhook_calls_total", NULL, "result=\"ok\"");
+    CHECK_EQ_I64(metrics_counter_value(dropped), 2);
+    atomic_store(&r.release, true);
+    CHECK(wait_calls(&r, N - 2));
+    usleep(300000); /* nothing else arrives */
+    CHECK_EQ_I64(atomic_load(&r.n), N - 2);
+    CHECK_EQ_I64(metrics_counter_value(ok), N - 2);
+    CHECK_EQ_I64(metrics_counter_value(dropped), 2);
+    /* decision k (1-based) has ts S + 60 k */
+    CHECK_EQ_I64(body_ts(r.bodies[0]), S + 60);
+    for (int i = 1; i < N - 2; i++)
+        CHECK_EQ_I64(body_ts(r.bodies[i]), S + 60 * (i + 3));
+    h_close(&h);
+    recv_stop(&r);
+}
+
 /* Shadow (the default) with a webhook configured: never called. */
 static void test_shadow_never_calls(void)
 {
     receiver r;
-    recv_start(&r, 200);
+    recv_start(&r, 200, false);
     char extra[256];
     snprintf(extra, sizeof extra, "    webhook:\n      url: http://127.0.0.1:%u/hook\n", (unsigned)r.port);
     harness h;
@@ -301,5 +595,7 @@ static void test_shadow_never_calls(void)
     recv_stop(&r);
 }
 
-CHECK_MAIN(CHECK_CASE(test_points_and_log), CHECK_CASE(test_waits_for_replicas), CHECK_CASE(test_webhook_retry),
+CHECK_MAIN(CHECK_CASE(test_points_and_log), CHECK_CASE(test_decisions_rotation), CHECK_CASE(test_state_survives_restart),
+           CHECK_CASE(test_bad_state_starts_fresh), CHECK_CASE(test_waits_for_replicas), CHECK_CASE(test_webhook_retry),
+           CHECK_CASE(test_webhook_queue_full_drops_oldest),
            CHECK_CASE(test_shadow_never_calls))

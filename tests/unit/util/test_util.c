@@ -224,8 +224,36 @@ static void test_log_logfmt_and_json(void)
     free(buf);
 }
 
+/* The json format escapes with util_json_escape, and a line cut at 4 KiB
+ * is still one JSON object: the long value is cut, its quote and the
+ * closing brace stay, later fields are left out. */
+static void test_log_json_escapes_and_cuts(void)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    log_configure(LOG_LVL_INFO, LOG_FMT_JSON, f, NULL);
+    LOG_INFO("t", "m", "path", "/a\"b\\c\x01\n\xff");
+    fflush(f);
+    CHECK(strstr(buf, ",\"path\":\"/a\\\"b\\\\c\\u0001\\u000a\xEF\xBF\xBD\"}\n") != NULL);
+    static char big[10000];
+    memset(big, 'x', sizeof big - 1);
+    size_t before = len;
+    LOG_INFO("t", "m", "big", big, "after", "dropped");
+    fflush(f);
+    const char *l = buf + before;
+    size_t ll = len - before;
+    CHECK_EQ_I64(ll, 4096 - 16 + 2); /* fields fill the line up to its end's reserve, then "}\n" */
+    CHECK_STR(l + ll - 4, "x\"}\n");
+    CHECK(strstr(l, "\"big\":\"xxx") != NULL);
+    CHECK(strstr(l, "after") == NULL);
+    log_configure(LOG_LVL_INFO, LOG_FMT_LOGFMT, NULL, NULL);
+    fclose(f);
+    free(buf);
+}
+
 CHECK_MAIN(CHECK_CASE(test_every_error_has_message), CHECK_CASE(test_every_error_in_readme), CHECK_CASE(test_crc32_check_value), CHECK_CASE(test_errf_formats_detail),
            CHECK_CASE(test_arena_cap_and_cleanup), CHECK_CASE(test_arena_large_and_many),
            CHECK_CASE(test_mem_counts_and_fails), CHECK_CASE(test_hash_spreads_sequential_keys),
            CHECK_CASE(test_hash128_lengths_and_bit_flips),
-           CHECK_CASE(test_log_logfmt_and_json))
+           CHECK_CASE(test_log_logfmt_and_json), CHECK_CASE(test_log_json_escapes_and_cuts))

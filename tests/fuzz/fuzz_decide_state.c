@@ -1,0 +1,65 @@
+/* fuzz_decide_state.c — fuzz target for decide_state_decode
+ * (src/decide/state.c), a scaler's saved decision state read back from the
+ * blob table at start-up.
+ *
+ * Each input is decoded against two parameter sets (the utilization
+ * defaults; queue mode with min_replicas 0 and both buckets disabled), with
+ * the fingerprint the input itself carries at offset 1 so the fuzzer gets
+ * past the fingerprint check. It is tried twice:
+ *   1. as a whole record (version, length, checksum, ranges);
+ *   2. with the right CRC-32 appended, so the fuzzer reaches the range
+ *      checks instead of stopping at the checksum.
+ * A state that decodes must re-encode to exactly the input, and the engine
+ * must accept it: decide_evaluate on it returns AUG_OK (a decoded state is
+ * promised to be usable as is). Any crash or sanitizer report is a bug; an
+ * error return is the expected outcome for most inputs.
+ *
+ * The corpus (tests/fuzz/corpus/decide_state/, written by
+ * gen_decide_state_corpus.py) holds the worked example of state.c, a fresh
+ * state, a full history, a state for the queue parameters and one input per
+ * refusal.
+ */
+#include "util/common.h"
+
+#include "decide/decide.h"
+#include "fuzz_crc.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check(const uint8_t *data, size_t size, const decide_params *p)
+{
+    uint64_t fp = 0;
+    for (size_t i = 1; i < 9 && i < size; i++)
+        fp = fp << 8 | data[i];
+    decide_state st;
+    if (decide_state_decode((aug_bytes){data, size}, fp, p, &st, NULL) != AUG_OK)
+        return;
+    uint8_t buf[DECIDE_STATE_BLOB_MAX];
+    size_t len = 0;
+    if (decide_state_encode(&st, fp, buf, sizeof buf, &len) != AUG_OK || len != size || memcmp(buf, data, size) != 0)
+        abort(); /* what we decode we must encode to the same bytes */
+    decide_input in = {.now_s = st.last_eval_s == DECIDE_NEVER ? 0 : st.last_eval_s,
+                       .current_replicas = p->min_replicas + 1,
+                       .observed = 0.5};
+    decide_output out;
+    if (decide_evaluate(p, &st, &in, &out, NULL) != AUG_OK)
+        abort(); /* a decoded state is usable as is */
+}
+
+static void check_both(const uint8_t *data, size_t size)
+{
+    decide_params util, queue;
+    decide_params_init(&util, DECIDE_MODE_UTILIZATION);
+    decide_params_init(&queue, DECIDE_MODE_QUEUE);
+    queue.min_replicas = 0;
+    queue.up = (decide_bucket){0, 0};
+    queue.down = (decide_bucket){0, 0};
+    check(data, size, &util);
+    check(data, size, &queue);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_crc_both(data, size, DECIDE_STATE_BLOB_MAX /* longer inputs cannot decode with any checksum */, check_both);
+    return 0;
+}

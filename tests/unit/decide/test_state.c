@@ -1,0 +1,231 @@
+/* Unit tests for src/decide/state.c: the worked example of the byte format,
+ * a round trip of a state the engine produced (its next decision is the
+ * same), and every refusal of the strict decoder. */
+#include "util/common.h"
+#include "util/crc32.h"
+#include "decide/decide.h"
+
+#include "../check.h"
+
+#define FP UINT64_C(0x0102030405060708)
+
+/* The worked example at the top of state.c. */
+static const uint8_t example[] = {
+    0x01, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x00, 0x00, 0x00, 0x00, 0x65, 0x53, 0xf1, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x65, 0x53, 0xf0, 0xc4, 0x40, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x3f, 0xf0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x65, 0x53, 0xf0,
+    0xc4, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x65, 0x53, 0xf1, 0x00, 0x00, 0x00, 0x00,
+    0x05, 0xf6, 0x4f, 0x59, 0x73,
+};
+
+/* The defaults: replicas [1, 100], scale-up bucket 4, scale-down bucket 1. */
+static decide_params defaults(void)
+{
+    decide_params p;
+    decide_params_init(&p, DECIDE_MODE_UTILIZATION);
+    return p;
+}
+
+/* The example's state, with the ring starting at slot 62 so the encoder
+ * has to walk across the wrap. */
+static decide_state example_state(void)
+{
+    decide_params p = defaults();
+    decide_state st;
+    decide_state_init(&st, &p);
+    st.last_eval_s = 1700000000;
+    st.last_action_s = 1699999940;
+    st.tokens_up = 2.5;
+    st.tokens_down = 1.0;
+    st.hist_head = 63;
+    st.hist_len = 2;
+    st.hist_ts[63] = 1699999940;
+    st.hist_rec[63] = 8;
+    st.hist_ts[0] = 1700000000;
+    st.hist_rec[0] = 5;
+    return st;
+}
+
+static void test_worked_example(void)
+{
+    decide_state st = example_state();
+    uint8_t buf[DECIDE_STATE_BLOB_MAX];
+    size_t len = 0;
+    CHECK_EQ_I64(decide_state_encode(&st, FP, buf, sizeof buf, &len), AUG_OK);
+    CHECK_EQ_I64(len, sizeof example);
+    CHECK(memcmp(buf, example, sizeof example) == 0);
+    /* The CRC is zlib's crc32 of the 66 bytes before it. */
+    CHECK_EQ_I64(util_crc32(example, 66), 0xf64f5973u);
+
+    decide_params p = defaults();
+    decide_state d;
+    aug_errbuf eb = {{0}};
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){example, sizeof example}, FP, &p, &d, &eb), AUG_OK);
+    CHECK_EQ_I64(d.last_eval_s, 1700000000);
+    CHECK_EQ_I64(d.last_action_s, 1699999940);
+    CHECK_NEAR(d.tokens_up, 2.5, 0);
+    CHECK_NEAR(d.tokens_down, 1.0, 0);
+    CHECK_EQ_I64(d.hist_head, 0);
+    CHECK_EQ_I64(d.hist_len, 2);
+    CHECK_EQ_I64(d.hist_ts[0], 1699999940);
+    CHECK_EQ_I64(d.hist_rec[0], 8);
+    CHECK_EQ_I64(d.hist_ts[1], 1700000000);
+    CHECK_EQ_I64(d.hist_rec[1], 5);
+
+    /* One byte short of the record → AUG_ETOOBIG. */
+    CHECK_EQ_I64(decide_state_encode(&st, FP, buf, sizeof example - 1, &len), AUG_ETOOBIG);
+    /* A fresh state: never evaluated, full buckets, no history → 46 bytes. */
+    decide_state fresh;
+    decide_state_init(&fresh, &p);
+    CHECK_EQ_I64(decide_state_encode(&fresh, FP, buf, sizeof buf, &len), AUG_OK);
+    CHECK_EQ_I64(len, 46);
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){buf, len}, FP, &p, &d, NULL), AUG_OK);
+    CHECK_EQ_I64(d.last_eval_s, DECIDE_NEVER);
+    CHECK_EQ_I64(d.last_action_s, DECIDE_NEVER);
+    CHECK_NEAR(d.tokens_up, 4, 0);
+    CHECK_NEAR(d.tokens_down, 1, 0);
+    CHECK_EQ_I64(d.hist_len, 0);
+    /* A state failing its invariants is not written. */
+    st.tokens_up = -1;
+    CHECK_EQ_I64(decide_state_encode(&st, FP, buf, sizeof buf, &len), AUG_EINVAL);
+}
+
+/* Utilization fraction mode: need = current × load / target. */
+static decide_output eval_at(const decide_params *p, decide_state *st, int64_t now, int32_t cur, double load)
+{
+    decide_input in = {.now_s = now, .current_replicas = cur, .observed = load};
+    decide_output out;
+    CHECK_EQ_I64(decide_evaluate(p, st, &in, &out, NULL), AUG_OK);
+    return out;
+}
+
+/* A state in the middle of a cooldown with spent tokens and a history is
+ * restored exactly: the next decisions equal the uninterrupted ones. */
+static void test_round_trip_same_decision(void)
+{
+    decide_params p = defaults();
+    p.target = 0.5;
+    p.cooldown_s = 180;
+    p.up = (decide_bucket){.capacity = 4, .per_minute = 1};
+    decide_state st;
+    decide_state_init(&st, &p);
+    /* t0: 4 × 0.9 / 0.5 = 7.2 → 8: +4 spends the 4 scale-up tokens. */
+    CHECK_EQ_I64(eval_at(&p, &st, 1700000000, 4, 0.9).desired, 8);
+    /* +60 s: 8 × 0.75 / 0.5 = 12, refused by the cooldown (60 s < 180 s);
+     * 1 token refilled; the history holds (t0+60, 12). */
+    decide_output o = eval_at(&p, &st, 1700000060, 8, 0.75);
+    CHECK_EQ_I64(o.desired, 8);
+    CHECK_EQ_I64(o.limits, DECIDE_LIMIT_COOLDOWN);
+    CHECK_NEAR(st.tokens_up, 1, 0);
+    CHECK_EQ_I64(st.hist_len, 1);
+
+    uint8_t buf[DECIDE_STATE_BLOB_MAX], again[DECIDE_STATE_BLOB_MAX];
+    size_t len = 0, len2 = 0;
+    CHECK_EQ_I64(decide_state_encode(&st, 7, buf, sizeof buf, &len), AUG_OK);
+    CHECK_EQ_I64(len, 46 + 12);
+    decide_state back;
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){buf, len}, 7, &p, &back, NULL), AUG_OK);
+
+    /* +120 s: still the cooldown → 8. +180 s: 1 + 2 refilled = 3 tokens
+     * cut the +4 to 11 (a fresh state would have 4 tokens and say 12). */
+    decide_state *both[2] = {&st, &back};
+    for (int i = 0; i < 2; i++) {
+        o = eval_at(&p, both[i], 1700000120, 8, 0.75);
+        CHECK_EQ_I64(o.desired, 8);
+        CHECK_EQ_I64(o.limits, DECIDE_LIMIT_COOLDOWN);
+        o = eval_at(&p, both[i], 1700000180, 8, 0.75);
+        CHECK_EQ_I64(o.desired, 11);
+        CHECK_EQ_I64(o.limits, DECIDE_LIMIT_BUCKET_UP);
+    }
+    CHECK_EQ_I64(decide_state_encode(&st, 7, buf, sizeof buf, &len), AUG_OK);
+    CHECK_EQ_I64(decide_state_encode(&back, 7, again, sizeof again, &len2), AUG_OK);
+    CHECK_EQ_I64(len, len2);
+    CHECK(memcmp(buf, again, len) == 0);
+}
+
+/* Re-encodes the example with one field changed and a valid CRC. */
+static aug_bytes patched(uint8_t *buf, size_t off, const uint8_t *bytes, size_t n)
+{
+    memcpy(buf, example, sizeof example);
+    memcpy(buf + off, bytes, n);
+    uint32_t c = util_crc32(buf, sizeof example - 4);
+    for (int i = 0; i < 4; i++)
+        buf[sizeof example - 4 + (size_t)i] = (uint8_t)(c >> (24 - 8 * i));
+    return (aug_bytes){buf, sizeof example};
+}
+
+static aug_err decode_with(aug_bytes in, const decide_params *p)
+{
+    decide_state d;
+    return decide_state_decode(in, FP, p, &d, NULL);
+}
+
+static void test_strict_decoding(void)
+{
+    decide_params p = defaults();
+    uint8_t buf[sizeof example];
+    decide_state d;
+    aug_errbuf eb = {{0}};
+
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){example, 0}, FP, &p, &d, NULL), AUG_ECORRUPT);
+    memcpy(buf, example, sizeof example);
+    buf[0] = 0x02;
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){buf, sizeof buf}, FP, &p, &d, &eb), AUG_EVERSION);
+    CHECK_STR(eb.msg, "decide state: version 2, this augur reads 1");
+    /* Short, long (n says 2 entries: 70 bytes) and checksum. */
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){example, 45}, FP, &p, &d, NULL), AUG_ECORRUPT);
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){example, 69}, FP, &p, &d, &eb), AUG_ECORRUPT);
+    CHECK_STR(eb.msg, "decide state: 69 bytes, 70 expected for a history of 2");
+    memcpy(buf, example, sizeof example);
+    buf[20] ^= 1;
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){buf, sizeof buf}, FP, &p, &d, &eb), AUG_ECORRUPT);
+    CHECK_STR(eb.msg, "decide state: checksum mismatch");
+    /* 65 history entries. */
+    CHECK_EQ_I64(decode_with(patched(buf, 41, (const uint8_t[]){65}, 1), &p), AUG_ECORRUPT);
+
+    /* Another fingerprint: not this scaler's state. */
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){example, sizeof example}, FP + 1, &p, &d, &eb), AUG_ENOTFOUND);
+    CHECK_STR(eb.msg, "decide state: saved for other parameters (fingerprint 0102030405060708, expected "
+                      "0102030405060709)");
+
+    /* Times: last action after the last evaluation (1700000001). */
+    CHECK_EQ_I64(decode_with(patched(buf, 17, (const uint8_t[]){0, 0, 0, 0, 0x65, 0x53, 0xf1, 0x01}, 8), &p),
+                 AUG_ECORRUPT);
+    /* Last evaluation never but a history and an action. */
+    CHECK_EQ_I64(decode_with(patched(buf, 9, (const uint8_t[]){0x80, 0, 0, 0, 0, 0, 0, 0}, 8), &p), AUG_ECORRUPT);
+    /* Last evaluation 2^62, beyond DECIDE_TS_LIMIT. */
+    CHECK_EQ_I64(decode_with(patched(buf, 9, (const uint8_t[]){0x40, 0, 0, 0, 0, 0, 0, 0}, 8), &p), AUG_ECORRUPT);
+    /* A history entry after the last evaluation (1700000001). */
+    CHECK_EQ_I64(decode_with(patched(buf, 54, (const uint8_t[]){0, 0, 0, 0, 0x65, 0x53, 0xf1, 0x01}, 8), &p),
+                 AUG_ECORRUPT);
+
+    /* Tokens: 5 scale-up tokens over the capacity 4; NaN; -1. */
+    CHECK_EQ_I64(decode_with(patched(buf, 25, (const uint8_t[]){0x40, 0x14, 0, 0, 0, 0, 0, 0}, 8), &p),
+                 AUG_ECORRUPT);
+    CHECK_EQ_I64(decode_with(patched(buf, 25, (const uint8_t[]){0x7f, 0xf8, 0, 0, 0, 0, 0, 0}, 8), &p),
+                 AUG_ECORRUPT);
+    CHECK_EQ_I64(decode_with(patched(buf, 33, (const uint8_t[]){0xbf, 0xf0, 0, 0, 0, 0, 0, 0}, 8), &p),
+                 AUG_ECORRUPT);
+
+    /* Recommendations: 0 below min_replicas 1; 101 above max 100; a history
+     * whose recommendations rise (5 then 8: not a monotonic deque). */
+    CHECK_EQ_I64(decode_with(patched(buf, 50, (const uint8_t[]){0, 0, 0, 0}, 4), &p), AUG_ECORRUPT);
+    CHECK_EQ_I64(decode_with(patched(buf, 50, (const uint8_t[]){0, 0, 0, 101}, 4), &p), AUG_ECORRUPT);
+    CHECK_EQ_I64(decode_with(patched(buf, 50, (const uint8_t[]){0, 0, 0, 5}, 4), &p), AUG_ECORRUPT);
+    CHECK_EQ_I64(decide_state_decode(patched(buf, 62, (const uint8_t[]){0, 0, 0, 8}, 4), FP, &p, &d, &eb),
+                 AUG_ECORRUPT);
+    CHECK_STR(eb.msg, "decide state: history not ordered (times must not decrease, recommendations must)");
+
+    /* The same bytes are fine for parameters that admit them, and a failed
+     * decode leaves *out as it was. */
+    p.up.capacity = 2;
+    memset(&d, 0xAB, sizeof d);
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){example, sizeof example}, FP, &p, &d, &eb), AUG_ECORRUPT);
+    CHECK_STR(eb.msg, "decide state: 2.5 scale-up tokens outside [0, 2]");
+    CHECK_EQ_I64(d.last_eval_s, (int64_t)UINT64_C(0xABABABABABABABAB));
+    p.target = 2; /* invalid parameters */
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){example, sizeof example}, FP, &p, &d, NULL), AUG_EINVAL);
+}
+
+CHECK_MAIN(CHECK_CASE(test_worked_example), CHECK_CASE(test_round_trip_same_decision),
+           CHECK_CASE(test_strict_decoding))
