@@ -200,14 +200,14 @@ aug_err export_post_new(const cfg_remote_write *rw, bool (*should_abort)(void *a
     p->should_abort = should_abort;
     p->abort_arg = arg;
     p->url = dup_opt(rw->url, &oom);
-    p->bearer_token = dup_opt(rw->bearer_token, &oom);
-    p->bearer_token_file = dup_opt(rw->bearer_token_file, &oom);
-    p->username = dup_opt(rw->basic_auth.username, &oom);
-    p->password = dup_opt(rw->basic_auth.password, &oom);
-    p->password_file = dup_opt(rw->basic_auth.password_file, &oom);
-    p->ca_file = dup_opt(rw->tls.ca_file, &oom);
-    p->cert_file = dup_opt(rw->tls.cert_file, &oom);
-    p->key_file = dup_opt(rw->tls.key_file, &oom);
+    p->bearer_token = dup_opt(rw->http.bearer_token, &oom);
+    p->bearer_token_file = dup_opt(rw->http.bearer_token_file, &oom);
+    p->username = dup_opt(rw->http.basic_auth.username, &oom);
+    p->password = dup_opt(rw->http.basic_auth.password, &oom);
+    p->password_file = dup_opt(rw->http.basic_auth.password_file, &oom);
+    p->ca_file = dup_opt(rw->http.tls.ca_file, &oom);
+    p->cert_file = dup_opt(rw->http.tls.cert_file, &oom);
+    p->key_file = dup_opt(rw->http.tls.key_file, &oom);
     if (oom || (p->h = curl_easy_init()) == NULL) {
         e = AUG_ENOMEM;
         goto fail;
@@ -220,10 +220,10 @@ aug_err export_post_new(const cfg_remote_write *rw, bool (*should_abort)(void *a
     };
     for (size_t i = 0; i < AUG_ARRAY_LEN(fixed) && e == AUG_OK; i++)
         e = slist_add(&p->hdrs, fixed[i]);
-    for (size_t i = 0; i < rw->headers.n && e == AUG_OK; i++)
-        e = add_header(&p->hdrs, rw->headers.v[i].name, rw->headers.v[i].value);
-    if (e == AUG_OK && rw->tls.server_name != NULL)
-        e = route_server_name(p, rw->tls.server_name, eb);
+    for (size_t i = 0; i < rw->http.headers.n && e == AUG_OK; i++)
+        e = add_header(&p->hdrs, rw->http.headers.v[i].name, rw->http.headers.v[i].value);
+    if (e == AUG_OK && rw->http.tls.server_name != NULL)
+        e = route_server_name(p, rw->http.tls.server_name, eb);
     if (e != AUG_OK)
         goto fail;
 
@@ -259,7 +259,7 @@ aug_err export_post_new(const cfg_remote_write *rw, bool (*should_abort)(void *a
         SET(CURLOPT_SSLCERT, p->cert_file);
     if (p->key_file != NULL)
         SET(CURLOPT_SSLKEY, p->key_file);
-    if (rw->tls.insecure_skip_verify) {
+    if (rw->http.tls.insecure_skip_verify) {
         SET(CURLOPT_SSL_VERIFYPEER, 0L);
         SET(CURLOPT_SSL_VERIFYHOST, 0L);
     }

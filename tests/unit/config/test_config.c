@@ -302,8 +302,8 @@ static void test_defaults_applied(void)
     CHECK(s->queue_length == NULL && s->service_time.sel == NULL && s->service_time.ms == 0);
     const cfg_remote_write *r = &c->remote_write[0];
     CHECK_STR(r->name, "http://x:9090/api/v1/write");
-    CHECK(r->timeout_ms == 30000 && r->headers.n == 0 && r->bearer_token == NULL);
-    CHECK(r->basic_auth.username == NULL && !r->tls.insecure_skip_verify);
+    CHECK(r->timeout_ms == 30000 && r->http.headers.n == 0 && r->http.bearer_token == NULL);
+    CHECK(r->http.basic_auth.username == NULL && !r->http.tls.insecure_skip_verify);
     CHECK(r->queue_limit == 1000000 && r->batch_size == 2000 && r->min_backoff_ms == 30 && r->max_backoff_ms == 5000);
     cfg_free(c);
 }
@@ -378,16 +378,16 @@ static void test_every_key_reaches_its_field(void)
     CHECK_EQ_I64(c->nremote_write, 4);
     const cfg_remote_write *r = &c->remote_write[0];
     CHECK(strcmp(r->url, "https://m.example/api/v1/push") == 0 && strcmp(r->name, "mimir") == 0);
-    CHECK(r->timeout_ms == 14000 && r->headers.n == 2);
-    CHECK(strcmp(r->headers.v[0].name, "X-Scope-OrgID") == 0 && strcmp(r->headers.v[0].value, "team-a") == 0);
-    CHECK(strcmp(r->bearer_token_file, "/tok") == 0 && r->bearer_token == NULL);
-    CHECK(strcmp(r->tls.ca_file, "/ca") == 0 && strcmp(r->tls.cert_file, "/c") == 0);
-    CHECK(strcmp(r->tls.key_file, "/k") == 0 && strcmp(r->tls.server_name, "sn") == 0 && r->tls.insecure_skip_verify);
+    CHECK(r->timeout_ms == 14000 && r->http.headers.n == 2);
+    CHECK(strcmp(r->http.headers.v[0].name, "X-Scope-OrgID") == 0 && strcmp(r->http.headers.v[0].value, "team-a") == 0);
+    CHECK(strcmp(r->http.bearer_token_file, "/tok") == 0 && r->http.bearer_token == NULL);
+    CHECK(strcmp(r->http.tls.ca_file, "/ca") == 0 && strcmp(r->http.tls.cert_file, "/c") == 0);
+    CHECK(strcmp(r->http.tls.key_file, "/k") == 0 && strcmp(r->http.tls.server_name, "sn") == 0 && r->http.tls.insecure_skip_verify);
     CHECK(r->queue_limit == 1500 && r->batch_size == 16 && r->min_backoff_ms == 17 && r->max_backoff_ms == 18000);
-    CHECK(strcmp(c->remote_write[1].basic_auth.username, "u") == 0);
-    CHECK(strcmp(c->remote_write[1].basic_auth.password_file, "/p") == 0);
-    CHECK(strcmp(c->remote_write[2].bearer_token, "t0k") == 0);
-    CHECK(strcmp(c->remote_write[3].basic_auth.password, "pw") == 0);
+    CHECK(strcmp(c->remote_write[1].http.basic_auth.username, "u") == 0);
+    CHECK(strcmp(c->remote_write[1].http.basic_auth.password_file, "/p") == 0);
+    CHECK(strcmp(c->remote_write[2].http.bearer_token, "t0k") == 0);
+    CHECK(strcmp(c->remote_write[3].http.basic_auth.password, "pw") == 0);
     cfg_free(c);
 }
 
