@@ -1,4 +1,4 @@
-/* Unit tests for src/export/post.c against a real receiver on loopback:
+/* Unit tests for src/export/post.c (over client.c) against a real receiver on loopback:
  * the exact request (method, path, body bytes, remote-write headers, user
  * agent, custom headers), bearer and basic credentials (inline and from
  * files re-read at every request), statuses, Retry-After, transport errors,
@@ -51,7 +51,7 @@ static export_post *post_new(const cfg_remote_write *rw, bool (*abort_fn)(void *
     return p;
 }
 
-static aug_err send_bytes(export_post *p, const char *body, size_t len, export_post_result *res)
+static aug_err send_bytes(export_post *p, const char *body, size_t len, export_client_result *res)
 {
     return export_post_send(p, (const uint8_t *)body, len, res);
 }
@@ -83,7 +83,7 @@ static void test_request_bytes_and_headers(void)
     static char body[3000];
     for (size_t i = 0; i < sizeof body; i++)
         body[i] = (char)(i * 7);
-    export_post_result res;
+    export_client_result res;
     CHECK_EQ_I64(send_bytes(p, body, sizeof body, &res), AUG_OK);
     CHECK_EQ_I64(res.status, 204);
     CHECK_EQ_I64(res.retry_after_ms, -1);
@@ -124,7 +124,7 @@ static void test_bearer_token(void)
 {
     receiver rx = {0};
     CHECK(rx_start(&rx));
-    export_post_result res;
+    export_client_result res;
     const cfg_remote_write *rw = rw_from("remote_write:\n"
                                          "  - url: http://127.0.0.1:%u/w\n"
                                          "    bearer_token: s3cr3t\n",
@@ -166,7 +166,7 @@ static void test_basic_auth(void)
 {
     receiver rx = {0};
     CHECK(rx_start(&rx));
-    export_post_result res;
+    export_client_result res;
     const cfg_remote_write *rw = rw_from("remote_write:\n"
                                          "  - url: http://127.0.0.1:%u/w\n"
                                          "    basic_auth: {username: u, password: p}\n",
@@ -207,7 +207,7 @@ static void test_statuses_and_errors(void)
     rx_script(&rx, script, AUG_ARRAY_LEN(script));
     const cfg_remote_write *rw = rw_from("remote_write:\n  - url: http://127.0.0.1:%u/w\n", rx.port);
     export_post *p = post_new(rw, NULL, NULL);
-    export_post_result res;
+    export_client_result res;
     CHECK_EQ_I64(send_bytes(p, "a", 1, &res), AUG_OK);
     CHECK_EQ_I64(res.status, 400);
     CHECK_STR(res.detail, "err: scripted failure "); /* newline → space: one log line */
@@ -246,7 +246,7 @@ static void test_abort(void)
     CHECK(rx_start(&rx));
     const cfg_remote_write *rw = rw_from("remote_write:\n  - url: http://127.0.0.1:%u/w\n", rx.port);
     export_post *p = post_new(rw, always, NULL);
-    export_post_result res;
+    export_client_result res;
     CHECK_EQ_I64(send_bytes(p, "a", 1, &res), AUG_ESHUTDOWN);
     export_post_free(p);
     rx_stop(&rx);
@@ -285,7 +285,7 @@ static void test_tls(void)
     char *cert = slurp("server.pem"), *key = slurp("server.key"), *ca = slurp("ca.pem");
     receiver rx = {0};
     CHECK(rx_start_at(&rx, 0, cert, key, NULL));
-    export_post_result res;
+    export_client_result res;
     /* Verified against the CA file, under the name in the certificate. */
     const cfg_remote_write *rw = rw_from("remote_write:\n"
                                          "  - url: https://127.0.0.1:%u/api/v1/write\n"
