@@ -204,6 +204,7 @@ typedef struct cfg_webhook {
     const char *url;          /* NULL: no webhook */
     int64_t timeout_ms;
     int64_t retries;
+    cfg_http_client http;     /* keys webhook.headers, webhook.bearer_token, … */
 } cfg_webhook;
 
 typedef struct cfg_scaler {

@@ -1298,6 +1298,9 @@ static void validate_http_client(ldr *L, inst *in, const char *pre, const cfg_ht
 
 static void validate_scalers(ldr *L)
 {
+    /* What the webhook sender sets itself (src/predict/scale.c note 6). */
+    static const char *const webhook_reserved[] = {"authorization", "content-type", "content-length", "user-agent",
+                                                   "host", NULL};
     static const char *const util_keys[] = {"forecast", "target", "replicas", NULL};
     static const char *const util_only[] = {"forecast", "target", NULL};
     static const char *const queue_need[] = {"arrival_rate", "service_time", "target_latency", NULL};
@@ -1347,9 +1350,19 @@ static void validate_scalers(ldr *L)
             s->scale_up.burst = bucket_burst(s->scale_up.max_per_minute);
         if (!given(in, "scale_down.burst"))
             s->scale_down.burst = bucket_burst(s->scale_down.max_per_minute);
-        if (s->webhook.url == NULL && (given(in, "webhook.timeout") || given(in, "webhook.retries")))
-            key_err(L, in, given(in, "webhook.timeout") ? "webhook.timeout" : "webhook.retries",
-                    "webhook settings without webhook.url");
+        if (s->webhook.url == NULL) {
+            /* Every webhook.* key but the url: the first one given is the
+             * place to point at. */
+            for (size_t i = 0; i < in->sec->nrows; i++) {
+                const char *key = in->sec->rows[i].key;
+                if (strncmp(key, "webhook.", 8) == 0 && strcmp(key, "webhook.url") != 0 && in->set[i]) {
+                    key_err(L, in, key, "webhook settings without webhook.url");
+                    break;
+                }
+            }
+        } else {
+            validate_http_client(L, in, "webhook.", &s->webhook.http, webhook_reserved);
+        }
     }
 }
 

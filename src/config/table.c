@@ -182,6 +182,7 @@ static const cfg_row scaler_rows[] = {
      .max = "5m", .doc = "Timeout of one webhook call."},
     {K("webhook.retries", CFG_T_INT, cfg_scaler, webhook.retries), .def = "3", .min = "0", .max = "100",
      .doc = "Retries of a failed webhook call, with backoff."},
+    HTTP_CLIENT_ROWS("webhook.", cfg_scaler, webhook.http),
     {K("shadow", CFG_T_BOOL, cfg_scaler, shadow), .def = "true",
      .doc = "Only record decisions (series and decisions.jsonl); never call the webhook."},
 };
