@@ -174,10 +174,37 @@ typedef struct cfg_rate_limit {
     int64_t stabilization_ms; /* a change must be wanted this long first */
 } cfg_rate_limit;
 
+typedef struct cfg_basic_auth {
+    const char *username;      /* NULL: no basic auth */
+    const char *password;
+    const char *password_file;
+} cfg_basic_auth;
+
+typedef struct cfg_tls {
+    const char *ca_file;
+    const char *cert_file;
+    const char *key_file;
+    const char *server_name;
+    bool insecure_skip_verify;
+} cfg_tls;
+
+/* The HTTP client options remote_write and scalers[].webhook share, with the
+ * same keys, rules and meaning (table.c HTTP_CLIENT_ROWS; the sender is
+ * src/export/client.h). At most one of bearer_token, bearer_token_file and
+ * basic_auth is set; headers never name one augur sets itself. */
+typedef struct cfg_http_client {
+    cfg_map headers;
+    const char *bearer_token;  /* NULL: none */
+    const char *bearer_token_file;
+    cfg_basic_auth basic_auth;
+    cfg_tls tls;
+} cfg_http_client;
+
 typedef struct cfg_webhook {
     const char *url;          /* NULL: no webhook */
     int64_t timeout_ms;
     int64_t retries;
+    cfg_http_client http;     /* keys webhook.headers, webhook.bearer_token, … */
 } cfg_webhook;
 
 typedef struct cfg_scaler {
@@ -206,29 +233,11 @@ typedef struct cfg_scaler {
     bool shadow;
 } cfg_scaler;
 
-typedef struct cfg_basic_auth {
-    const char *username;      /* NULL: no basic auth */
-    const char *password;
-    const char *password_file;
-} cfg_basic_auth;
-
-typedef struct cfg_tls {
-    const char *ca_file;
-    const char *cert_file;
-    const char *key_file;
-    const char *server_name;
-    bool insecure_skip_verify;
-} cfg_tls;
-
 typedef struct cfg_remote_write {
     const char *url;
     const char *name;          /* defaults to the URL */
     int64_t timeout_ms;
-    cfg_map headers;
-    const char *bearer_token;
-    const char *bearer_token_file;
-    cfg_basic_auth basic_auth;
-    cfg_tls tls;
+    cfg_http_client http;      /* keys headers, bearer_token, basic_auth, tls at the entry's top level */
     int64_t queue_limit;
     int64_t batch_size;
     int64_t min_backoff_ms;

@@ -1253,8 +1253,70 @@ static int64_t bucket_burst(double per_minute)
     return b < 1 ? 1 : b > 100000 ? 100000 : (int64_t)b;
 }
 
+static bool header_token(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c <= 0x20 || c >= 0x7f || strchr("\"(),/:;<=>?@[\\]{}", c) != NULL)
+            return false;
+    }
+    return true;
+}
+
+/* The HTTP client options (cfg_http_client, table.c HTTP_CLIENT_ROWS) of a
+ * remote_write entry (pre "") or a scaler's webhook (pre "webhook."): the
+ * same rules and messages for both. reserved: the headers augur sets itself
+ * on that kind of request, lower case, "authorization" first (its message
+ * points at the auth keys). */
+static void validate_http_client(ldr *L, inst *in, const char *pre, const cfg_http_client *h,
+                                 const char *const *reserved)
+{
+    enum { TOKEN, TOKEN_FILE, USER, PASSWORD, PASSWORD_FILE, CERT, KEY, HEADERS, NKEYS };
+    static const char *const names[NKEYS] = {"bearer_token",        "bearer_token_file",        "basic_auth.username",
+                                             "basic_auth.password", "basic_auth.password_file", "tls.cert_file",
+                                             "tls.key_file",        "headers"};
+    char k[NKEYS][48];
+    bool g[NKEYS];
+    for (int i = 0; i < NKEYS; i++) {
+        snprintf(k[i], sizeof k[i], "%s%s", pre, names[i]);
+        g[i] = given(in, k[i]);
+    }
+    bool basic = g[USER] || g[PASSWORD] || g[PASSWORD_FILE];
+    if (g[TOKEN] && g[TOKEN_FILE])
+        key_err(L, in, k[TOKEN_FILE], "set bearer_token or bearer_token_file, not both");
+    if ((g[TOKEN] || g[TOKEN_FILE]) && basic)
+        key_err(L, in, g[TOKEN] ? k[TOKEN] : k[TOKEN_FILE], "bearer token and basic_auth are exclusive");
+    if (g[PASSWORD] && g[PASSWORD_FILE])
+        key_err(L, in, k[PASSWORD_FILE], "set password or password_file, not both");
+    if (basic && !g[USER])
+        key_err(L, in, g[PASSWORD] ? k[PASSWORD] : k[PASSWORD_FILE], "basic_auth needs a username");
+    if (g[CERT] != g[KEY])
+        key_err(L, in, g[CERT] ? k[CERT] : k[KEY], "tls.cert_file and tls.key_file go together");
+    for (size_t i = 0; i < h->headers.n; i++) {
+        const cfg_pair *p = &h->headers.v[i];
+        if (p->name == NULL || p->value == NULL)
+            continue;
+        if (!header_token(p->name)) {
+            key_err(L, in, k[HEADERS], "'%.64s' is not a valid header name", p->name);
+            continue;
+        }
+        if (strpbrk(p->value, "\r\n") != NULL) {
+            key_err(L, in, k[HEADERS], "value of header '%s' contains a line break", p->name);
+            continue;
+        }
+        for (size_t x = 0; reserved[x] != NULL; x++) {
+            if (strcasecmp(p->name, reserved[x]) == 0)
+                key_err(L, in, k[HEADERS], "header '%s' is set by augur%s", p->name,
+                        x == 0 ? "; use bearer_token or basic_auth" : "");
+        }
+    }
+}
+
 static void validate_scalers(ldr *L)
 {
+    /* What the webhook sender sets itself (src/predict/scale.c note 6). */
+    static const char *const webhook_reserved[] = {"authorization", "content-type", "content-length", "user-agent",
+                                                   "host", NULL};
     static const char *const util_keys[] = {"forecast", "target", "replicas", NULL};
     static const char *const util_only[] = {"forecast", "target", NULL};
     static const char *const queue_need[] = {"arrival_rate", "service_time", "target_latency", NULL};
@@ -1304,20 +1366,20 @@ static void validate_scalers(ldr *L)
             s->scale_up.burst = bucket_burst(s->scale_up.max_per_minute);
         if (!given(in, "scale_down.burst"))
             s->scale_down.burst = bucket_burst(s->scale_down.max_per_minute);
-        if (s->webhook.url == NULL && (given(in, "webhook.timeout") || given(in, "webhook.retries")))
-            key_err(L, in, given(in, "webhook.timeout") ? "webhook.timeout" : "webhook.retries",
-                    "webhook settings without webhook.url");
+        if (s->webhook.url == NULL) {
+            /* Every webhook.* key but the url: the first one given is the
+             * place to point at. */
+            for (size_t i = 0; i < in->sec->nrows; i++) {
+                const char *key = in->sec->rows[i].key;
+                if (strncmp(key, "webhook.", 8) == 0 && strcmp(key, "webhook.url") != 0 && in->set[i]) {
+                    key_err(L, in, key, "webhook settings without webhook.url");
+                    break;
+                }
+            }
+        } else {
+            validate_http_client(L, in, "webhook.", &s->webhook.http, webhook_reserved);
+        }
     }
-}
-
-static bool header_token(const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c <= 0x20 || c >= 0x7f || strchr("\"(),/:;<=>?@[\\]{}", c) != NULL)
-            return false;
-    }
-    return true;
 }
 
 static void validate_remote_write(ldr *L)
@@ -1333,42 +1395,10 @@ static void validate_remote_write(ldr *L)
         if (r->name == NULL)
             r->name = r->url; /* the documented default */
         check_unique_name(L, si, k, "name", "remote_write name");
-        bool basic = given(in, "basic_auth.username") || given(in, "basic_auth.password") ||
-                     given(in, "basic_auth.password_file");
-        if (given(in, "bearer_token") && given(in, "bearer_token_file"))
-            key_err(L, in, "bearer_token_file", "set bearer_token or bearer_token_file, not both");
-        if ((given(in, "bearer_token") || given(in, "bearer_token_file")) && basic)
-            key_err(L, in, given(in, "bearer_token") ? "bearer_token" : "bearer_token_file",
-                    "bearer token and basic_auth are exclusive");
-        if (given(in, "basic_auth.password") && given(in, "basic_auth.password_file"))
-            key_err(L, in, "basic_auth.password_file", "set password or password_file, not both");
-        if (basic && !given(in, "basic_auth.username"))
-            key_err(L, in, given(in, "basic_auth.password") ? "basic_auth.password" : "basic_auth.password_file",
-                    "basic_auth needs a username");
-        if (given(in, "tls.cert_file") != given(in, "tls.key_file"))
-            key_err(L, in, given(in, "tls.cert_file") ? "tls.cert_file" : "tls.key_file",
-                    "tls.cert_file and tls.key_file go together");
+        validate_http_client(L, in, "", &r->http, reserved);
         if (r->min_backoff_ms > r->max_backoff_ms)
             key_err(L, in, given(in, "max_backoff") ? "max_backoff" : "min_backoff",
                     "max_backoff must be at least min_backoff");
-        for (size_t h = 0; h < r->headers.n; h++) {
-            const cfg_pair *p = &r->headers.v[h];
-            if (p->name == NULL || p->value == NULL)
-                continue;
-            if (!header_token(p->name)) {
-                key_err(L, in, "headers", "'%.64s' is not a valid header name", p->name);
-                continue;
-            }
-            if (strpbrk(p->value, "\r\n") != NULL) {
-                key_err(L, in, "headers", "value of header '%s' contains a line break", p->name);
-                continue;
-            }
-            for (size_t x = 0; reserved[x] != NULL; x++) {
-                if (strcasecmp(p->name, reserved[x]) == 0)
-                    key_err(L, in, "headers", "header '%s' is set by augur%s", p->name,
-                            x == 0 ? "; use bearer_token or basic_auth" : "");
-            }
-        }
     }
 }
 

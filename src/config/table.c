@@ -25,6 +25,35 @@ static const char *const models[] = {"auto", "naive", "seasonal_naive", "holt", 
 static const char *const modes[] = {"utilization", "queue", NULL};
 static const char *const margins[] = {"none", "upper80", "upper95", NULL};
 
+/* The HTTP client options of remote_write and scalers[].webhook
+ * (cfg_http_client): written once, expanded into both sections with the key
+ * prefix pre and the cfg_http_client member st.f, so the keys, defaults,
+ * secret flags and docs cannot drift apart. load.c validate_http_client
+ * holds their cross-key rules. */
+#define HTTP_CLIENT_ROWS(pre, st, f)                                                                      \
+    {K(pre "headers", CFG_T_MAP, st, f.headers), .def = "{}", .max_items = 64,                            \
+     .doc = "Extra HTTP headers; those augur sets itself (Authorization, Content-Type, …) are refused."}, \
+    {K(pre "bearer_token", CFG_T_STRING, st, f.bearer_token), .defdoc = "none", .flags = CFG_F_SECRET,    \
+     .doc = "Sent as Authorization: Bearer; exclusive with bearer_token_file and basic_auth."},           \
+    {K(pre "bearer_token_file", CFG_T_PATH, st, f.bearer_token_file), .defdoc = "none",                   \
+     .doc = "File holding the bearer token, read at each request."},                                      \
+    {K(pre "basic_auth.username", CFG_T_STRING, st, f.basic_auth.username), .defdoc = "none",             \
+     .doc = "HTTP basic auth user."},                                                                     \
+    {K(pre "basic_auth.password", CFG_T_STRING, st, f.basic_auth.password), .defdoc = "none",             \
+     .flags = CFG_F_SECRET, .doc = "HTTP basic auth password; exclusive with password_file."},            \
+    {K(pre "basic_auth.password_file", CFG_T_PATH, st, f.basic_auth.password_file), .defdoc = "none",     \
+     .doc = "File holding the basic auth password."},                                                     \
+    {K(pre "tls.ca_file", CFG_T_PATH, st, f.tls.ca_file), .defdoc = "system CAs",                         \
+     .doc = "CA bundle to verify the server with."},                                                      \
+    {K(pre "tls.cert_file", CFG_T_PATH, st, f.tls.cert_file), .defdoc = "none",                           \
+     .doc = "Client certificate (with key_file)."},                                                       \
+    {K(pre "tls.key_file", CFG_T_PATH, st, f.tls.key_file), .defdoc = "none",                             \
+     .doc = "Client key (with cert_file)."},                                                              \
+    {K(pre "tls.server_name", CFG_T_STRING, st, f.tls.server_name), .defdoc = "the url's host",           \
+     .doc = "Name to verify the server certificate against."},                                            \
+    {K(pre "tls.insecure_skip_verify", CFG_T_BOOL, st, f.tls.insecure_skip_verify), .def = "false",       \
+     .doc = "Do not verify the server certificate (testing only)."}
+
 static const cfg_row storage_rows[] = {
     {K("minute_retention", CFG_T_DURATION, cfg_storage, minute_retention_ms), .def = "14d", .min = "1h",
      .max = "5y", .doc = "How long minute rollups are kept; remote-read serves hourly rollups beyond it."},
@@ -153,6 +182,7 @@ static const cfg_row scaler_rows[] = {
      .max = "5m", .doc = "Timeout of one webhook call."},
     {K("webhook.retries", CFG_T_INT, cfg_scaler, webhook.retries), .def = "3", .min = "0", .max = "100",
      .doc = "Retries of a failed webhook call, with backoff."},
+    HTTP_CLIENT_ROWS("webhook.", cfg_scaler, webhook.http),
     {K("shadow", CFG_T_BOOL, cfg_scaler, shadow), .def = "true",
      .doc = "Only record decisions (series and decisions.jsonl); never call the webhook."},
 };
@@ -164,28 +194,7 @@ static const cfg_row remote_write_rows[] = {
      .doc = "Unique name: the target label on augur_export_* metrics and the key of its outbox."},
     {K("timeout", CFG_T_DURATION, cfg_remote_write, timeout_ms), .def = "30s", .min = "100ms", .max = "10m",
      .doc = "Timeout of one request."},
-    {K("headers", CFG_T_MAP, cfg_remote_write, headers), .def = "{}", .max_items = 64,
-     .doc = "Extra HTTP headers; those augur sets itself (Authorization, Content-Type, …) are refused."},
-    {K("bearer_token", CFG_T_STRING, cfg_remote_write, bearer_token), .defdoc = "none", .flags = CFG_F_SECRET,
-     .doc = "Sent as Authorization: Bearer; exclusive with bearer_token_file and basic_auth."},
-    {K("bearer_token_file", CFG_T_PATH, cfg_remote_write, bearer_token_file), .defdoc = "none",
-     .doc = "File holding the bearer token, read at each request."},
-    {K("basic_auth.username", CFG_T_STRING, cfg_remote_write, basic_auth.username), .defdoc = "none",
-     .doc = "HTTP basic auth user."},
-    {K("basic_auth.password", CFG_T_STRING, cfg_remote_write, basic_auth.password), .defdoc = "none",
-     .flags = CFG_F_SECRET, .doc = "HTTP basic auth password; exclusive with password_file."},
-    {K("basic_auth.password_file", CFG_T_PATH, cfg_remote_write, basic_auth.password_file), .defdoc = "none",
-     .doc = "File holding the basic auth password."},
-    {K("tls.ca_file", CFG_T_PATH, cfg_remote_write, tls.ca_file), .defdoc = "system CAs",
-     .doc = "CA bundle to verify the server with."},
-    {K("tls.cert_file", CFG_T_PATH, cfg_remote_write, tls.cert_file), .defdoc = "none",
-     .doc = "Client certificate (with key_file)."},
-    {K("tls.key_file", CFG_T_PATH, cfg_remote_write, tls.key_file), .defdoc = "none",
-     .doc = "Client key (with cert_file)."},
-    {K("tls.server_name", CFG_T_STRING, cfg_remote_write, tls.server_name), .defdoc = "the url's host",
-     .doc = "Name to verify the server certificate against."},
-    {K("tls.insecure_skip_verify", CFG_T_BOOL, cfg_remote_write, tls.insecure_skip_verify), .def = "false",
-     .doc = "Do not verify the server certificate (testing only)."},
+    HTTP_CLIENT_ROWS("", cfg_remote_write, http),
     {K("queue_limit", CFG_T_INT, cfg_remote_write, queue_limit), .def = "1_000_000", .min = "1000",
      .max = "1_000_000_000", .doc = "Samples waiting for this target; beyond it the oldest are dropped and counted."},
     {K("batch_size", CFG_T_INT, cfg_remote_write, batch_size), .def = "2000", .min = "1", .max = "100_000",

@@ -717,14 +717,14 @@ static bool send_batch(target *t, const uint8_t *body, size_t len, const batch *
                        pending *pend)
 {
     for (;;) {
-        export_post_result res;
+        export_client_result res;
         int64_t t0 = util_mono_ns();
         aug_err e = export_post_send(t->post, body, len, &res);
         if (e == AUG_ESHUTDOWN)
             return false;
         metrics_histogram_observe(t->duration, (double)(util_mono_ns() - t0) / 1e9);
         metrics_counter_add(code_counter_get(t, e == AUG_OK ? res.status : 0), 1);
-        export_class cls = e == AUG_OK ? export_post_classify(res.status) : EXPORT_CLASS_RETRY;
+        export_class cls = e == AUG_OK ? export_client_classify(res.status) : EXPORT_CLASS_RETRY;
         bool was_failing = *attempt > 0;
         if (cls == EXPORT_CLASS_SENT) {
             if (was_failing)

@@ -1,6 +1,7 @@
 /* export_int.h — what the files of src/export/ share and nobody else sees:
  * the per-target series map (smap.c), jittered backoff (backoff.c) and one
- * target's libcurl sender (post.c). export.c ties them to the outbox.
+ * target's remote-write sender (post.c, over client.c's shared HTTP client).
+ * export.c ties them to the outbox.
  *
  * All three are single-owner objects without locks: a target's series map
  * is used under the exporter's enqueue mutex, its post object and PRNG only
@@ -10,6 +11,7 @@
 #define AUG_EXPORT_EXPORT_INT_H
 
 #include "config/config.h"
+#include "export/client.h"
 #include "util/common.h"
 #include "util/err.h"
 #include "util/hash.h"
@@ -80,26 +82,11 @@ uint64_t export_rng_next(uint64_t *state);
  * max_ms >= min_ms (else clamped). */
 int64_t export_backoff_ms(int64_t min_ms, int64_t max_ms, unsigned attempt, uint64_t *rng);
 
-/* ==== post.c: one target's HTTP sender (libcurl easy handle) ============== */
+/* ==== post.c: one target's remote-write sender ============================ */
 
+/* A remote-write request over the shared HTTP client (client.h): the
+ * remote-write headers, then the target's custom headers and credentials. */
 typedef struct export_post export_post;
-
-/* What to do after an attempt. */
-typedef enum export_class {
-    EXPORT_CLASS_SENT = 0,      /* 2xx: acknowledged */
-    EXPORT_CLASS_RETRY = 1,     /* 5xx, 429, transport error: back off, resend */
-    EXPORT_CLASS_DROP_4XX = 2,  /* other 4xx: the receiver will never take it */
-    EXPORT_CLASS_DROP_OTHER = 3 /* 1xx/3xx/unknown final status: not retryable either */
-} export_class;
-
-/* Maps an HTTP status (0 = no response: transport error) to its class. */
-export_class export_post_classify(long status);
-
-typedef struct export_post_result {
-    long status;            /* HTTP status; 0 when no response arrived */
-    int64_t retry_after_ms; /* Retry-After of the response; -1 when absent */
-    char detail[256];       /* curl's error, or the start of the response body */
-} export_post_result;
 
 /* Builds a sender for rw (every string is copied: rw may be freed after).
  * should_abort(arg) is polled during a transfer (~ every 100 ms or faster,
@@ -111,11 +98,9 @@ aug_err export_post_new(const cfg_remote_write *rw, bool (*should_abort)(void *a
 
 /* POSTs one snappy-compressed WriteRequest with the remote-write headers,
  * custom headers and credentials (token and password files are read now,
- * at each request). Returns AUG_OK when a response arrived (any status, in
- * res->status), AUG_EIO when none did or a credential file could not be
- * read (res->detail says which), AUG_ESHUTDOWN when should_abort stopped it.
- * body is borrowed for the call. */
-aug_err export_post_send(export_post *p, const uint8_t *body, size_t len, export_post_result *res);
+ * at each request). Returns what export_client_post returns. body is
+ * borrowed for the call. */
+aug_err export_post_send(export_post *p, const uint8_t *body, size_t len, export_client_result *res);
 
 /* NULL is a no-op. */
 void export_post_free(export_post *p);

@@ -10,6 +10,7 @@
 #include "predict/predict.h"
 
 #include "decide/decide.h"
+#include "export/client.h"
 #include "forecast/accuracy.h"
 #include "forecast/forecast.h"
 #include "ingest/selector.h"
@@ -171,7 +172,8 @@ typedef struct predict_scaler {
     predict_target *t; /* the forecast (utilization) or arrival_rate (queue) target; same tset */
     ingest_selector *sel[PREDICT_IN__COUNT]; /* NULL: input not configured */
     char *webhook_url;                       /* NULL: none */
-    int64_t webhook_timeout_ms, webhook_retries;
+    export_client_target *webhook;           /* where and how to call it (one reference); NULL: none */
+    int64_t webhook_retries;
     uint64_t fp; /* fingerprint of the definition: reload keeps the state when it matches */
 
     /* Predict thread only. */

@@ -51,11 +51,18 @@
  *    full queue drops the oldest call, counted) to one sender thread started
  *    on first use, so the predict thread never waits on the network. A call
  *    POSTs the decision as JSON (application/json) with the scaler's
- *    timeout; 2xx is success; 429, 5xx and transport errors are retried up
- *    to `retries` times with backoff 100 ms × 2^attempt (at most 5 s); other
- *    statuses fail at once. At shutdown the call in flight finishes (bounded
- *    by its timeout), no retry starts, and queued calls are dropped
- *    (counted).
+ *    timeout through src/export/client.h, the HTTP client remote-write uses:
+ *    the webhook's headers, bearer or basic credentials (files re-read at
+ *    each call) and TLS options live in the scaler's export_client_target,
+ *    built with the scaler (so a bad server_name fails the load or reload)
+ *    and referenced by each queued call, so a reload can free the scaler
+ *    while its calls wait. The thread keeps one export_client for all calls:
+ *    its connection to a webhook stays open between decisions. 2xx is
+ *    success; 429, 5xx and transport errors (and an unreadable credential
+ *    file) are retried up to `retries` times with backoff 100 ms ×
+ *    2^attempt (at most 5 s); other statuses fail at once. At shutdown the
+ *    call in flight finishes (bounded by its timeout), no retry starts, and
+ *    queued calls are dropped (counted).
  *
  * 7. Reload. A scaler whose name and fingerprint (decide params, target
  *    name and definition, input selectors) are unchanged keeps its decision
@@ -96,7 +103,7 @@
 #include "util/mem.h"
 #include "util/time.h"
 
-#include <curl/curl.h>
+#include <curl/curl.h> /* curl_global_init */
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -155,6 +162,7 @@ void predict_scaler_free(predict_scaler *sc)
         return;
     aug_free(sc->name);
     aug_free(sc->webhook_url);
+    export_client_target_unref(sc->webhook);
     for (int k = 0; k < PREDICT_IN__COUNT; k++)
         ingest_selector_free(sc->sel[k]);
     aug_free(sc->fcp);
@@ -183,11 +191,21 @@ static aug_err scaler_new(const cfg_scaler *s, const predict_tset *ts, predict_s
     sc->shadow = s->shadow;
     if (s->webhook.url != NULL)
         sc->webhook_url = aug_strndup(s->webhook.url, strlen(s->webhook.url));
-    sc->webhook_timeout_ms = s->webhook.timeout_ms;
     sc->webhook_retries = s->webhook.retries;
     if (sc->name == NULL || (s->webhook.url != NULL && sc->webhook_url == NULL)) {
         err = AUG_ENOMEM;
         goto fail;
+    }
+    if (s->webhook.url != NULL) {
+        static const char *const json[] = {"Content-Type: application/json", NULL};
+        export_client_spec spec = {.what = "webhook", .url = s->webhook.url, .timeout_ms = s->webhook.timeout_ms,
+                                   .http = &s->webhook.http, .headers = json};
+        aug_errbuf web = {{0}};
+        if ((err = export_client_target_new(&spec, &sc->webhook, &web)) != AUG_OK) {
+            if (err != AUG_ENOMEM)
+                err = aug_errf(eb, AUG_ECONFIG, "scaler %s: %s", s->name, aug_errmsg(&web, err));
+            goto fail;
+        }
     }
     aug_errbuf deb = {{0}};
     if ((err = cfg_scaler_decide_params(s, &sc->dp, &deb)) != AUG_OK) {
@@ -624,7 +642,7 @@ static bool evaluate(predict *p, predict_scaler *sc, int64_t T)
     char line[LINE_MAX_BYTES];
     size_t len = decision_json(sc, T, observed, &out, current, line, sizeof line);
     log_decision(p, line, len);
-    if (!sc->shadow && sc->webhook_url != NULL)
+    if (!sc->shadow && sc->webhook != NULL)
         hook_enqueue(p, sc, line, len);
     LOG_DEBUG("scale", "decision", "scaler", sc->name, "action", decide_action_name(out.action), "reason",
               out.reason);
@@ -647,10 +665,11 @@ bool predict_scale_run(predict *p, int64_t now)
 /* ---- webhook (note 6) ---- */
 
 typedef struct hook_call {
-    char *url;
+    char *url; /* for the log */
     char *body;
     size_t len;
-    int64_t timeout_ms, retries;
+    export_client_target *target; /* one reference */
+    int64_t retries;
 } hook_call;
 
 struct predict_hook {
@@ -667,43 +686,38 @@ static void call_free(hook_call *c)
 {
     aug_free(c->url);
     aug_free(c->body);
+    export_client_target_unref(c->target);
     *c = (hook_call){0};
 }
 
-static size_t discard(char *ptr, size_t size, size_t nmemb, void *arg)
+/* One POST through the sender's client, built on first use (note 6).
+ * Returns the class of the outcome; *status gets the HTTP status (0: none)
+ * and res->detail the reason of a failure. */
+static export_class post_once(export_client **cl, const hook_call *c, long *status, export_client_result *res)
 {
-    AUG_UNUSED(ptr);
-    AUG_UNUSED(arg);
-    return size * nmemb;
-}
-
-/* One POST; the HTTP status, or 0 for a transport error. */
-static long post_once(const hook_call *c)
-{
-    CURL *h = curl_easy_init();
-    if (h == NULL)
-        return 0;
-    struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-    curl_easy_setopt(h, CURLOPT_URL, c->url);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->body);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)c->len);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "augur/" AUG_VERSION);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-    long status = 0;
-    if (curl_easy_perform(h) == CURLE_OK)
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(h);
-    return status;
+    *status = 0;
+    aug_err e = AUG_OK;
+    if (*cl == NULL) {
+        aug_errbuf eb = {{0}};
+        if ((e = export_client_new(c->target, NULL, NULL, cl, &eb)) != AUG_OK) {
+            snprintf(res->detail, sizeof res->detail, "%s", aug_errmsg(&eb, e));
+            return EXPORT_CLASS_DROP_OTHER;
+        }
+    }
+    e = export_client_post(*cl, c->target, (const uint8_t *)c->body, c->len, res);
+    if (e == AUG_OK) {
+        *status = res->status;
+        return export_client_classify(res->status);
+    }
+    /* No answer (or an unreadable credential file, which may be rotated in
+     * by the next try): retried. Anything else will not get better. */
+    return e == AUG_EIO ? EXPORT_CLASS_RETRY : EXPORT_CLASS_DROP_OTHER;
 }
 
 static void *hook_main(void *arg)
 {
     predict_hook *hk = arg;
+    export_client *cl = NULL; /* one handle for every call: connections stay open between them */
     pthread_mutex_lock(&hk->lock);
     for (;;) {
         while (hk->len == 0 && !hk->stopping)
@@ -717,15 +731,16 @@ static void *hook_main(void *arg)
         pthread_mutex_unlock(&hk->lock);
         bool ok = false;
         for (int64_t attempt = 0;; attempt++) {
-            long st = post_once(&c);
-            if (st >= 200 && st <= 299) {
+            long st = 0;
+            export_client_result res;
+            export_class cls = post_once(&cl, &c, &st, &res);
+            if (cls == EXPORT_CLASS_SENT) {
                 ok = true;
                 break;
             }
-            bool retry = st == 0 || st == 429 || (st >= 500 && st <= 599);
-            if (!retry || attempt >= c.retries) {
+            if (cls != EXPORT_CLASS_RETRY || attempt >= c.retries) {
                 LOG_WARN("scale", "webhook call failed", "url", c.url, "status", LOG_I64(st), "attempts",
-                         LOG_I64(attempt + 1));
+                         LOG_I64(attempt + 1), "detail", res.detail);
                 break;
             }
             int64_t wait = AUG_MIN((int64_t)HOOK_BACKOFF_MS << AUG_MIN(attempt, 10), (int64_t)HOOK_BACKOFF_MAX_MS);
@@ -750,6 +765,7 @@ static void *hook_main(void *arg)
         pthread_mutex_lock(&hk->lock);
     }
     pthread_mutex_unlock(&hk->lock);
+    export_client_free(cl);
     return NULL;
 }
 
@@ -782,7 +798,7 @@ static void hook_enqueue(predict *p, const predict_scaler *sc, const char *body,
         return;
     }
     hook_call c = {.url = aug_strndup(sc->webhook_url, strlen(sc->webhook_url)), .body = aug_strndup(body, len),
-                   .len = len, .timeout_ms = sc->webhook_timeout_ms, .retries = sc->webhook_retries};
+                   .len = len, .target = export_client_target_ref(sc->webhook), .retries = sc->webhook_retries};
     if (c.url == NULL || c.body == NULL) {
         call_free(&c);
         metrics_counter_add(p->m_hook_dropped, 1);

@@ -236,7 +236,7 @@ static void test_table_defaults_and_bounds_parse(void)
                 "remote_write: [{url: 'http://x'}]\n");
     CHECK(c != NULL);
     cfg_free(c);
-    CHECK_EQ_I64(cfg_key_count(), 4 + 11 + 6 + 9 + 27 + 18);
+    CHECK_EQ_I64(cfg_key_count(), 4 + 11 + 6 + 9 + 27 + 11 + 18); /* 11: webhook http client keys */
     char buf[128];
     cfg_key_info k = cfg_key_get(0, buf, sizeof buf);
     CHECK_STR(k.path, "storage.minute_retention");
@@ -302,8 +302,8 @@ static void test_defaults_applied(void)
     CHECK(s->queue_length == NULL && s->service_time.sel == NULL && s->service_time.ms == 0);
     const cfg_remote_write *r = &c->remote_write[0];
     CHECK_STR(r->name, "http://x:9090/api/v1/write");
-    CHECK(r->timeout_ms == 30000 && r->headers.n == 0 && r->bearer_token == NULL);
-    CHECK(r->basic_auth.username == NULL && !r->tls.insecure_skip_verify);
+    CHECK(r->timeout_ms == 30000 && r->http.headers.n == 0 && r->http.bearer_token == NULL);
+    CHECK(r->http.basic_auth.username == NULL && !r->http.tls.insecure_skip_verify);
     CHECK(r->queue_limit == 1000000 && r->batch_size == 2000 && r->min_backoff_ms == 30 && r->max_backoff_ms == 5000);
     cfg_free(c);
 }
@@ -378,16 +378,16 @@ static void test_every_key_reaches_its_field(void)
     CHECK_EQ_I64(c->nremote_write, 4);
     const cfg_remote_write *r = &c->remote_write[0];
     CHECK(strcmp(r->url, "https://m.example/api/v1/push") == 0 && strcmp(r->name, "mimir") == 0);
-    CHECK(r->timeout_ms == 14000 && r->headers.n == 2);
-    CHECK(strcmp(r->headers.v[0].name, "X-Scope-OrgID") == 0 && strcmp(r->headers.v[0].value, "team-a") == 0);
-    CHECK(strcmp(r->bearer_token_file, "/tok") == 0 && r->bearer_token == NULL);
-    CHECK(strcmp(r->tls.ca_file, "/ca") == 0 && strcmp(r->tls.cert_file, "/c") == 0);
-    CHECK(strcmp(r->tls.key_file, "/k") == 0 && strcmp(r->tls.server_name, "sn") == 0 && r->tls.insecure_skip_verify);
+    CHECK(r->timeout_ms == 14000 && r->http.headers.n == 2);
+    CHECK(strcmp(r->http.headers.v[0].name, "X-Scope-OrgID") == 0 && strcmp(r->http.headers.v[0].value, "team-a") == 0);
+    CHECK(strcmp(r->http.bearer_token_file, "/tok") == 0 && r->http.bearer_token == NULL);
+    CHECK(strcmp(r->http.tls.ca_file, "/ca") == 0 && strcmp(r->http.tls.cert_file, "/c") == 0);
+    CHECK(strcmp(r->http.tls.key_file, "/k") == 0 && strcmp(r->http.tls.server_name, "sn") == 0 && r->http.tls.insecure_skip_verify);
     CHECK(r->queue_limit == 1500 && r->batch_size == 16 && r->min_backoff_ms == 17 && r->max_backoff_ms == 18000);
-    CHECK(strcmp(c->remote_write[1].basic_auth.username, "u") == 0);
-    CHECK(strcmp(c->remote_write[1].basic_auth.password_file, "/p") == 0);
-    CHECK(strcmp(c->remote_write[2].bearer_token, "t0k") == 0);
-    CHECK(strcmp(c->remote_write[3].basic_auth.password, "pw") == 0);
+    CHECK(strcmp(c->remote_write[1].http.basic_auth.username, "u") == 0);
+    CHECK(strcmp(c->remote_write[1].http.basic_auth.password_file, "/p") == 0);
+    CHECK(strcmp(c->remote_write[2].http.bearer_token, "t0k") == 0);
+    CHECK(strcmp(c->remote_write[3].http.basic_auth.password, "pw") == 0);
     cfg_free(c);
 }
 
@@ -488,6 +488,80 @@ static void test_errors_required_and_references(void)
     CHECK(fails_at("forecasts: [{name: f, series: up}]\n"
                    "scalers: [{name: w, forecast: f, replicas: up, target: 1, webhook: {retries: 2}}]\n",
                    2, 78, "scalers[0].webhook.retries: webhook settings without webhook.url"));
+}
+
+/* scalers[].webhook takes remote_write's HTTP client options (table.c
+ * HTTP_CLIENT_ROWS): the same keys, rules and messages, at the webhook's
+ * keys' positions. */
+static void test_webhook_http_client(void)
+{
+    static const char head[] = "forecasts: [{name: f, series: up}]\n"
+                               "scalers:\n"
+                               "  - name: w\n"
+                               "    forecast: f\n"
+                               "    replicas: up\n"
+                               "    target: 0.5\n"
+                               "    webhook:\n"
+                               "      url: https://bot.example/scale\n";
+    static const struct {
+        const char *yaml; /* after head */
+        unsigned line, col;
+        const char *msg;
+    } bad[] = {
+        {"      headers: {Authorization: x}\n", 9, 16,
+         "scalers[0].webhook.headers: header 'Authorization' is set by augur; use bearer_token or basic_auth"},
+        {"      headers: {content-type: text/plain}\n", 9, 16, "header 'content-type' is set by augur"},
+        {"      headers: {'a b': x}\n", 9, 16, "not a valid header name"},
+        {"      bearer_token: a\n      bearer_token_file: /b\n", 10, 26,
+         "scalers[0].webhook.bearer_token_file: set bearer_token or bearer_token_file, not both"},
+        {"      bearer_token_file: /b\n      basic_auth: {username: u}\n", 9, 26,
+         "scalers[0].webhook.bearer_token_file: bearer token and basic_auth are exclusive"},
+        {"      basic_auth: {password: p}\n", 9, 30, "scalers[0].webhook.basic_auth.password: basic_auth needs a username"},
+        {"      basic_auth: {username: u, password: p, password_file: f}\n", 9, 61,
+         "set password or password_file, not both"},
+        {"      tls: {key_file: /k}\n", 9, 23, "scalers[0].webhook.tls.key_file: tls.cert_file and tls.key_file go together"},
+    };
+    char y[1024];
+    for (size_t i = 0; i < AUG_ARRAY_LEN(bad); i++) {
+        snprintf(y, sizeof y, "%s%s", head, bad[i].yaml);
+        CHECK(fails_at(y, bad[i].line, bad[i].col, bad[i].msg));
+    }
+    /* The options without a url are webhook settings without webhook.url. */
+    CHECK(fails_at("forecasts: [{name: f, series: up}]\n"
+                   "scalers: [{name: w, forecast: f, replicas: up, target: 1, webhook: {tls: {insecure_skip_verify: true}}}]\n",
+                   2, 97, "scalers[0].webhook.tls.insecure_skip_verify: webhook settings without webhook.url"));
+    /* A header remote_write refuses but the webhook never sets is allowed. */
+    snprintf(y, sizeof y,
+             "%s      headers: {X-Prometheus-Remote-Write-Version: '1', X-Team: a}\n"
+             "      bearer_token_file: /run/token\n"
+             "      tls: {ca_file: /ca, cert_file: /c, key_file: /k, server_name: sn, insecure_skip_verify: true}\n",
+             head);
+    cfg_config *c = load_ok(y);
+    CHECK(c != NULL);
+    if (c == NULL)
+        return;
+    const cfg_http_client *h = &c->scalers[0].webhook.http;
+    CHECK(h->headers.n == 2 && strcmp(h->headers.v[1].name, "X-Team") == 0 && strcmp(h->headers.v[1].value, "a") == 0);
+    CHECK(strcmp(h->bearer_token_file, "/run/token") == 0 && h->bearer_token == NULL && h->basic_auth.username == NULL);
+    CHECK(strcmp(h->tls.ca_file, "/ca") == 0 && strcmp(h->tls.cert_file, "/c") == 0 && strcmp(h->tls.key_file, "/k") == 0);
+    CHECK(strcmp(h->tls.server_name, "sn") == 0 && h->tls.insecure_skip_verify);
+    cfg_free(c);
+    /* The secrets are flagged as such in the table, like remote_write's. */
+    char buf[128];
+    size_t secret = 0;
+    for (size_t si = 0; si < cfg_nsections; si++)
+        for (size_t i = 0; i < cfg_sections[si].nrows; i++) {
+            const cfg_row *r = &cfg_sections[si].rows[i];
+            if (r->flags & CFG_F_SECRET) {
+                snprintf(buf, sizeof buf, "%s.%s", cfg_sections[si].name, r->key);
+                CHECK(strcmp(buf, "scalers.webhook.bearer_token") == 0 ||
+                      strcmp(buf, "scalers.webhook.basic_auth.password") == 0 ||
+                      strcmp(buf, "remote_write.bearer_token") == 0 ||
+                      strcmp(buf, "remote_write.basic_auth.password") == 0);
+                secret++;
+            }
+        }
+    CHECK_EQ_I64(secret, 4);
 }
 
 /* Limits of the decision engine (config/scaler.h), reported where the value
@@ -884,7 +958,7 @@ int main(int argc, char **argv)
         CHECK_CASE(test_defaults_applied), CHECK_CASE(test_every_key_reaches_its_field),
         CHECK_CASE(test_errors_unknown_keys), CHECK_CASE(test_errors_types_and_ranges),
         CHECK_CASE(test_errors_selectors_point_inside), CHECK_CASE(test_errors_required_and_references),
-        CHECK_CASE(test_errors_engine_limits), CHECK_CASE(test_errors_cross_key_rules),
+        CHECK_CASE(test_webhook_http_client), CHECK_CASE(test_errors_engine_limits), CHECK_CASE(test_errors_cross_key_rules),
         CHECK_CASE(test_errors_yaml_level),
         CHECK_CASE(test_errors_are_sorted_capped_and_printed), CHECK_CASE(test_design_example),
         CHECK_CASE(test_shipped_config_loads), CHECK_CASE(test_every_key_in_augur_yml),

@@ -10,6 +10,10 @@
  * Waiting: rx_wait(r, n, timeout) blocks until n requests were recorded;
  * the timeout is only a safety net (tests never depend on speed).
  *
+ * Connections: r->conns counts the connections accepted, so a test can see
+ * a client keep one alive across requests. The test PKI: rx_tls_path,
+ * rx_tls_read.
+ *
  * Header-only (static functions): each test binary and the bench compile it.
  */
 #ifndef AUG_TESTS_EXPORT_RECEIVER_H
@@ -58,6 +62,7 @@ typedef struct receiver {
     uint64_t bytes;
     bool require_client_cert;
     char retry_after[16]; /* sent with 429/503 answers when not empty */
+    size_t conns;         /* connections accepted (a kept-alive client opens one) */
 } receiver;
 
 typedef struct rx_conn {
@@ -193,6 +198,19 @@ static void rx_completed(void *cls, struct MHD_Connection *c, void **ctx, enum M
     }
 }
 
+static void rx_conn_started(void *cls, struct MHD_Connection *c, void **socket_ctx,
+                            enum MHD_ConnectionNotificationCode code)
+{
+    (void)c;
+    (void)socket_ctx;
+    receiver *r = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        pthread_mutex_lock(&r->mu);
+        r->conns++;
+        pthread_mutex_unlock(&r->mu);
+    }
+}
+
 /* Starts on 127.0.0.1:port (0 = any free port). TLS when cert_pem is not
  * NULL; trust_pem (may be NULL) makes the server ask for client
  * certificates signed by it. Returns false on failure. */
@@ -223,6 +241,7 @@ static RX_UNUSED bool rx_start_at(receiver *r, uint16_t port, const char *cert_p
     tls[nt] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     r->d = MHD_start_daemon(flags, port, NULL, NULL, rx_handler, r, MHD_OPTION_SOCK_ADDR, &sa,
                             MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_NOTIFY_COMPLETED, rx_completed, NULL,
+                            MHD_OPTION_NOTIFY_CONNECTION, rx_conn_started, r,
                             MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (r->d == NULL)
         return false;
@@ -275,6 +294,14 @@ static RX_UNUSED size_t rx_count(receiver *r)
     return n;
 }
 
+static RX_UNUSED size_t rx_conns(receiver *r)
+{
+    pthread_mutex_lock(&r->mu);
+    size_t n = r->conns;
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
 /* Waits until at least n requests were recorded; false after timeout_ms. */
 static RX_UNUSED bool rx_wait(receiver *r, size_t n, int64_t timeout_ms)
 {
@@ -311,6 +338,60 @@ static RX_UNUSED const char *rx_header(const rx_request *q, const char *name, ch
             break;
     }
     return NULL;
+}
+
+/* True when header `name` of q is `want` (absent when want is NULL); says
+ * what it got on stderr otherwise. */
+static RX_UNUSED bool rx_header_is(const rx_request *q, const char *name, const char *want)
+{
+    char buf[512];
+    const char *v = rx_header(q, name, buf, sizeof buf);
+    if (want == NULL)
+        return v == NULL;
+    if (v == NULL || strcmp(v, want) != 0) {
+        fprintf(stderr, "  header %s: got \"%s\", want \"%s\"\n", name, v ? v : "(absent)", want);
+        return false;
+    }
+    return true;
+}
+
+/* Writes content to path (credential files the requests read); false if
+ * it cannot. */
+static RX_UNUSED bool rx_write_file(const char *path, const char *content)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return false;
+    bool ok = fputs(content, f) >= 0;
+    return fclose(f) == 0 && ok;
+}
+
+/* ---- the test PKI in tests/unit/export/tls/ (tls/gen.sh), found through
+ * EXPORT_TLS_DIR (set by meson): ca.pem signs server.pem (for the name
+ * augur-test.invalid) and client.pem; other-ca.pem signs neither. ---- */
+
+/* Path of a file of the PKI, in one of 8 rotating static buffers. */
+static RX_UNUSED const char *rx_tls_path(const char *name)
+{
+    static char paths[8][1024];
+    static int k;
+    char *p = paths[k++ % 8];
+    snprintf(p, 1024, "%s/%s", getenv("EXPORT_TLS_DIR") ? getenv("EXPORT_TLS_DIR") : ".", name);
+    return p;
+}
+
+/* Contents of a file of the PKI (caller frees with free), or NULL. */
+static RX_UNUSED char *rx_tls_read(const char *name)
+{
+    FILE *f = fopen(rx_tls_path(name), "rb");
+    if (f == NULL)
+        return NULL;
+    char *buf = calloc(1, 65536);
+    size_t n = buf != NULL ? fread(buf, 1, 65535, f) : 0;
+    fclose(f);
+    if (buf != NULL)
+        buf[n] = '\0';
+    return buf;
 }
 
 #endif

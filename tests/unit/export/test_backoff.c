@@ -1,5 +1,5 @@
 /* Unit tests for src/export/backoff.c (retry delays) and the status
- * classification of post.c: which answers are retried, which dropped. */
+ * classification of client.c (export_client_classify): which answers are retried, which dropped. */
 #include "util/common.h"
 #include "export/export_int.h"
 
@@ -61,22 +61,22 @@ static void test_uniform_and_seeded(void)
 
 static void test_classify(void)
 {
-    CHECK_EQ_I64(export_post_classify(200), EXPORT_CLASS_SENT);
-    CHECK_EQ_I64(export_post_classify(204), EXPORT_CLASS_SENT);
-    CHECK_EQ_I64(export_post_classify(299), EXPORT_CLASS_SENT);
-    CHECK_EQ_I64(export_post_classify(0), EXPORT_CLASS_RETRY); /* no response */
-    CHECK_EQ_I64(export_post_classify(429), EXPORT_CLASS_RETRY);
-    CHECK_EQ_I64(export_post_classify(500), EXPORT_CLASS_RETRY);
-    CHECK_EQ_I64(export_post_classify(503), EXPORT_CLASS_RETRY);
-    CHECK_EQ_I64(export_post_classify(599), EXPORT_CLASS_RETRY);
-    CHECK_EQ_I64(export_post_classify(400), EXPORT_CLASS_DROP_4XX);
-    CHECK_EQ_I64(export_post_classify(401), EXPORT_CLASS_DROP_4XX);
-    CHECK_EQ_I64(export_post_classify(404), EXPORT_CLASS_DROP_4XX);
-    CHECK_EQ_I64(export_post_classify(413), EXPORT_CLASS_DROP_4XX);
-    CHECK_EQ_I64(export_post_classify(499), EXPORT_CLASS_DROP_4XX);
-    CHECK_EQ_I64(export_post_classify(100), EXPORT_CLASS_DROP_OTHER);
-    CHECK_EQ_I64(export_post_classify(301), EXPORT_CLASS_DROP_OTHER);
-    CHECK_EQ_I64(export_post_classify(600), EXPORT_CLASS_DROP_OTHER);
+    CHECK_EQ_I64(export_client_classify(200), EXPORT_CLASS_SENT);
+    CHECK_EQ_I64(export_client_classify(204), EXPORT_CLASS_SENT);
+    CHECK_EQ_I64(export_client_classify(299), EXPORT_CLASS_SENT);
+    CHECK_EQ_I64(export_client_classify(0), EXPORT_CLASS_RETRY); /* no response */
+    CHECK_EQ_I64(export_client_classify(429), EXPORT_CLASS_RETRY);
+    CHECK_EQ_I64(export_client_classify(500), EXPORT_CLASS_RETRY);
+    CHECK_EQ_I64(export_client_classify(503), EXPORT_CLASS_RETRY);
+    CHECK_EQ_I64(export_client_classify(599), EXPORT_CLASS_RETRY);
+    CHECK_EQ_I64(export_client_classify(400), EXPORT_CLASS_DROP_4XX);
+    CHECK_EQ_I64(export_client_classify(401), EXPORT_CLASS_DROP_4XX);
+    CHECK_EQ_I64(export_client_classify(404), EXPORT_CLASS_DROP_4XX);
+    CHECK_EQ_I64(export_client_classify(413), EXPORT_CLASS_DROP_4XX);
+    CHECK_EQ_I64(export_client_classify(499), EXPORT_CLASS_DROP_4XX);
+    CHECK_EQ_I64(export_client_classify(100), EXPORT_CLASS_DROP_OTHER);
+    CHECK_EQ_I64(export_client_classify(301), EXPORT_CLASS_DROP_OTHER);
+    CHECK_EQ_I64(export_client_classify(600), EXPORT_CLASS_DROP_OTHER);
 }
 
 CHECK_MAIN(CHECK_CASE(test_bounds_double_per_attempt), CHECK_CASE(test_clamps), CHECK_CASE(test_uniform_and_seeded),

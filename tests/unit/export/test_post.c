@@ -1,4 +1,4 @@
-/* Unit tests for src/export/post.c against a real receiver on loopback:
+/* Unit tests for src/export/post.c (over client.c) against a real receiver on loopback:
  * the exact request (method, path, body bytes, remote-write headers, user
  * agent, custom headers), bearer and basic credentials (inline and from
  * files re-read at every request), statuses, Retry-After, transport errors,
@@ -51,22 +51,9 @@ static export_post *post_new(const cfg_remote_write *rw, bool (*abort_fn)(void *
     return p;
 }
 
-static aug_err send_bytes(export_post *p, const char *body, size_t len, export_post_result *res)
+static aug_err send_bytes(export_post *p, const char *body, size_t len, export_client_result *res)
 {
     return export_post_send(p, (const uint8_t *)body, len, res);
-}
-
-static bool header_is(const rx_request *q, const char *name, const char *want)
-{
-    char buf[512];
-    const char *v = rx_header(q, name, buf, sizeof buf);
-    if (want == NULL)
-        return v == NULL;
-    if (v == NULL || strcmp(v, want) != 0) {
-        fprintf(stderr, "  header %s: got \"%s\", want \"%s\"\n", name, v ? v : "(absent)", want);
-        return false;
-    }
-    return true;
 }
 
 static void test_request_bytes_and_headers(void)
@@ -83,7 +70,7 @@ static void test_request_bytes_and_headers(void)
     static char body[3000];
     for (size_t i = 0; i < sizeof body; i++)
         body[i] = (char)(i * 7);
-    export_post_result res;
+    export_client_result res;
     CHECK_EQ_I64(send_bytes(p, body, sizeof body, &res), AUG_OK);
     CHECK_EQ_I64(res.status, 204);
     CHECK_EQ_I64(res.retry_after_ms, -1);
@@ -92,15 +79,15 @@ static void test_request_bytes_and_headers(void)
     CHECK_STR(q->method, "POST");
     CHECK_STR(q->path, "/api/v1/write");
     CHECK(q->len == sizeof body && memcmp(q->body, body, sizeof body) == 0);
-    CHECK(header_is(q, "Content-Encoding", "snappy"));
-    CHECK(header_is(q, "Content-Type", "application/x-protobuf"));
-    CHECK(header_is(q, "X-Prometheus-Remote-Write-Version", "0.1.0"));
-    CHECK(header_is(q, "User-Agent", "augur/" AUG_VERSION));
-    CHECK(header_is(q, "X-Scope-OrgID", "tenant-1"));
-    CHECK(header_is(q, "X-Extra", "a b"));
-    CHECK(header_is(q, "Authorization", NULL));
-    CHECK(header_is(q, "Expect", NULL));
-    CHECK(header_is(q, "Content-Length", "3000"));
+    CHECK(rx_header_is(q, "Content-Encoding", "snappy"));
+    CHECK(rx_header_is(q, "Content-Type", "application/x-protobuf"));
+    CHECK(rx_header_is(q, "X-Prometheus-Remote-Write-Version", "0.1.0"));
+    CHECK(rx_header_is(q, "User-Agent", "augur/" AUG_VERSION));
+    CHECK(rx_header_is(q, "X-Scope-OrgID", "tenant-1"));
+    CHECK(rx_header_is(q, "X-Extra", "a b"));
+    CHECK(rx_header_is(q, "Authorization", NULL));
+    CHECK(rx_header_is(q, "Expect", NULL));
+    CHECK(rx_header_is(q, "Content-Length", "3000"));
 
     /* The handle is reused: a second request on the same object. */
     CHECK_EQ_I64(send_bytes(p, "x", 1, &res), AUG_OK);
@@ -110,21 +97,11 @@ static void test_request_bytes_and_headers(void)
     rx_stop(&rx);
 }
 
-static void write_file(const char *path, const char *content)
-{
-    FILE *f = fopen(path, "w");
-    CHECK(f != NULL);
-    if (f != NULL) {
-        fputs(content, f);
-        fclose(f);
-    }
-}
-
 static void test_bearer_token(void)
 {
     receiver rx = {0};
     CHECK(rx_start(&rx));
-    export_post_result res;
+    export_client_result res;
     const cfg_remote_write *rw = rw_from("remote_write:\n"
                                          "  - url: http://127.0.0.1:%u/w\n"
                                          "    bearer_token: s3cr3t\n",
@@ -132,7 +109,7 @@ static void test_bearer_token(void)
     export_post *p = post_new(rw, NULL, NULL);
     CHECK_EQ_I64(send_bytes(p, "a", 1, &res), AUG_OK);
     CHECK(rx_wait(&rx, 1, 30000));
-    CHECK(header_is(&rx.reqs[0], "Authorization", "Bearer s3cr3t"));
+    CHECK(rx_header_is(&rx.reqs[0], "Authorization", "Bearer s3cr3t"));
     export_post_free(p);
 
     /* From a file, re-read at each request (rotation without reload). */
@@ -140,18 +117,18 @@ static void test_bearer_token(void)
     int fd = mkstemp(path);
     CHECK(fd >= 0);
     close(fd);
-    write_file(path, "tok-one\n");
+    CHECK(rx_write_file(path, "tok-one\n"));
     rw = rw_from("remote_write:\n"
                  "  - url: http://127.0.0.1:%u/w\n"
                  "    bearer_token_file: %s\n",
                  rx.port, path);
     p = post_new(rw, NULL, NULL);
     CHECK_EQ_I64(send_bytes(p, "b", 1, &res), AUG_OK);
-    write_file(path, "tok-two \r\n");
+    CHECK(rx_write_file(path, "tok-two \r\n"));
     CHECK_EQ_I64(send_bytes(p, "c", 1, &res), AUG_OK);
     CHECK(rx_wait(&rx, 3, 30000));
-    CHECK(header_is(&rx.reqs[1], "Authorization", "Bearer tok-one"));
-    CHECK(header_is(&rx.reqs[2], "Authorization", "Bearer tok-two"));
+    CHECK(rx_header_is(&rx.reqs[1], "Authorization", "Bearer tok-one"));
+    CHECK(rx_header_is(&rx.reqs[2], "Authorization", "Bearer tok-two"));
     /* A file that vanished: no request, AUG_EIO naming the file. */
     unlink(path);
     CHECK_EQ_I64(send_bytes(p, "d", 1, &res), AUG_EIO);
@@ -166,7 +143,7 @@ static void test_basic_auth(void)
 {
     receiver rx = {0};
     CHECK(rx_start(&rx));
-    export_post_result res;
+    export_client_result res;
     const cfg_remote_write *rw = rw_from("remote_write:\n"
                                          "  - url: http://127.0.0.1:%u/w\n"
                                          "    basic_auth: {username: u, password: p}\n",
@@ -174,14 +151,14 @@ static void test_basic_auth(void)
     export_post *p = post_new(rw, NULL, NULL);
     CHECK_EQ_I64(send_bytes(p, "a", 1, &res), AUG_OK);
     CHECK(rx_wait(&rx, 1, 30000));
-    CHECK(header_is(&rx.reqs[0], "Authorization", "Basic dTpw")); /* base64("u:p") */
+    CHECK(rx_header_is(&rx.reqs[0], "Authorization", "Basic dTpw")); /* base64("u:p") */
     export_post_free(p);
 
     char path[] = "/tmp/augur-export-pw.XXXXXX";
     int fd = mkstemp(path);
     CHECK(fd >= 0);
     close(fd);
-    write_file(path, "pw\n");
+    CHECK(rx_write_file(path, "pw\n"));
     rw = rw_from("remote_write:\n"
                  "  - url: http://127.0.0.1:%u/w\n"
                  "    basic_auth: {username: u, password_file: %s}\n",
@@ -189,7 +166,7 @@ static void test_basic_auth(void)
     p = post_new(rw, NULL, NULL);
     CHECK_EQ_I64(send_bytes(p, "b", 1, &res), AUG_OK);
     CHECK(rx_wait(&rx, 2, 30000));
-    CHECK(header_is(&rx.reqs[1], "Authorization", "Basic dTpwdw==")); /* base64("u:pw") */
+    CHECK(rx_header_is(&rx.reqs[1], "Authorization", "Basic dTpwdw==")); /* base64("u:pw") */
     unlink(path);
     export_post_free(p);
     rx_stop(&rx);
@@ -207,7 +184,7 @@ static void test_statuses_and_errors(void)
     rx_script(&rx, script, AUG_ARRAY_LEN(script));
     const cfg_remote_write *rw = rw_from("remote_write:\n  - url: http://127.0.0.1:%u/w\n", rx.port);
     export_post *p = post_new(rw, NULL, NULL);
-    export_post_result res;
+    export_client_result res;
     CHECK_EQ_I64(send_bytes(p, "a", 1, &res), AUG_OK);
     CHECK_EQ_I64(res.status, 400);
     CHECK_STR(res.detail, "err: scripted failure "); /* newline → space: one log line */
@@ -246,7 +223,7 @@ static void test_abort(void)
     CHECK(rx_start(&rx));
     const cfg_remote_write *rw = rw_from("remote_write:\n  - url: http://127.0.0.1:%u/w\n", rx.port);
     export_post *p = post_new(rw, always, NULL);
-    export_post_result res;
+    export_client_result res;
     CHECK_EQ_I64(send_bytes(p, "a", 1, &res), AUG_ESHUTDOWN);
     export_post_free(p);
     rx_stop(&rx);
@@ -254,50 +231,25 @@ static void test_abort(void)
 
 /* ---- TLS ---- */
 
-static char *slurp(const char *name)
-{
-    const char *dir = getenv("EXPORT_TLS_DIR");
-    CHECK(dir != NULL);
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir ? dir : ".", name);
-    FILE *f = fopen(path, "rb");
-    CHECK(f != NULL);
-    if (f == NULL)
-        return NULL;
-    char *buf = calloc(1, 65536);
-    size_t n = fread(buf, 1, 65535, f);
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
-}
-
-static const char *tls_path(const char *name)
-{
-    static char paths[8][1024];
-    static int k;
-    char *p = paths[k++ % 8];
-    snprintf(p, 1024, "%s/%s", getenv("EXPORT_TLS_DIR") ? getenv("EXPORT_TLS_DIR") : ".", name);
-    return p;
-}
-
 static void test_tls(void)
 {
-    char *cert = slurp("server.pem"), *key = slurp("server.key"), *ca = slurp("ca.pem");
+    char *cert = rx_tls_read("server.pem"), *key = rx_tls_read("server.key"), *ca = rx_tls_read("ca.pem");
+    CHECK(cert != NULL && key != NULL && ca != NULL);
     receiver rx = {0};
     CHECK(rx_start_at(&rx, 0, cert, key, NULL));
-    export_post_result res;
+    export_client_result res;
     /* Verified against the CA file, under the name in the certificate. */
     const cfg_remote_write *rw = rw_from("remote_write:\n"
                                          "  - url: https://127.0.0.1:%u/api/v1/write\n"
                                          "    tls: {ca_file: %s, server_name: augur-test.invalid}\n",
-                                         rx.port, tls_path("ca.pem"));
+                                         rx.port, rx_tls_path("ca.pem"));
     export_post *p = post_new(rw, NULL, NULL);
     CHECK_EQ_I64(send_bytes(p, "tls", 3, &res), AUG_OK);
     CHECK_EQ_I64(res.status, 204);
     CHECK(rx_wait(&rx, 1, 30000));
     char host[64];
     snprintf(host, sizeof host, "127.0.0.1:%u", rx.port);
-    CHECK(header_is(&rx.reqs[0], "Host", host)); /* the URL's host, not server_name */
+    CHECK(rx_header_is(&rx.reqs[0], "Host", host)); /* the URL's host, not server_name */
     CHECK(rx.reqs[0].len == 3 && memcmp(rx.reqs[0].body, "tls", 3) == 0);
     export_post_free(p);
 
@@ -305,7 +257,7 @@ static void test_tls(void)
     rw = rw_from("remote_write:\n"
                  "  - url: https://127.0.0.1:%u/api/v1/write\n"
                  "    tls: {ca_file: %s}\n",
-                 rx.port, tls_path("ca.pem"));
+                 rx.port, rx_tls_path("ca.pem"));
     p = post_new(rw, NULL, NULL);
     CHECK_EQ_I64(send_bytes(p, "x", 1, &res), AUG_EIO);
     export_post_free(p);
@@ -314,7 +266,7 @@ static void test_tls(void)
     rw = rw_from("remote_write:\n"
                  "  - url: https://127.0.0.1:%u/api/v1/write\n"
                  "    tls: {ca_file: %s, server_name: augur-test.invalid}\n",
-                 rx.port, tls_path("other-ca.pem"));
+                 rx.port, rx_tls_path("other-ca.pem"));
     p = post_new(rw, NULL, NULL);
     CHECK_EQ_I64(send_bytes(p, "x", 1, &res), AUG_EIO);
     export_post_free(p);
@@ -347,7 +299,7 @@ static void test_tls(void)
     rw = rw_from("remote_write:\n"
                  "  - url: https://127.0.0.1:%u/w\n"
                  "    tls: {ca_file: %s, server_name: augur-test.invalid, cert_file: %s, key_file: %s}\n",
-                 mtls.port, tls_path("ca.pem"), tls_path("client.pem"), tls_path("client.key"));
+                 mtls.port, rx_tls_path("ca.pem"), rx_tls_path("client.pem"), rx_tls_path("client.key"));
     p = post_new(rw, NULL, NULL);
     CHECK_EQ_I64(send_bytes(p, "m", 1, &res), AUG_OK);
     CHECK_EQ_I64(res.status, 204);
@@ -355,7 +307,7 @@ static void test_tls(void)
     rw = rw_from("remote_write:\n"
                  "  - url: https://127.0.0.1:%u/w\n"
                  "    tls: {ca_file: %s, server_name: augur-test.invalid}\n",
-                 mtls.port, tls_path("ca.pem"));
+                 mtls.port, rx_tls_path("ca.pem"));
     p = post_new(rw, NULL, NULL);
     CHECK_EQ_I64(send_bytes(p, "n", 1, &res), AUG_OK);
     CHECK_EQ_I64(res.status, 403);

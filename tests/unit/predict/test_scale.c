@@ -8,6 +8,7 @@
  * decision state across a close and reopen of the predict thread on the
  * same store (restored, foreign, unreadable). */
 #include "helpers.h"
+#include "web.h"
 
 #include "predict/predict_int.h" /* PREDICT_HOOK_QUEUE_MAX */
 #include "util/time.h"
@@ -16,34 +17,6 @@
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
-
-static int64_t base_s(void)
-{
-    return (util_now_ms() / 60000) * 60 - 600;
-}
-
-static char cfg_buf[2048];
-
-/* cpu{job="a"} forecast (naive, so the model is cold and the reactive rule
- * decides: need = current × load / target), one scaler over it. */
-static const char *web_yaml(const char *extra)
-{
-    snprintf(cfg_buf, sizeof cfg_buf,
-             "forecasts:\n"
-             "  - name: cpu\n"
-             "    series: 'cpu{job=\"a\"}'\n"
-             "    horizons: [5m, 15m]\n"
-             "    model: naive\n"
-             "scalers:\n"
-             "  - name: web\n"
-             "    forecast: cpu\n"
-             "    replicas: 'replicas{deployment=\"web\"}'\n"
-             "    target: 0.5\n"
-             "    max_replicas: 20\n"
-             "%s",
-             extra);
-    return cfg_buf;
-}
 
 static char *slurp(const char *path)
 {
@@ -63,21 +36,6 @@ static size_t count_lines(const char *s)
     for (; s != NULL && *s; s++)
         n += *s == '\n';
     return n;
-}
-
-static void feed_minute(harness *h, int64_t S, double cpu)
-{
-    bucket(h->p, 2, STORE_RES_MINUTE, S, 2.0, 0); /* replicas, two series summed: 4 */
-    bucket(h->p, 3, STORE_RES_MINUTE, S, 2.0, 0);
-    bucket(h->p, 1, STORE_RES_MINUTE, S, cpu, 0);
-    predict_flush(h->p);
-}
-
-static void add_web_series(harness *h)
-{
-    add_series(h->s, 1, "__name__", "cpu", "job", "a", NULL);
-    add_series(h->s, 2, "__name__", "replicas", "deployment", "web", "set", "a", NULL);
-    add_series(h->s, 3, "__name__", "replicas", "deployment", "web", "set", "b", NULL);
 }
 
 /* Exact points of one decision, the decisions.jsonl line, status, and the
