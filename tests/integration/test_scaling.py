@@ -74,7 +74,11 @@ class Scaling(unittest.TestCase):
         while time.time() < deadline:
             sc = cls.scaler()
             got = cls.rx.series().get(("ai_scaling_desired_replicas", (("scaler", "web"),)))
-            if sc is not None and sc["last_evaluation"] is not None and got:
+            # The last evaluation in the status, and everything it wrote
+            # delivered (the outbox empty): under load the receiver lags.
+            queued = sum(v for k, v in cls.a.metrics().items() if k.startswith("augur_export_queue_samples"))
+            if sc is not None and sc["last_evaluation"] is not None and got and got[-1][0] == cls.end + MIN \
+                    and queued == 0:
                 if sc["last_evaluation"] * 1000 == cls.end + MIN:
                     cls.sc = sc
                     break
