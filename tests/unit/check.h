@@ -4,8 +4,11 @@
  * CHECK_MAIN(test_a, test_b, ...). Run with no argument to run all, or with
  * test names to run only those. A failed CHECK prints file:line and the
  * expression, marks the test failed, and continues with the next test.
- * Random tests use check_rand() with a fixed seed (CHECK_SEED env overrides)
- * and the seed is printed on failure.
+ * Random tests use check_rand(). Each test starts from its own fixed seed,
+ * derived from its name, so what it draws does not depend on which tests ran
+ * before it: a test run alone sees what it sees in the whole file. CHECK_SEED
+ * (env) sets the seed every test starts from instead; a failure prints the
+ * test's seed, so `CHECK_SEED=<seed> ./test_x test_name` replays it.
  */
 #ifndef AUG_TESTS_CHECK_H
 #define AUG_TESTS_CHECK_H
@@ -18,7 +21,7 @@
 #include <string.h>
 
 static int check_failed_in_test;
-static uint64_t check_seed = 0x5eed5eed12345678ULL;
+static uint64_t check_seed;
 
 #define CHECK(x) \
     do { \
@@ -67,6 +70,17 @@ static inline uint64_t check_rand(void)
     return check_seed * 0x2545F4914F6CDD1DULL;
 }
 
+/* FNV-1a of the name mixed into the default seed; never 0, which would
+ * stick xorshift at 0. */
+static inline uint64_t check_seed_of(const char *name)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const char *c = name; *c; c++)
+        h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
+    h ^= 0x5eed5eed12345678ULL;
+    return h != 0 ? h : 0x5eed5eed12345678ULL;
+}
+
 typedef struct check_case {
     const char *name;
     void (*fn)(void);
@@ -75,9 +89,6 @@ typedef struct check_case {
 static inline int check_run(const check_case *cases, size_t n, int argc, char **argv)
 {
     const char *env = getenv("CHECK_SEED");
-    if (env != NULL)
-        check_seed = strtoull(env, NULL, 0);
-    uint64_t seed0 = check_seed;
     int failed = 0, ran = 0;
     for (size_t i = 0; i < n; i++) {
         int wanted = argc <= 1;
@@ -86,11 +97,13 @@ static inline int check_run(const check_case *cases, size_t n, int argc, char **
         if (!wanted)
             continue;
         check_failed_in_test = 0;
+        uint64_t seed0 = env != NULL ? strtoull(env, NULL, 0) : check_seed_of(cases[i].name);
+        check_seed = seed0;
         cases[i].fn();
         ran++;
         if (check_failed_in_test) {
             failed++;
-            fprintf(stderr, "FAIL %s (seed 0x%016" PRIx64 ")\n", cases[i].name, seed0);
+            fprintf(stderr, "FAIL %s (CHECK_SEED=0x%016" PRIx64 ")\n", cases[i].name, seed0);
         } else {
             fprintf(stderr, "ok   %s\n", cases[i].name);
         }

@@ -1,5 +1,6 @@
 /* synth.h — synthetic series and feeding helpers for the forecast tests.
- * Deterministic: noise comes from check_rand (fixed seed, CHECK_SEED). */
+ * Deterministic: noise comes from check_rand (each test its own fixed seed,
+ * or CHECK_SEED). */
 #ifndef AUG_TESTS_FORECAST_SYNTH_H
 #define AUG_TESTS_FORECAST_SYNTH_H
 

@@ -252,8 +252,35 @@ static void test_log_json_escapes_and_cuts(void)
     free(buf);
 }
 
+/* check.h: a test's random sequence is its own, whatever ran before it, so
+ * running one test alone reproduces what it saw in the whole file. */
+static uint64_t seen_by_second;
+static void draws_a_lot(void)
+{
+    for (int i = 0; i < 1000; i++)
+        (void)check_rand();
+}
+static void draws_once(void)
+{
+    seen_by_second = check_rand();
+}
+static void test_check_seed_is_per_test(void)
+{
+    static const check_case both[] = {CHECK_CASE(draws_a_lot), CHECK_CASE(draws_once)};
+    char name[] = "test";
+    char *argv[] = {name, NULL};
+    /* The nested runs reset check_failed_in_test, so check only after both. */
+    int rc_both = check_run(both, 2, 1, argv);
+    uint64_t after_other = seen_by_second;
+    int rc_alone = check_run(both + 1, 1, 1, argv);
+    CHECK_EQ_I64(rc_both, 0);
+    CHECK_EQ_I64(rc_alone, 0);
+    CHECK(seen_by_second == after_other);
+}
+
 CHECK_MAIN(CHECK_CASE(test_every_error_has_message), CHECK_CASE(test_every_error_in_readme), CHECK_CASE(test_crc32_check_value), CHECK_CASE(test_errf_formats_detail),
            CHECK_CASE(test_arena_cap_and_cleanup), CHECK_CASE(test_arena_large_and_many),
            CHECK_CASE(test_mem_counts_and_fails), CHECK_CASE(test_hash_spreads_sequential_keys),
            CHECK_CASE(test_hash128_lengths_and_bit_flips),
-           CHECK_CASE(test_log_logfmt_and_json), CHECK_CASE(test_log_json_escapes_and_cuts))
+           CHECK_CASE(test_log_logfmt_and_json), CHECK_CASE(test_log_json_escapes_and_cuts),
+           CHECK_CASE(test_check_seed_is_per_test))
