@@ -1,10 +1,18 @@
 /* log.c — logfmt/JSON line writer.
  *
- * A line is built in a stack buffer (truncated at 4 KiB with a trailing
- * "…truncated" marker) and written with one fwrite under the lock. */
+ * A line is built in a stack buffer and written with one fwrite under the
+ * lock. The last 16 bytes of the buffer are kept for the line's end ("}\n",
+ * or " truncated=1\n" in logfmt), so a line cut at 4 KiB still ends whole.
+ *
+ * Both formats escape values with util_json_escape, so they agree on what
+ * reaches the log: control bytes become \u00XX and ill-formed UTF-8 becomes
+ * U+FFFD. logfmt quotes a value when it is empty or holds a space, '=',
+ * '"', '\\', a control byte or ill-formed UTF-8 (go-logfmt quotes the same
+ * and reads the JSON escapes back); other values are written as they are. */
 #include "util/common.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/utf8.h"
 
 #include <pthread.h>
 #include <time.h>
@@ -68,53 +76,78 @@ bool log_enabled(log_level level, const char *sub)
 typedef struct line {
     char buf[4096];
     size_t len;
+    bool cut; /* something did not fit */
 } line;
-
-static void put(line *l, const char *s, size_t n)
-{
-    size_t room = sizeof l->buf - 16 - l->len;
-    if (n > room)
-        n = room;
-    memcpy(l->buf + l->len, s, n);
-    l->len += n;
-}
-
-static void puts_raw(line *l, const char *s)
-{
-    put(l, s, strlen(s));
-}
-
-/* logfmt quotes values containing space, '=', '"' or control bytes. */
-static void put_logfmt_value(line *l, const char *v)
-{
-    bool quote = *v == '\0';
-    for (const char *c = v; *c && !quote; c++)
-        quote = *c == ' ' || *c == '=' || *c == '"' || (unsigned char)*c < 0x20;
-    if (!quote) {
-        puts_raw(l, v);
-        return;
-    }
-    put(l, "\"", 1);
-    for (const char *c = v; *c; c++) {
-        if (*c == '"' || *c == '\\') {
-            put(l, "\\", 1);
-            put(l, c, 1);
-        } else if (*c == '\n') {
-            put(l, "\\n", 2);
-        } else if ((unsigned char)*c < 0x20) {
-            put(l, "?", 1);
-        } else {
-            put(l, c, 1);
-        }
-    }
-    put(l, "\"", 1);
-}
 
 /* Bytes still free for fields; the last 16 of buf are kept for the line's
  * end ("}\n" or " truncated=1\n"). */
 static size_t room(const line *l)
 {
     return sizeof l->buf - 16 - l->len;
+}
+
+static void put(line *l, const char *s, size_t n)
+{
+    if (n > room(l)) {
+        n = room(l);
+        l->cut = true;
+    }
+    memcpy(l->buf + l->len, s, n);
+    l->len += n;
+}
+
+/* Escapes s into the room left minus `keep` bytes, whole characters only. */
+static void put_escaped(line *l, const char *s, size_t keep)
+{
+    size_t n = strlen(s), used;
+    /* +1: util_json_escape's NUL lands in the kept bytes or the reserve */
+    l->len += util_json_escape(l->buf + l->len, room(l) - keep + 1, s, n, &used);
+    l->cut |= used < n;
+}
+
+static bool logfmt_needs_quotes(const char *v)
+{
+    const uint8_t *p = (const uint8_t *)v;
+    size_t n = strlen(v);
+    if (n == 0)
+        return true;
+    for (size_t i = 0; i < n;) {
+        uint8_t c = p[i];
+        if (c <= ' ' || c == '=' || c == '"' || c == '\\')
+            return true;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        uint32_t cp;
+        i += util_utf8_next(p + i, n - i, &cp);
+        if (cp == UTIL_UTF8_BAD)
+            return true;
+    }
+    return false;
+}
+
+/* A logfmt field; one that cannot get its key, '=' and a byte of value
+ * (two quotes if quoted) is left out. */
+static void put_logfmt_field(line *l, bool first, const char *k, const char *v)
+{
+    bool quote = logfmt_needs_quotes(v);
+    size_t need = (first ? 0 : 1) + strlen(k) + 1 + (quote ? 2 : 1);
+    if (room(l) < need) {
+        l->cut = true;
+        return;
+    }
+    if (!first)
+        put(l, " ", 1);
+    put(l, k, strlen(k));
+    put(l, "=", 1);
+    if (!quote) {
+        put_escaped(l, v, 0); /* nothing in v to escape: it is cut at a character */
+        return;
+    }
+    put(l, "\"", 1);
+    put_escaped(l, v, 1);
+    put(l, "\"", 1);
 }
 
 /* A JSON field is written with both its strings quoted, each escaped by
@@ -129,26 +162,19 @@ static void put_json_field(line *l, bool first, const char *k, const char *v)
     if (!first)
         l->buf[l->len++] = ',';
     l->buf[l->len++] = '"';
-    /* the cap keeps 3 bytes free for `":"` (its NUL slot is the 4th) */
-    l->len += util_json_escape(l->buf + l->len, room(l) - 3, k, strlen(k), NULL);
+    put_escaped(l, k, 4); /* keeps room for `":"` and the value's closing quote */
     memcpy(l->buf + l->len, "\":\"", 3);
     l->len += 3;
-    /* the NUL slot left by the cap takes the closing quote */
-    l->len += util_json_escape(l->buf + l->len, room(l), v, strlen(v), NULL);
+    put_escaped(l, v, 1);
     l->buf[l->len++] = '"';
 }
 
 static void put_field(line *l, bool json, bool first, const char *k, const char *v)
 {
-    if (json) {
+    if (json)
         put_json_field(l, first, k, v);
-        return;
-    }
-    if (!first)
-        put(l, " ", 1);
-    puts_raw(l, k);
-    put(l, "=", 1);
-    put_logfmt_value(l, v);
+    else
+        put_logfmt_field(l, first, k, v);
 }
 
 void log_emit(log_level level, const char *sub, const char *msg, ...)
@@ -179,10 +205,14 @@ void log_emit(log_level level, const char *sub, const char *msg, ...)
         put_field(&l, json, false, k, v ? v : "");
     }
     va_end(ap);
-    if (l.len >= sizeof l.buf - 16)
-        puts_raw(&l, json ? "" : " truncated=1");
-    if (json)
+    /* The end goes into the 16 reserved bytes, past put()'s cap. */
+    static const char marker[] = " truncated=1";
+    if (json) {
         l.buf[l.len++] = '}';
+    } else if (l.cut) {
+        memcpy(l.buf + l.len, marker, sizeof marker - 1);
+        l.len += sizeof marker - 1;
+    }
     l.buf[l.len++] = '\n';
 
     pthread_mutex_lock(&logger.lock);

@@ -252,6 +252,58 @@ static void test_log_json_escapes_and_cuts(void)
     free(buf);
 }
 
+/* The line after its "ts=... " field, which is the clock's. */
+static const char *after_ts(const char *line)
+{
+    const char *p = strstr(line, " level=");
+    return p != NULL ? p + 1 : "";
+}
+
+/* logfmt escapes like the json format (util_json_escape inside quotes, as
+ * go-logfmt reads them): control bytes as \u00XX, ill-formed UTF-8 as
+ * U+FFFD (and quoted, as go-logfmt does), well-formed UTF-8 as is. */
+static void test_log_logfmt_escapes(void)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    log_configure(LOG_LVL_INFO, LOG_FMT_LOGFMT, f, NULL);
+    LOG_INFO("t", "m", "path", "/a\"b\\c\x01\n\xff", "plain", "caf\xC3\xA9", "bad", "x\xC3", "slash", "a\\b",
+             "empty", "");
+    fflush(f);
+    CHECK_STR(after_ts(buf), "level=info sub=t msg=m path=\"/a\\\"b\\\\c\\u0001\\u000a\xEF\xBF\xBD\" plain=caf\xC3\xA9 "
+                             "bad=\"x\xEF\xBF\xBD\" slash=\"a\\\\b\" empty=\"\"\n");
+    log_configure(LOG_LVL_INFO, LOG_FMT_LOGFMT, NULL, NULL);
+    fclose(f);
+    free(buf);
+}
+
+/* A logfmt line cut at 4 KiB ends with " truncated=1": the value is cut at
+ * a character (a quoted one keeps its closing quote), later fields are left
+ * out. */
+static void test_log_logfmt_cut_is_marked(void)
+{
+    static char big[10000];
+    memset(big, 'x', sizeof big - 1);
+    for (int quoted = 0; quoted < 2; quoted++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        log_configure(LOG_LVL_INFO, LOG_FMT_LOGFMT, f, NULL);
+        big[0] = quoted ? ' ' : 'x';
+        LOG_INFO("t", "m", "big", big, "after", "dropped");
+        fflush(f);
+        CHECK_EQ_I64(len, 4096 - 16 + sizeof " truncated=1\n" - 1);
+        CHECK_STR(buf + len - 15, quoted ? "x\" truncated=1\n" : "xx truncated=1\n");
+        CHECK(strstr(after_ts(buf), quoted ? "level=info sub=t msg=m big=\" xxx" : "level=info sub=t msg=m big=xxx") ==
+              after_ts(buf));
+        CHECK(strstr(buf, "after") == NULL);
+        log_configure(LOG_LVL_INFO, LOG_FMT_LOGFMT, NULL, NULL);
+        fclose(f);
+        free(buf);
+    }
+}
+
 /* check.h: a test's random sequence is its own, whatever ran before it, so
  * running one test alone reproduces what it saw in the whole file. */
 static uint64_t seen_by_second;
@@ -283,4 +335,5 @@ CHECK_MAIN(CHECK_CASE(test_every_error_has_message), CHECK_CASE(test_every_error
            CHECK_CASE(test_mem_counts_and_fails), CHECK_CASE(test_hash_spreads_sequential_keys),
            CHECK_CASE(test_hash128_lengths_and_bit_flips),
            CHECK_CASE(test_log_logfmt_and_json), CHECK_CASE(test_log_json_escapes_and_cuts),
+           CHECK_CASE(test_log_logfmt_escapes), CHECK_CASE(test_log_logfmt_cut_is_marked),
            CHECK_CASE(test_check_seed_is_per_test))
