@@ -13,10 +13,11 @@
  *     fc_model (forecast/forecast.h) forecasts. This file reads the trace,
  *     adapts the forecast engine to the simulator's forecaster callback and
  *     writes the outputs (table, JSON lines, timeline CSV, SVG).
- *  2. The adapter (feed_*) feeds each point to one fc_model with
- *     fc_params_default(step, horizon) and the season of the scaler's
- *     forecast (forecasts[].season), so the replay models the cycle the
- *     daemon would, fed exactly as `augurctl forecast` and the daemon do
+ *  2. The adapter (feed_*) feeds each point to one fc_model built from the
+ *     scaler's forecast by cfg_forecast_fc_params (config/forecast.h), the
+ *     daemon's mapping (model, season), at the trace's step and the
+ *     simulator's horizon, so the replay models what the daemon would,
+ *     fed exactly as `augurctl forecast` and the daemon do
  *     (update, then refit when the schedule says so), and returns
  *     the next `horizon` steps. A point whose slot is not after the model's
  *     last one (an irregular timestamp) is not fed; the scaler still sees it
@@ -42,6 +43,7 @@
 
 #include "augurctl.h"
 #include "config/config.h"
+#include "config/forecast.h"
 #include "config/scaler.h"
 #include "ctl_csv.h"
 #include "decide/simulate.h"
@@ -103,6 +105,7 @@ typedef struct pending {
 
 typedef struct feed {
     fc_model *m;
+    fc_kind kind;         /* the model's, for the report */
     fc_forecast *buf;     /* max_horizon points */
     int32_t max_horizon;
     int64_t step_s;
@@ -125,13 +128,12 @@ static void feed_free(feed *f)
     *f = (feed){0};
 }
 
-static aug_err feed_init(feed *f, int64_t step_s, int64_t season_s, int32_t max_horizon, int32_t gate_steps,
+static aug_err feed_init(feed *f, const cfg_forecast *cf, int64_t step_s, int32_t max_horizon, int32_t gate_steps,
                          aug_errbuf *eb)
 {
-    *f = (feed){.step_s = step_s, .max_horizon = max_horizon};
     fc_params fp;
-    fc_params_default(&fp, step_s, max_horizon);
-    fp.season_s = season_s;
+    cfg_forecast_fc_params(cf, step_s, max_horizon, &fp);
+    *f = (feed){.step_s = step_s, .max_horizon = max_horizon, .kind = fp.kind};
     aug_err e = fc_model_new(&fp, &f->m, eb);
     if (e != AUG_OK)
         return e;
@@ -382,9 +384,9 @@ static void print_table(FILE *o, const run_info *ri, const decide_sim_result *r)
                 (int)r->initial_replicas);
     else
         fprintf(o,
-                "forecast  augur's engine (auto), fed point by point: %ld refits, %ld points not fed (same slot); "
+                "forecast  augur's engine (%s), fed point by point: %ld refits, %ld points not fed (same slot); "
                 "reactive rule on %.1f%% of scored steps; initial replicas %d\n\n",
-                ri->fd->refits, ri->fd->skipped,
+                fc_kind_name(ri->fd->kind), ri->fd->refits, ri->fd->skipped,
                 a->steps ? 100.0 * (double)a->fallback_steps / (double)a->steps : 0.0, (int)r->initial_replicas);
     fprintf(o, "%-8s %14s %14s %8s %15s\n", "policy", "min_under_cap", "replica_hours", "actions", "peak_shortfall");
     for (int pol = 0; pol < DECIDE_POLICY__COUNT; pol++) {
@@ -870,7 +872,7 @@ int ctl_simulate(int argc, char **argv)
     }
     sp.score_from_s = ts[0] + op.warmup_s;
     aug_errbuf eb = {{0}};
-    aug_err e = feed_init(&fd, step, gf->season_ms / 1000, (int32_t)sp.horizon_steps, (int32_t)gate_steps, &eb);
+    aug_err e = feed_init(&fd, gf, step, (int32_t)sp.horizon_steps, (int32_t)gate_steps, &eb);
     if (e != AUG_OK) {
         fprintf(stderr, TOOL ": forecast model: %s\n", aug_errmsg(&eb, e));
         goto done;

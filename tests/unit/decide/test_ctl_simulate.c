@@ -442,6 +442,66 @@ static void test_config_errors_and_usage(void)
     CHECK(strstr(ctl_err, "cannot open /nonexistent.csv") != NULL);
 }
 
+/* The scaler's forecast is built as the daemon builds it
+ * (cfg_forecast_fc_params): `model: naive` forecasts the last value, so the
+ * band issued 2 steps (the lead) before step S+2 is the 60 seen at S, where
+ * the auto ensemble is still between the levels; the header names the
+ * model. */
+static double fc_mean_at(int row)
+{
+    FILE *f = fopen(tmp_timeline, "r");
+    if (f == NULL)
+        return (double)NAN;
+    char line[512];
+    double mean = (double)NAN;
+    for (int k = -1; fgets(line, sizeof line, f) != NULL; k++) {
+        const char *p = line;
+        for (int c = 0; k == row && c < 8 && p != NULL; c++) /* forecast_mean is the 9th column */
+            if ((p = strchr(p, ',')) != NULL)
+                p++;
+        if (k == row && p != NULL)
+            mean = strtod(p, NULL);
+    }
+    fclose(f);
+    return mean;
+}
+
+static void test_forecast_model_from_config(void)
+{
+    setup();
+    char naive[1024];
+    snprintf(naive, sizeof naive, "/tmp/augur_sim_test_naive_%d.yml", (int)getpid());
+    FILE *src = fopen(config, "r"), *dst = fopen(naive, "w");
+    CHECK(src != NULL && dst != NULL);
+    if (src == NULL || dst == NULL)
+        return;
+    char line[256];
+    while (fgets(line, sizeof line, src) != NULL) {
+        fputs(line, dst);
+        if (strcmp(line, "    horizons: [1h]\n") == 0)
+            fputs("    model: naive\n", dst);
+    }
+    fclose(src);
+    fclose(dst);
+
+    double mean[2];
+    const char *cfgs[2] = {config, naive}, *names[2] = {"auto", "naive"};
+    for (int i = 0; i < 2; i++) {
+        CHECK_EQ_I64(ctl_runv(ctl_simulate, "simulate", "--trace", trace, "--config", cfgs[i], "--capacity", "10",
+                              "--warmup", "0", "--timeline", tmp_timeline, (const char *)NULL),
+                     0);
+        char head[64];
+        snprintf(head, sizeof head, "forecast  augur's engine (%s), fed", names[i]);
+        CHECK(strstr(ctl_out, head) != NULL);
+        mean[i] = fc_mean_at(S + 2);
+        CHECK_NEAR(fc_mean_at(S - 1), 20, 1e-9); /* a flat history: both forecast it */
+    }
+    CHECK_NEAR(mean[1], 60, 1e-9);
+    CHECK(mean[0] < 59);
+    remove(tmp_timeline);
+    remove(naive);
+}
+
 static void test_timestamp_formats(void)
 {
     int64_t t;
@@ -463,4 +523,5 @@ static void test_timestamp_formats(void)
 CHECK_MAIN(CHECK_CASE(test_step_trace_known_answer), CHECK_CASE(test_perfect_forecast_equals_the_oracle),
            CHECK_CASE(test_table_and_derived_capacity),
            CHECK_CASE(test_plot_is_well_formed_svg), CHECK_CASE(test_trace_errors_and_duplicates),
-           CHECK_CASE(test_config_errors_and_usage), CHECK_CASE(test_timestamp_formats))
+           CHECK_CASE(test_config_errors_and_usage), CHECK_CASE(test_forecast_model_from_config),
+           CHECK_CASE(test_timestamp_formats))
