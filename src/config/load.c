@@ -1187,6 +1187,19 @@ static void validate_forecasts(ldr *L)
                         step == 60000 ? "minute" : "hour", given(in, "resolution") ? "" : ", chosen by auto");
                 break;
             }
+            /* The engine forecasts at most FC_MAX_HORIZON steps; the daemon
+             * would refuse the target (predict.c), so check config must. */
+            if (h[i] / step > FC_MAX_HORIZON) {
+                char fix[64] = "use a shorter horizon";
+                if (step == 60000)
+                    snprintf(fix, sizeof fix, h[i] % 3600000 == 0 ? "use resolution: hour (%" PRId64 " steps)"
+                                                                  : "use resolution: hour",
+                             h[i] / 3600000);
+                key_err(L, in, "horizons", "horizon %s is %" PRId64 " steps at %s resolution, more than the %d the "
+                        "forecast engine allows; %s", cfg_format_duration(h[i], d, sizeof d), h[i] / step,
+                        step == 60000 ? "minute" : "hour", FC_MAX_HORIZON, fix);
+                break;
+            }
         }
         if (f->season_ms % step != 0) {
             char d[32];

@@ -614,6 +614,16 @@ static void test_errors_cross_key_rules(void)
     CHECK(fails_at("forecasts: [{name: a, series: up, horizons: [15m, 24h]}]\n", 1, 45,
                    "horizon 15m is not a whole number of hours (resolution hour, chosen by auto)"));
     CHECK(fails_at("forecasts: [{name: a, series: up, season: 90s}]\n", 1, 43, "season 1m30s is not a whole"));
+    /* A horizon longer than the engine forecasts (FC_MAX_HORIZON steps) at
+     * the resolution: refused here, as the daemon would refuse it. 14d of
+     * minutes is exactly the limit. Durations print as the config table
+     * formats them (90d = 12w6d). */
+    CHECK(fails_at("forecasts: [{name: a, series: up, resolution: minute, horizons: [1h, 90d]}]\n", 1, 65,
+                   "forecasts[0].horizons: horizon 12w6d is 129600 steps at minute resolution, more than the "
+                   "20160 the forecast engine allows; use resolution: hour (2160 steps)"));
+    cfg_config *lim = load_ok("forecasts: [{name: a, series: up, resolution: minute, horizons: [14d]}]\n");
+    CHECK(lim != NULL);
+    cfg_free(lim);
     /* A season the engine cannot see: one step of the resolution, more than
      * half the history kept (14 days of minutes), or none for seasonal_naive. */
     CHECK(fails_at("forecasts: [{name: a, series: up, resolution: hour, horizons: [2h], season: 1h}]\n", 1, 77,

@@ -653,15 +653,22 @@ static void test_reload(void)
     CHECK(json != NULL && strstr(json, "\"name\":\"p\"") != NULL && strstr(json, "\"points\":6") != NULL);
     CHECK(json != NULL && strstr(json, "\"name\":\"q\"") != NULL && strstr(json, "\"points\":1") != NULL);
     aug_free(json);
-    /* An invalid target is refused and changes nothing. */
-    cfg_config *bad = config_of("forecasts:\n"
-                                "  - name: p\n"
-                                "    series: 'p'\n"
-                                "    resolution: minute\n"
-                                "    horizons: [30d]\n");
-    CHECK_EQ_I64(predict_reload(h.p, bad, &eb), AUG_ECONFIG);
-    CHECK(strstr(eb.msg, "forecast p") != NULL);
-    cfg_free(bad);
+    /* An invalid target is refused and changes nothing. The loader refuses
+     * a horizon over FC_MAX_HORIZON steps, so a loaded config's copy gets
+     * one to reach predict's own check. */
+    cfg_config *ok = config_of("forecasts:\n"
+                               "  - name: p\n"
+                               "    series: 'p'\n"
+                               "    resolution: minute\n"
+                               "    horizons: [1h]\n");
+    static const int64_t month[] = {30 * INT64_C(86400000)};
+    cfg_forecast month_fc = ok->forecasts[0];
+    month_fc.horizons = (cfg_durations){month, 1};
+    cfg_config bad = *ok;
+    bad.forecasts = &month_fc;
+    CHECK_EQ_I64(predict_reload(h.p, &bad, &eb), AUG_ECONFIG);
+    CHECK(strstr(eb.msg, "forecast p: horizon 4w2d is not 1..20160 steps") != NULL);
+    cfg_free(ok);
     predict_flush(h.p);
     predict_stats_get(h.p, &st);
     CHECK_EQ_I64(st.groups, 2);
