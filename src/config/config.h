@@ -265,7 +265,11 @@ typedef struct cfg_error {
     const char *file;   /* file name as given to the loader */
     unsigned line, col; /* 1-based; 0 when the error has no position */
     const char *msg;    /* one line, no trailing newline */
-    const char *source; /* the offending source line (no newline), or NULL */
+    const char *source; /* the offending source line (no newline), or NULL; the
+                         * values of secret keys (bearer_token, password) in it
+                         * read <secret> */
+    unsigned caret;     /* 1-based column in source (characters) of what col
+                         * points at: col moved by the masking; 0 with no line */
 } cfg_error;
 
 typedef struct cfg_diag cfg_diag;

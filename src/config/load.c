@@ -96,6 +96,136 @@ static const char *source_line(const ldr *L, size_t line, size_t *len)
     return p;
 }
 
+/* ---- secrets in echoed source lines ---- */
+
+/* True when the n bytes at k are the last part of a CFG_F_SECRET row's key
+ * (bearer_token, password), in any section. */
+static bool secret_key(const char *k, size_t n)
+{
+    for (size_t si = 0; si < cfg_nsections; si++) {
+        for (size_t r = 0; r < cfg_sections[si].nrows; r++) {
+            const cfg_row *row = &cfg_sections[si].rows[r];
+            const char *leaf = strrchr(row->key, '.');
+            leaf = leaf != NULL ? leaf + 1 : row->key;
+            if ((row->flags & CFG_F_SECRET) && strlen(leaf) == n && memcmp(leaf, k, n) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* c is one of the bytes of set (never its NUL: lines may hold NUL bytes). */
+static bool in_set(char c, const char *set)
+{
+    return c != '\0' && strchr(set, c) != NULL;
+}
+
+/* End of the quoted scalar opening at s[i] (past its closing quote, or n). */
+static size_t quoted_end(const char *s, size_t n, size_t i)
+{
+    char q = s[i++];
+    while (i < n) {
+        if (q == '"' && s[i] == '\\' && i + 1 < n) {
+            i += 2;
+        } else if (s[i] == q) {
+            if (q == '\'' && i + 1 < n && s[i + 1] == '\'')
+                i += 2; /* '' is a quote inside '...' */
+            else
+                return i + 1;
+        } else {
+            i++;
+        }
+    }
+    return n;
+}
+
+/* End of the value starting at s[i]: a quoted scalar through its quote;
+ * else up to a comment, or in a flow collection to ',', '}' or ']';
+ * trailing blanks left out. */
+static size_t value_end(const char *s, size_t n, size_t i, bool flow)
+{
+    if (i < n && (s[i] == '"' || s[i] == '\''))
+        return quoted_end(s, n, i);
+    size_t e = i;
+    while (e < n && !(flow && in_set(s[e], ",}]")) && !(s[e] == '#' && e > i && in_set(s[e - 1], " \t")))
+        e++;
+    while (e > i && (s[e - 1] == ' ' || s[e - 1] == '\t'))
+        e--;
+    return e;
+}
+
+/* The YAML line s[0..n) with the value of every secret key replaced by
+ * "<secret>", written to out (cap >= 2n + 1, NUL-terminated); returns its
+ * length. The text is scanned as YAML tokens: a key is a plain or quoted
+ * scalar at the start of a token, followed by ':' and a blank or the end.
+ * A secret whose value continues on the next lines (a block scalar) is
+ * masked only on its key's line. *caret, a 1-based column in characters,
+ * moves with the text it points at (to "<secret>" when inside a value). */
+static size_t mask_secrets(const char *s, size_t n, char *out, unsigned *caret)
+{
+    size_t cb = 0; /* byte offset of *caret in s: one character at a time */
+    for (unsigned c = 1; cb < n && c < *caret; c++)
+        for (cb++; cb < n && (s[cb] & 0xc0) == 0x80; cb++)
+            ;
+    size_t o = 0, i = 0, copied = 0, newcb = SIZE_MAX;
+    int depth = 0;
+    while (i < n) {
+        bool token_start = i == 0 || in_set(s[i - 1], " \t{[,");
+        if (s[i] == '#' && (i == 0 || in_set(s[i - 1], " \t")))
+            break; /* a comment: the rest is copied as it is */
+        if (token_start && !in_set(s[i], " \t{}[],:")) {
+            size_t ke = i;
+            if (s[i] == '"' || s[i] == '\'')
+                ke = quoted_end(s, n, i);
+            else
+                while (ke < n && !in_set(s[ke], ": \t,{}[]"))
+                    ke++;
+            size_t k0 = s[i] == '"' || s[i] == '\'' ? i + 1 : i, k1 = s[i] == '"' || s[i] == '\'' ? ke - 1 : ke;
+            size_t colon = ke;
+            while (colon < n && (s[colon] == ' ' || s[colon] == '\t'))
+                colon++;
+            if (colon < n && s[colon] == ':' && (colon + 1 == n || s[colon + 1] == ' ' || s[colon + 1] == '\t')) {
+                size_t v = colon + 1;
+                while (v < n && (s[v] == ' ' || s[v] == '\t'))
+                    v++;
+                size_t ve = value_end(s, n, v, depth > 0);
+                if (ve > v && k1 > k0 && secret_key(s + k0, k1 - k0)) {
+                    memcpy(out + o, s + copied, v - copied);
+                    o += v - copied;
+                    if (newcb == SIZE_MAX && cb < v)
+                        newcb = o - (v - cb);
+                    else if (newcb == SIZE_MAX && cb < ve)
+                        newcb = o;
+                    memcpy(out + o, "<secret>", 8);
+                    o += 8;
+                    copied = ve;
+                    i = ve;
+                    continue;
+                }
+                i = colon + 1;
+                continue;
+            }
+        }
+        if (s[i] == '"' || s[i] == '\'') {
+            i = quoted_end(s, n, i);
+            continue;
+        }
+        depth += s[i] == '{' || s[i] == '[' ? 1 : s[i] == '}' || s[i] == ']' ? -1 : 0;
+        i++;
+    }
+    if (newcb == SIZE_MAX)
+        newcb = o + (cb - copied);
+    memcpy(out + o, s + copied, n - copied);
+    o += n - copied;
+    out[o] = '\0';
+    unsigned c = 1;
+    for (size_t b = 0; b < newcb && b < o; b++)
+        if ((out[b] & 0xc0) != 0x80)
+            c++;
+    *caret = c;
+    return o;
+}
+
 __attribute__((format(printf, 4, 0))) static void vreport(ldr *L, const yaml_mark_t *m, size_t coldelta, const char *fmt, va_list ap)
 {
     cfg_diag *d = L->diag;
@@ -108,15 +238,19 @@ __attribute__((format(printf, 4, 0))) static void vreport(ldr *L, const yaml_mar
     cfg_error *e = &d->err[d->n];
     e->file = d->file;
     e->msg = diag_strdup(d, msg, strlen(msg));
-    e->line = e->col = 0;
+    e->line = e->col = e->caret = 0;
     e->source = NULL;
     if (m != NULL) {
         e->line = (unsigned)m->line + 1;
         e->col = (unsigned)(m->column + 1 + coldelta);
+        e->caret = e->col;
         size_t len = 0;
         const char *s = source_line(L, m->line, &len);
-        if (s != NULL)
-            e->source = diag_strdup(d, s, AUG_MIN(len, (size_t)1000));
+        if (s != NULL) {
+            char masked[2 * 1000 + 1];
+            len = mask_secrets(s, AUG_MIN(len, (size_t)1000), masked, &e->caret);
+            e->source = diag_strdup(d, masked, len);
+        }
     }
     if (e->msg == NULL) {
         L->nomem = true;
@@ -165,7 +299,7 @@ void cfg_diag_print(const cfg_diag *d, FILE *f)
         fprintf(f, "    %s\n    ", e->source);
         /* Columns count characters: one pad per character, tabs kept. */
         unsigned c = 1;
-        for (const unsigned char *p = (const unsigned char *)e->source; *p && c < e->col; p++) {
+        for (const unsigned char *p = (const unsigned char *)e->source; *p && c < e->caret; p++) {
             if ((*p & 0xc0) == 0x80)
                 continue;
             fputc(*p == '\t' ? '\t' : ' ', f);
@@ -329,8 +463,11 @@ static void bad_value(ldr *L, const inst *in, const cfg_row *row, const sval *v,
         report(L, NULL, 0, "internal: default of %s does not parse: %s", path_of(in, row->key, p, sizeof p), why);
         return;
     }
-    report(L, v->mark, v->delta, "%s: %s (got '%s')", path_of(in, row->key, p, sizeof p), why,
-           quote(v->s, v->n, q, sizeof q));
+    if (row->flags & CFG_F_SECRET)
+        report(L, v->mark, v->delta, "%s: %s (got <secret>)", path_of(in, row->key, p, sizeof p), why);
+    else
+        report(L, v->mark, v->delta, "%s: %s (got '%s')", path_of(in, row->key, p, sizeof p), why,
+               quote(v->s, v->n, q, sizeof q));
 }
 
 static void out_of_range(ldr *L, const inst *in, const cfg_row *row, const sval *v, bool below)

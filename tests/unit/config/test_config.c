@@ -493,18 +493,19 @@ static void test_errors_required_and_references(void)
 /* scalers[].webhook takes remote_write's HTTP client options (table.c
  * HTTP_CLIENT_ROWS): the same keys, rules and messages, at the webhook's
  * keys' positions. */
+static const char webhook_head[] = "forecasts: [{name: f, series: up}]\n"
+                                   "scalers:\n"
+                                   "  - name: w\n"
+                                   "    forecast: f\n"
+                                   "    replicas: up\n"
+                                   "    target: 0.5\n"
+                                   "    webhook:\n"
+                                   "      url: https://bot.example/scale\n";
+
 static void test_webhook_http_client(void)
 {
-    static const char head[] = "forecasts: [{name: f, series: up}]\n"
-                               "scalers:\n"
-                               "  - name: w\n"
-                               "    forecast: f\n"
-                               "    replicas: up\n"
-                               "    target: 0.5\n"
-                               "    webhook:\n"
-                               "      url: https://bot.example/scale\n";
     static const struct {
-        const char *yaml; /* after head */
+        const char *yaml; /* after webhook_head */
         unsigned line, col;
         const char *msg;
     } bad[] = {
@@ -523,7 +524,7 @@ static void test_webhook_http_client(void)
     };
     char y[1024];
     for (size_t i = 0; i < AUG_ARRAY_LEN(bad); i++) {
-        snprintf(y, sizeof y, "%s%s", head, bad[i].yaml);
+        snprintf(y, sizeof y, "%s%s", webhook_head, bad[i].yaml);
         CHECK(fails_at(y, bad[i].line, bad[i].col, bad[i].msg));
     }
     /* The options without a url are webhook settings without webhook.url. */
@@ -535,7 +536,7 @@ static void test_webhook_http_client(void)
              "%s      headers: {X-Prometheus-Remote-Write-Version: '1', X-Team: a}\n"
              "      bearer_token_file: /run/token\n"
              "      tls: {ca_file: /ca, cert_file: /c, key_file: /k, server_name: sn, insecure_skip_verify: true}\n",
-             head);
+             webhook_head);
     cfg_config *c = load_ok(y);
     CHECK(c != NULL);
     if (c == NULL)
@@ -601,6 +602,62 @@ static void test_errors_engine_limits(void)
     free(buf);
     cfg_free(c);
     cfg_diag_free(d);
+}
+
+/* The source line of an error on a secret's line (CFG_F_SECRET: bearer
+ * tokens, basic auth passwords, of remote_write and scalers[].webhook) shows
+ * <secret> for the value, and the caret still points at what it pointed at
+ * (at <secret> when inside the value); a message never quotes a secret
+ * either. */
+static bool prints_as(const char *yaml, size_t n, const char *want)
+{
+    cfg_config *c = NULL;
+    cfg_diag *d = NULL;
+    bool refused = cfg_load_buffer("t.yml", yaml, n, &c, &d) == AUG_ECONFIG;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cfg_diag_print(d, f);
+    fclose(f);
+    bool ok = refused && strcmp(buf, want) == 0;
+    if (!ok)
+        fprintf(stderr, "  got:\n%s  want:\n%s", buf, want);
+    free(buf);
+    cfg_free(c);
+    cfg_diag_free(d);
+    return ok;
+}
+
+static void test_errors_mask_secrets(void)
+{
+    static const char flow[] = "remote_write: [{url: 'http://x', bearer_token: s3cr3t, bearer_token_file: /b}]\n";
+    CHECK(prints_as(flow, sizeof flow - 1,
+                    "t.yml:1:75: remote_write[0].bearer_token_file: set bearer_token or bearer_token_file, not both\n"
+                    "    remote_write: [{url: 'http://x', bearer_token: <secret>, bearer_token_file: /b}]\n"
+                    "                                                                                ^\n"));
+    char block[512];
+    int n = snprintf(block, sizeof block, "%s%s", webhook_head,
+                     "      basic_auth: {password: \"hunter2\", password_file: /p}\n"
+                     "      bearer_token: 'tok, en'   # a comment\n"
+                     "      bearer_token_file: /t\n");
+    CHECK(prints_as(block, (size_t)n,
+                    "t.yml:9:30: scalers[0].webhook.basic_auth.password: basic_auth needs a username\n"
+                    "          basic_auth: {password: <secret>, password_file: /p}\n"
+                    "                                 ^\n"
+                    "t.yml:9:56: scalers[0].webhook.basic_auth.password_file: set password or password_file, not both\n"
+                    "          basic_auth: {password: <secret>, password_file: /p}\n"
+                    "                                                          ^\n"
+                    "t.yml:10:21: scalers[0].webhook.bearer_token: bearer token and basic_auth are exclusive\n"
+                    "          bearer_token: <secret>   # a comment\n"
+                    "                        ^\n"
+                    "t.yml:11:26: scalers[0].webhook.bearer_token_file: set bearer_token or bearer_token_file, not both\n"
+                    "          bearer_token_file: /t\n"
+                    "                             ^\n"));
+    static const char nul[] = "remote_write: [{url: http://x, bearer_token: \"a\\0b\"}]\n";
+    CHECK(prints_as(nul, sizeof nul - 1,
+                    "t.yml:1:47: remote_write[0].bearer_token: must not contain NUL characters (got <secret>)\n"
+                    "    remote_write: [{url: http://x, bearer_token: <secret>}]\n"
+                    "                                                 ^\n"));
 }
 
 static void test_errors_cross_key_rules(void)
@@ -968,7 +1025,8 @@ int main(int argc, char **argv)
         CHECK_CASE(test_defaults_applied), CHECK_CASE(test_every_key_reaches_its_field),
         CHECK_CASE(test_errors_unknown_keys), CHECK_CASE(test_errors_types_and_ranges),
         CHECK_CASE(test_errors_selectors_point_inside), CHECK_CASE(test_errors_required_and_references),
-        CHECK_CASE(test_webhook_http_client), CHECK_CASE(test_errors_engine_limits), CHECK_CASE(test_errors_cross_key_rules),
+        CHECK_CASE(test_webhook_http_client), CHECK_CASE(test_errors_engine_limits), CHECK_CASE(test_errors_mask_secrets),
+        CHECK_CASE(test_errors_cross_key_rules),
         CHECK_CASE(test_errors_yaml_level),
         CHECK_CASE(test_errors_are_sorted_capped_and_printed), CHECK_CASE(test_design_example),
         CHECK_CASE(test_shipped_config_loads), CHECK_CASE(test_every_key_in_augur_yml),
