@@ -24,9 +24,10 @@ aug_err server_cfg_load(const char *path, server_cfg **out, aug_errbuf *eb)
 {
     cfg_config *cfg = NULL;
     cfg_diag *diag = NULL;
-    aug_err err = cfg_load_file(path, &cfg, &diag);
+    /* An empty document is every key at its table default. */
+    aug_err err = path != NULL ? cfg_load_file(path, &cfg, &diag) : cfg_load_buffer("(defaults)", "", 0, &cfg, &diag);
     if (err != AUG_OK) {
-        diag_to_errbuf(err, diag, path, eb);
+        diag_to_errbuf(err, diag, path != NULL ? path : "(defaults)", eb);
         cfg_diag_free(diag);
         return err;
     }

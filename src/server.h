@@ -111,7 +111,9 @@ void server_export_close(augur_server *srv, int64_t drain_ms);
 /* Registers the store's gauges (bytes, map size) in srv->metrics. */
 void server_register_store_metrics(augur_server *srv);
 
-/* Loads and validates the config file into a new snapshot with refs = 1.
+/* Loads and validates the config file (path NULL: no file, every key at its
+ * default) into a new snapshot with refs = 1, the one mapping of a config
+ * onto the components' options (the daemon and augurctl backfill use it).
  * Caller releases it with server_cfg_free (or hands it to the server). */
 aug_err server_cfg_load(const char *path, server_cfg **out, aug_errbuf *eb);
 void server_cfg_free(server_cfg *c);

@@ -23,7 +23,7 @@ static const ctl_cmd cmds[] = {
     {"inspect", ctl_inspect, "inspect --storage.path=DIR: list series, dump rollups as CSV"},
 #endif
 #ifdef AUGURCTL_HAVE_BACKFILL
-    {"backfill", ctl_backfill, "backfill --storage.path=DIR [--series S] F.csv...: import CSV history"},
+    {"backfill", ctl_backfill, "backfill --storage.path=DIR [--config.file=F] [--series S] F.csv...: import CSV history"},
 #endif
     {NULL, NULL, NULL},
 };

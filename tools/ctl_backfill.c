@@ -9,10 +9,15 @@
  * samples through ingest_write, one durable group commit per batch.
  *
  * Steps, in order:
- *  1. Arguments. The series is --series (parsed by the selector parser; only
- *     `=` matchers make sense for one series) or, per file, derived from the
- *     file name (series_from_path). Either way wire_labels_validate applies
- *     remote-write's label rules and builds the key and hash.
+ *  1. Arguments, and the config (--config.file, else the config table's
+ *     defaults) loaded by server_cfg_load, the daemon's own mapping of the
+ *     config onto wire limits and ingest options. The series is --series
+ *     (parsed by the selector parser; only `=` matchers make sense for one
+ *     series) or, per file, derived from the file name (series_from_path).
+ *     Either way wire_labels_validate applies remote-write's label rules
+ *     with the config's limits and builds the key and hash. With a config
+ *     file, a series server_cfg_keeps refuses is dropped, as remote-write
+ *     drops it; without one every series is kept (the defaults keep none).
  *  2. Every file is read and checked (ctl_csv_read plus check_points) before
  *     anything is written, so bad input leaves the store untouched, not even
  *     created. The points are not kept: the import reads each file again,
@@ -37,6 +42,7 @@
 #include "ingest/ingest.h"
 #include "ingest/selector.h"
 #include "metrics/metrics.h"
+#include "server.h"
 #include "storage/store.h"
 #include "util/arena.h"
 #include "util/lockfile.h"
@@ -45,9 +51,14 @@
 #include "wire/wire.h"
 
 static const char usage[] =
-    "usage: augurctl backfill --storage.path=DIR [--series SERIES] [--batch-samples N] F.csv [F2.csv ...]\n"
+    "usage: augurctl backfill --storage.path=DIR [--config.file=FILE] [--series SERIES] [--batch-samples N]\n"
+    "                         F.csv [F2.csv ...]\n"
     "Imports `timestamp,value` CSV history (header line; Unix seconds or YYYY-MM-DD HH:MM:SS UTC)\n"
     "into the store at DIR exactly as remote-writing the samples in timestamp order would.\n"
+    "  --config.file FILE     the daemon's config: its ingest label limits, max_series, close_delay,\n"
+    "                         checkpoint_interval and map sizes apply, and a series it does not keep\n"
+    "                         (ingest.keep, forecast and scaler inputs) is dropped; default: the\n"
+    "                         defaults of every key, and every series is kept\n"
     "  --series SERIES        the series of every file, e.g. 'node_load1{instance=\"a\",job=\"node\"}'\n"
     "                         (only = matchers); default: per file, the file name without its\n"
     "                         extension, other characters than [a-zA-Z0-9_:] turned into '_'\n"
@@ -63,11 +74,13 @@ typedef struct bf_file {
     const char *path;
     wire_series s; /* labels, key, hash; samples set per batch */
     const char *name; /* the series as given (--series) or derived, for messages */
+    bool kept;        /* server_cfg_keeps, or no --config.file */
 } bf_file;
 
 typedef struct bf_args {
-    const char *path, *series;
+    const char *path, *series, *config;
     long batch;
+    server_cfg *cfg; /* --config.file or the defaults; caller frees with server_cfg_free */
     bf_file *files;
     size_t nfiles;
 } bf_args;
@@ -102,24 +115,26 @@ static char *series_from_path(util_arena *a, const char *path)
     return out;
 }
 
-/* Validates labels (any order; strings must outlive the import) into f->s.
+/* Validates labels (any order; strings must outlive the import) into f->s
+ * with the config's limits, and decides whether the config keeps it.
  * Returns 0, or 2 after printing why (what names the source in messages). */
-static int set_series(util_arena *a, bf_file *f, aug_label *l, size_t n, const char *name, const char *what)
+static int set_series(util_arena *a, const bf_args *r, bf_file *f, aug_label *l, size_t n, const char *name,
+                      const char *what)
 {
-    wire_limits lim = wire_limits_default();
     aug_errbuf eb = {{0}};
-    aug_err err = wire_labels_validate(a, l, n, &lim, &f->s, &eb);
+    aug_err err = wire_labels_validate(a, l, n, &r->cfg->wire, &f->s, &eb);
     if (err != AUG_OK) {
         fprintf(stderr, "augurctl backfill: %s: %s\n", what, aug_errmsg(&eb, err));
         return 2;
     }
     f->name = name;
+    f->kept = r->config == NULL || server_cfg_keeps(r->cfg, f->s.labels, f->s.nlabels);
     return 0;
 }
 
 /* --series: one series given as a selector of `=` matchers. The labels are
  * copied into the arena so the parsed selector can be freed at once. */
-static int parse_series(util_arena *a, const char *text, bf_file *f)
+static int parse_series(util_arena *a, const bf_args *r, const char *text, bf_file *f)
 {
     aug_errbuf eb = {{0}};
     ingest_selector *sel = NULL;
@@ -155,12 +170,49 @@ static int parse_series(util_arena *a, const char *text, bf_file *f)
         return rc;
     char what[300];
     snprintf(what, sizeof what, "--series '%s'", text);
-    return set_series(a, f, l, n, text, what);
+    return set_series(a, r, f, l, n, text, what);
 }
 
+/* Step 1's series: --series for every file, or each file's name; needs
+ * r->cfg. Returns 0, or the exit code after printing why. */
+static int set_file_series(util_arena *a, bf_args *r)
+{
+    if (r->series != NULL) {
+        int rc = parse_series(a, r, r->series, &r->files[0]);
+        if (rc != 0)
+            return rc;
+        for (size_t i = 1; i < r->nfiles; i++) {
+            r->files[i].s = r->files[0].s;
+            r->files[i].name = r->files[0].name;
+            r->files[i].kept = r->files[0].kept;
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < r->nfiles; i++) {
+        char *name = series_from_path(a, r->files[i].path);
+        if (name == NULL) {
+            fprintf(stderr, "augurctl backfill: %s: cannot derive a series name from the file name; use --series\n",
+                    r->files[i].path);
+            return 2;
+        }
+        aug_label *l = util_arena_alloc(a, sizeof *l);
+        if (l == NULL) {
+            fprintf(stderr, "augurctl backfill: out of memory\n");
+            return 1;
+        }
+        *l = (aug_label){.name = {"__name__", 8}, .value = {name, strlen(name)}};
+        int rc = set_series(a, r, &r->files[i], l, 1, name, r->files[i].path);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Fills *out; on return 0 out->cfg is set (free it), else it is NULL. */
 static int parse_args(int argc, char **argv, util_arena *a, bf_args *out)
 {
     bf_args r = {.batch = DEFAULT_BATCH};
+    out->cfg = NULL;
     r.files = util_arena_calloc(a, (size_t)argc * sizeof *r.files);
     if (r.files == NULL) {
         fprintf(stderr, "augurctl backfill: out of memory\n");
@@ -188,6 +240,8 @@ static int parse_args(int argc, char **argv, util_arena *a, bf_args *out)
         }
         if (nl == 14 && strncmp(s, "--storage.path", nl) == 0) {
             r.path = v;
+        } else if (nl == 13 && strncmp(s, "--config.file", nl) == 0) {
+            r.config = v;
         } else if (nl == 8 && strncmp(s, "--series", nl) == 0) {
             r.series = v;
         } else if (nl == 15 && strncmp(s, "--batch-samples", nl) == 0 && ctl_parse_long(v, 1, MAX_BATCH, &r.batch)) {
@@ -201,32 +255,16 @@ static int parse_args(int argc, char **argv, util_arena *a, bf_args *out)
                 usage);
         return 2;
     }
-    if (r.series != NULL) {
-        int rc = parse_series(a, r.series, &r.files[0]);
-        if (rc != 0)
-            return rc;
-        for (size_t i = 1; i < r.nfiles; i++) {
-            r.files[i].s = r.files[0].s;
-            r.files[i].name = r.files[0].name;
-        }
-    } else {
-        for (size_t i = 0; i < r.nfiles; i++) {
-            char *name = series_from_path(a, r.files[i].path);
-            if (name == NULL) {
-                fprintf(stderr, "augurctl backfill: %s: cannot derive a series name from the file name; use --series\n",
-                        r.files[i].path);
-                return 2;
-            }
-            aug_label *l = util_arena_alloc(a, sizeof *l);
-            if (l == NULL) {
-                fprintf(stderr, "augurctl backfill: out of memory\n");
-                return 1;
-            }
-            *l = (aug_label){.name = {"__name__", 8}, .value = {name, strlen(name)}};
-            int rc = set_series(a, &r.files[i], l, 1, name, r.files[i].path);
-            if (rc != 0)
-                return rc;
-        }
+    aug_errbuf eb = {{0}};
+    aug_err err = server_cfg_load(r.config, &r.cfg, &eb);
+    if (err != AUG_OK) {
+        fprintf(stderr, "augurctl backfill: %s\n", aug_errmsg(&eb, err));
+        return err == AUG_ENOMEM ? 1 : 2;
+    }
+    int rc = set_file_series(a, &r);
+    if (rc != 0) {
+        server_cfg_free(r.cfg);
+        return rc;
     }
     *out = r;
     return 0;
@@ -257,7 +295,8 @@ static int cmp_point(const void *x, const void *y)
 }
 
 typedef struct bf_totals {
-    uint64_t read; /* samples in the files */
+    uint64_t read;    /* samples in the files */
+    uint64_t dropped; /* of series the config does not keep */
     ingest_result r;
 } bf_totals;
 
@@ -272,8 +311,9 @@ static void add_result(ingest_result *to, const ingest_result *r)
 }
 
 /* Imports one (already checked) file. Returns 0 or 1. */
-static int import_file(ingest *g, bf_file *f, long batch, aug_sample *buf, bf_totals *tot)
+static int import_file(ingest *g, const bf_args *a, bf_file *f, aug_sample *buf, bf_totals *tot)
 {
+    long batch = a->batch;
     ctl_point *p = NULL;
     size_t n = 0;
     if (ctl_csv_read("backfill", f->path, &p, &n) != 0 || check_points(f->path, p, n) != 0) {
@@ -287,6 +327,16 @@ static int import_file(ingest *g, bf_file *f, long batch, aug_sample *buf, bf_to
         qsort(p, n, sizeof *p, cmp_point);
     for (size_t i = 1; i < n; i++)
         same_ts += p[i].ts == p[i - 1].ts;
+    if (!f->kept) {
+        fprintf(stderr,
+                "augurctl backfill: %s: %s: not kept (no ingest.keep selector, forecast or scaler input of %s "
+                "matches it): %zu samples dropped\n",
+                f->path, f->name, a->config, n);
+        tot->read += n;
+        tot->dropped += n;
+        aug_free(p);
+        return 0;
+    }
 
     ingest_result fr = {0};
     int64_t t0 = util_mono_ns(), last_progress = t0;
@@ -323,12 +373,15 @@ static int import_file(ingest *g, bf_file *f, long batch, aug_sample *buf, bf_to
         fprintf(stderr,
                 "augurctl backfill: %s: %s: %zu samples %s .. %s UTC: %" PRIu64 " imported, %" PRIu64
                 " skipped (%" PRIu64 " repeated timestamps in the file, %" PRIu64
-                " at or before the newest stored sample, %" PRIu64 " NaN/Inf)%s",
+                " at or before the newest stored sample, %" PRIu64 " NaN/Inf)",
                 f->path, f->name, n, ctl_format_ts(p[0].ts, b0, sizeof b0), ctl_format_ts(p[n - 1].ts, b1, sizeof b1),
                 fr.accepted, fr.duplicate + fr.nonfinite + fr.stale, same_ts, fr.duplicate - same_ts,
-                fr.nonfinite + fr.stale, unordered ? "" : "\n");
+                fr.nonfinite + fr.stale);
+        if (fr.series_limit > 0)
+            fprintf(stderr, "; %" PRIu64 " dropped: the store has ingest.max_series series", fr.series_limit);
         if (unordered)
-            fprintf(stderr, "; %" PRIu64 " lines were out of order and were sorted\n", unordered);
+            fprintf(stderr, "; %" PRIu64 " lines were out of order and were sorted", unordered);
+        fputc('\n', stderr);
         tot->read += n;
         add_result(&tot->r, &fr);
     }
@@ -351,29 +404,23 @@ static int import(const bf_args *a)
         fprintf(stderr, "augurctl backfill: %s\n", aug_errmsg(&eb, err));
         return 1;
     }
-    store_opts so = {.path = a->path};
+    const server_cfg *c = a->cfg;
+    store_opts so = {.path = a->path, .initial_map_bytes = c->store_initial_map, .max_map_bytes = c->store_max_map};
     if ((err = store_open(&so, &s, &eb)) != AUG_OK) {
         fprintf(stderr, "augurctl backfill: cannot open the store: %s\n", aug_errmsg(&eb, err));
         goto fail;
     }
-    /* Options that differ from the daemon's, and why:
-     *  - retention: never delete. Backfill does not know the daemon's
-     *    configured retention, and deleting with the defaults could destroy
-     *    rollups a longer configured retention keeps. Old samples are stored
-     *    as remote-write stores them; the daemon's retention pass (at its
-     *    start-up, then every 10 minutes) deletes what its config says.
-     *  - max_series: no limit; backfill adds only the series it is told to.
-     *  - queue_limit: one batch; there is a single producer.
-     * close_delay and checkpoint_interval are the daemon's defaults; they
-     * change when work happens, not what is stored. */
-    ingest_opts io = {
-        .close_delay_ms = 30000,
-        .checkpoint_interval_ms = 5 * 60000,
-        .minute_retention_s = INT64_MAX / 4,
-        .hour_retention_s = INT64_MAX / 4,
-        .max_series = SIZE_MAX,
-        .queue_limit_samples = (size_t)a->batch,
-    };
+    /* The daemon's options for this config (server_cfg_load), except:
+     *  - retention: never delete. Without --config.file backfill does not
+     *    know the daemon's retention, and deleting with the defaults could
+     *    destroy rollups a longer configured one keeps; with it, deletion is
+     *    still the daemon's retention pass (at its start-up, then every 10
+     *    minutes), so both cases store old samples as remote-write does.
+     *  - queue_limit: one batch; there is a single producer. */
+    ingest_opts io = c->ingest;
+    io.minute_retention_s = INT64_MAX / 4;
+    io.hour_retention_s = INT64_MAX / 4;
+    io.queue_limit_samples = (size_t)a->batch;
     reg = metrics_registry_new();
     buf = aug_malloc((size_t)a->batch * sizeof *buf);
     if (reg == NULL || buf == NULL) {
@@ -387,7 +434,7 @@ static int import(const bf_args *a)
     bf_totals tot = {0};
     int64_t t0 = util_mono_ns();
     for (size_t i = 0; i < a->nfiles; i++)
-        if (import_file(g, &a->files[i], a->batch, buf, &tot) != 0)
+        if (import_file(g, a, &a->files[i], buf, &tot) != 0)
             goto fail;
     ingest_close(g); /* the final checkpoint: the newest buckets stay open in it */
     g = NULL;
@@ -395,9 +442,9 @@ static int import(const bf_args *a)
     const ingest_result *r = &tot.r;
     fprintf(stderr,
             "augurctl backfill: done: %zu file%s, %" PRIu64 " samples read, %" PRIu64 " imported, %" PRIu64
-            " skipped, %" PRIu64 " new series, %.2f s (%.0f samples/s)\n",
+            " skipped, %" PRIu64 " dropped, %" PRIu64 " new series, %.2f s (%.0f samples/s)\n",
             a->nfiles, a->nfiles == 1 ? "" : "s", tot.read, r->accepted, r->duplicate + r->nonfinite + r->stale,
-            r->new_series, secs, secs > 0 ? (double)tot.read / secs : 0.0);
+            tot.dropped + r->series_limit, r->new_series, secs, secs > 0 ? (double)tot.read / secs : 0.0);
     rc = 0;
 fail:
     ingest_close(g);
@@ -437,6 +484,7 @@ int ctl_backfill(int argc, char **argv)
     }
     rc = import(&args);
 out:
+    server_cfg_free(args.cfg);
     util_arena_free(a);
     return rc;
 }

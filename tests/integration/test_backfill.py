@@ -324,6 +324,59 @@ forecasts:
         self.assertLess(worst, 5.0, path)  # amplitude 50, noise sigma 1
         self.assertEqual(a.stop(), 0)
 
+    def test_config_file_keeps_and_refuses_as_remote_write(self):
+        """--config.file: backfill drops a series the config does not keep
+        and refuses one over its label limit, as remote-write to a daemon
+        with that config does; without it, everything is imported with the
+        default limits."""
+        strict = ("ingest:\n  keep: ['{__name__=\"it_bf_kept\"}']\n  max_labels_per_series: 2\n"
+                  "  close_delay: 1s\n")
+        cfg = self.path("strict.yml")
+        with open(cfg, "w") as f:
+            f.write(strict)
+        pts = gen_points(two_days_ago_s(), 200, seed=9)
+        kept, other = self.path("it_bf_kept.csv"), self.path("it_bf_other.csv")
+        for path in (kept, other):
+            write_csv(path, as_csv_lines(pts))
+
+        back = self.path("backfilled")
+        p = ctl("backfill", "--storage.path=" + back, "--config.file=" + cfg, kept, other)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("augurctl backfill: %s: it_bf_other: not kept (no ingest.keep selector, forecast or scaler "
+                      "input of %s matches it): 200 samples dropped\n" % (other, cfg), p.stderr)
+        self.assertIn("200 imported", p.stderr)
+
+        rw = Augur(config=strict, store=self.path("written"))
+        self.daemons.append(rw)
+        rw.start()
+        self.remote_write_in_order(rw, {"__name__": "it_bf_kept"}, pts)
+        self.remote_write_in_order(rw, {"__name__": "it_bf_other"}, pts)
+        st, body = rw.write([({"__name__": "it_bf_kept", "a": "1", "b": "2"}, [(pts[0][0] * 1000, 1.0)])])
+        self.assertEqual(st, 413, body)
+        self.assertEqual(rw.stop(), 0)
+        listing = '1\tit_bf_kept{}\n'
+        self.assertEqual(self.dump(back)[0], listing)
+        self.assertEqual(self.dump(self.path("written"))[0], listing)
+
+        # The rule remote-write names after "series 0: " is backfill's message.
+        self.assertTrue(body.startswith("remote-write: series 0: "), body)
+        rule = body[len("remote-write: series 0: "):].strip()
+        self.assertEqual(rule, "3 labels, limit 2")
+        three = 'it_bf_kept{a="1",b="2"}'
+        p = ctl("backfill", "--storage.path=" + back, "--config.file=" + cfg, "--series", three, kept)
+        self.assertEqual((p.returncode, p.stderr), (2, "augurctl backfill: --series '%s': %s\n" % (three, rule)))
+        p = ctl("backfill", "--storage.path=" + self.path("defaults"), "--series", three, kept, other)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("400 samples read, 200 imported", p.stderr)
+
+        bad = self.path("bad.yml")
+        with open(bad, "w") as f:
+            f.write("ingest:\n  keep: [up\n")
+        p = ctl("backfill", "--storage.path=" + self.path("never"), "--config.file=" + bad, kept)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertTrue(p.stderr.startswith("augurctl backfill: %s:" % bad), p.stderr)
+        self.assertFalse(os.path.exists(self.path("never")))
+
     def test_errors(self):
         store = self.path("data")
         good = self.path("it_bf_good.csv")
