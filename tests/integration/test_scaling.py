@@ -63,10 +63,13 @@ class Scaling(unittest.TestCase):
         for cs in range(start, cls.end + MIN, chunk):
             ts = range(cs, min(cs + chunk, cls.end + MIN), MIN)
             c = [(t + off, cpu(t + off) + rnd.gauss(0, 0.01)) for t in ts for off in (0, 30_000)]
-            series = [({"__name__": "cpu", "job": "sc"}, c)]
-            for part in ("a", "b"):
-                series.append(({"__name__": "kube_replicas", "deployment": "web", "part": part},
-                               [(t + off, 2.0) for t in ts for off in (0, 30_000)]))
+            # The replicas series first: the writer applies a request in
+            # order, so both parts' minutes are known before the cpu minute
+            # that triggers an evaluation (with cpu first, an early evaluation
+            # could see one part only: current 2, not 4).
+            series = [({"__name__": "kube_replicas", "deployment": "web", "part": part},
+                       [(t + off, 2.0) for t in ts for off in (0, 30_000)]) for part in ("a", "b")]
+            series.append(({"__name__": "cpu", "job": "sc"}, c))
             st, body = cls.a.write(series)
             assert st == 204, body
         deadline = time.time() + 120
