@@ -1551,6 +1551,7 @@ static void apply_reload(predict *p, predict_tset *ns, int64_t now)
     recount(p);
     LOG_INFO("predict", "forecast targets reloaded", "targets", LOG_I64(p->nt));
     scan(p, now);
+    predict_scale_seed(p, now);
 }
 
 /* ---- the thread ---- */
@@ -1579,7 +1580,9 @@ static void *thread_main(void *arg)
     void *nowa = p->now_arg;
     pthread_mutex_unlock(&p->qlock);
     predict_scale_load(p, p->sc, p->nsc);
-    scan(p, nowf(nowa));
+    int64_t start_ms = nowf(nowa);
+    scan(p, start_ms);
+    predict_scale_seed(p, start_ms);
     for (;;) {
         pthread_mutex_lock(&p->qlock);
         while (p->qlen == 0 && !p->stopping && p->reload == NULL && p->flush_req == p->flush_done) {
@@ -1724,6 +1727,9 @@ static void register_metrics(predict *p, metrics_registry *reg)
     p->m_sc_inputs_refused = metrics_counter_get(
         reg, "augur_scaler_inputs_refused_total",
         "Series matching a scaler input selector beyond the 64 summed per input (ignored).", NULL);
+    p->m_sc_inputs_seeded = metrics_counter_get(
+        reg, "augur_scaler_inputs_seeded_total",
+        "Scaler input series given their newest stored bucket when the scaler was built (start, reload).", NULL);
     p->m_dec_err = metrics_counter_get(reg, "augur_scaler_decisions_log_errors_total",
                                        "Decisions that could not be appended to decisions.jsonl.", NULL);
     static const char hook_help[] = "Scaler webhook calls by result (after retries).";

@@ -266,8 +266,8 @@ struct predict {
     /* Self-metrics. */
     metrics_counter *m_events, *m_dropped, *m_late, *m_refused, *m_members_refused, *m_refits, *m_updates,
         *m_update_err, *m_points, *m_pts_old, *m_pts_future, *m_saves, *m_save_err, *m_loads, *m_load_err,
-        *m_forced, *m_sc_evals, *m_sc_err, *m_sc_inputs_refused, *m_dec_err, *m_hook_ok, *m_hook_fail,
-        *m_hook_dropped, *m_sc_state_load_err, *m_sc_state_save_err, *m_seeded;
+        *m_forced, *m_sc_evals, *m_sc_err, *m_sc_inputs_refused, *m_sc_inputs_seeded, *m_dec_err, *m_hook_ok,
+        *m_hook_fail, *m_hook_dropped, *m_sc_state_load_err, *m_sc_state_save_err, *m_seeded;
     metrics_gauge *m_groups, *m_state[3], *m_members;
     metrics_histogram *m_refit_s, *m_latency_s, *m_seed_s;
 };
@@ -332,6 +332,12 @@ void predict_scale_load(predict *p, predict_scaler *const *sc, size_t n);
 /* Saves the decision state of every scaler of p->sc that changed since its
  * last save, in one write transaction (note 8). */
 void predict_scale_save(predict *p);
+/* Seeds the inputs of every scaler of p->sc that did not take over its
+ * previous definition's (scale.c note 9): for each input, the newest stored
+ * bucket at the scaler's resolution of every member series, as the live
+ * events would have left them. Call after a complete scan (the memberships
+ * name the series), at start and after a reload. now: wall clock, ms. */
+void predict_scale_seed(predict *p, int64_t now);
 /* A closed bucket of a series that feeds scaler input kind. */
 void predict_scale_input(predict *p, const predict_member *m, const predict_event *ev);
 /* A group of target t emitted its points stamped T (ms). */

@@ -17,6 +17,8 @@
  *    PREDICT_SCALER_MAX_INPUTS series per input); the input's value is the
  *    sum over its series whose newest bucket is at most STALE_BUCKETS
  *    buckets older than the newest of any (a stopped series drops out).
+ *    Live events and seeding (note 9) both go through input_put, so one
+ *    series has one entry whichever set it first.
  *
  * 3. When. A group of the scaler's target that emits its points at T (the
  *    end of the bucket just learned; predict.c note 7) makes the scaler due
@@ -69,7 +71,8 @@
  *    state (stabilization history, buckets, cooldown) and inputs; a changed
  *    one starts afresh but keeps its last emitted time, so its series stay
  *    strictly increasing. Webhook and shadow changes apply without a reset.
- *    A new or changed scaler reads its saved state instead (note 8).
+ *    A new or changed scaler reads its saved state instead (note 8) and
+ *    seeds its inputs from the store (note 9).
  *
  * 8. Persistence. The decision state (last evaluation and action, both
  *    token buckets, the stabilization history) is one record
@@ -92,6 +95,30 @@
  *    is logged, counted and retried after the next evaluation.
  *    Records of scalers removed from the config stay in the store (under
  *    1 KB each) and are used again if the scaler comes back unchanged.
+ *
+ * 9. Seeding inputs. Without it a scaler built at start or by a reload
+ *    would know only the input series whose bucket closed since, and sum a
+ *    part of them: two series of 2 replicas would read 2, and in
+ *    utilization mode (need = current × load / target) that asks to scale
+ *    down right after a restart. So after the scan that resolves the
+ *    memberships (predict.c note 2: the selector matching lives there
+ *    only), every scaler that did not take over its inputs at a reload
+ *    (note 7) gets, per input, the newest stored bucket at its target's
+ *    resolution of each member series that the live path would have taken
+ *    (count > 0, `last` finite: the same field and rule as the events), and
+ *    keeps those within STALE_BUCKETS of the newest of them, as
+ *    input_value would count them. Stored rollups are closed buckets
+ *    (store.h), so this is what the events of those buckets left before
+ *    the restart. Reads: one read txn per input; buckets from
+ *    SEED_INPUT_LOOKBACK buckets before now onwards, plus at most
+ *    STALE_BUCKETS more for a series with none there (a daemon stopped
+ *    longer than the lookback seeds nothing and waits for live buckets, as
+ *    before). Bounds: SEED_INPUT_MAX_SERIES member series, then
+ *    SEED_INPUT_MAX_READS buckets or SEED_INPUT_MAX_MS per input. An input
+ *    is seeded completely or not at all (logged): a part would be the
+ *    partial sum this avoids. Seeded series count in
+ *    augur_scaler_inputs_seeded_total and each seeded input logs one line.
+ *    Later events of a seeded series update its entry (newer bucket only).
  */
 #include "util/common.h"
 #include "util/hash.h"
@@ -114,6 +141,10 @@
 #define LINE_MAX_BYTES 4096
 #define HOOK_BACKOFF_MS 100
 #define HOOK_BACKOFF_MAX_MS 5000
+#define SEED_INPUT_LOOKBACK 60        /* buckets before now searched for an input's newest (note 9) */
+#define SEED_INPUT_MAX_SERIES 4096    /* member series of one input; more: that input is not seeded */
+#define SEED_INPUT_MAX_READS 262144u  /* stored buckets read for one input */
+#define SEED_INPUT_MAX_MS 500         /* time one input's seed may take */
 
 static const char *const mode_names[] = {"utilization", "queue"};
 
@@ -385,21 +416,35 @@ void predict_scale_save(predict *p)
 
 /* ---- inputs (note 2) ---- */
 
-void predict_scale_input(predict *p, const predict_member *m, const predict_event *ev)
+static const char *const input_names[PREDICT_IN__COUNT] = {"replicas", "queue_length", "service_time"};
+
+/* Oldest bucket start an input series may have and still count, given the
+ * newest of any series of that input (note 2). */
+static int64_t fresh_from(const predict_scaler *sc, int64_t newest)
 {
-    if (m->tgt >= p->nsc || m->kind == 0 || m->kind > PREDICT_IN__COUNT)
-        return;
-    predict_scaler *sc = p->sc[m->tgt];
-    int k = m->kind - 1;
-    if (ev->res != sc->t->res || ev->count == 0 || !isfinite(ev->last))
-        return;
+    return newest - STALE_BUCKETS * sc->t->width_s;
+}
+
+/* Whether a closed bucket reports a value for an input: not empty, and its
+ * last sample finite. */
+static bool input_usable(uint32_t count, double last)
+{
+    return count > 0 && isfinite(last);
+}
+
+/* Takes the closed bucket (start_s, last) of series id for input k: the
+ * newer bucket replaces the series' entry, a new series gets one while
+ * there is room (else counted). Live events and seeding both go through
+ * here, so a seeded series is updated in place by its later events. */
+static void input_put(predict *p, predict_scaler *sc, int k, uint32_t id, int64_t start_s, double last)
+{
     for (uint32_t i = 0; i < sc->nin[k]; i++) {
         predict_sin *in = &sc->in[k][i];
-        if (in->id != ev->id)
+        if (in->id != id)
             continue;
-        if (ev->start_s > in->start_s) {
-            in->start_s = ev->start_s;
-            in->last = ev->last;
+        if (start_s > in->start_s) {
+            in->start_s = start_s;
+            in->last = last;
         }
         return;
     }
@@ -407,7 +452,17 @@ void predict_scale_input(predict *p, const predict_member *m, const predict_even
         metrics_counter_add(p->m_sc_inputs_refused, 1);
         return;
     }
-    sc->in[k][sc->nin[k]++] = (predict_sin){.id = ev->id, .start_s = ev->start_s, .last = ev->last};
+    sc->in[k][sc->nin[k]++] = (predict_sin){.id = id, .start_s = start_s, .last = last};
+}
+
+void predict_scale_input(predict *p, const predict_member *m, const predict_event *ev)
+{
+    if (m->tgt >= p->nsc || m->kind == 0 || m->kind > PREDICT_IN__COUNT)
+        return;
+    predict_scaler *sc = p->sc[m->tgt];
+    if (ev->res != sc->t->res || !input_usable(ev->count, ev->last))
+        return;
+    input_put(p, sc, m->kind - 1, ev->id, ev->start_s, ev->last);
 }
 
 static double input_value(const predict_scaler *sc, int k)
@@ -419,10 +474,145 @@ static double input_value(const predict_scaler *sc, int k)
         newest = AUG_MAX(newest, sc->in[k][i].start_s);
     double sum = 0;
     for (uint32_t i = 0; i < sc->nin[k]; i++) {
-        if (sc->in[k][i].start_s >= newest - STALE_BUCKETS * sc->t->width_s)
+        if (sc->in[k][i].start_s >= fresh_from(sc, newest))
             sum += sc->in[k][i].last;
     }
     return sum;
+}
+
+/* ---- inputs seeded from the store (note 9) ---- */
+
+/* The newest bucket of series id at res with from_s <= start < to_s that
+ * the live path would take (input_usable) into *out. AUG_ENOTFOUND: none.
+ * *reads counts the records read. */
+static aug_err newest_bucket(store_txn *txn, uint32_t id, store_res res, int64_t from_s, int64_t to_s,
+                             predict_sin *out, uint64_t *reads)
+{
+    store_rollup_iter *it = NULL;
+    aug_err e = store_rollup_iter_open(txn, id, res, from_s, to_s, &it);
+    if (e != AUG_OK)
+        return e;
+    bool found = false;
+    int64_t start;
+    store_rollup r;
+    while ((e = store_rollup_iter_next(it, &start, &r)) == AUG_OK) {
+        (*reads)++;
+        if (!input_usable(r.count, r.last))
+            continue;
+        *out = (predict_sin){.id = id, .start_s = start, .last = r.last};
+        found = true;
+    }
+    store_rollup_iter_close(it);
+    if (e != AUG_ENOTFOUND)
+        return e;
+    return found ? AUG_OK : AUG_ENOTFOUND;
+}
+
+/* What seeding one input did, for the log line. */
+typedef struct seed_stats {
+    uint64_t reads;
+    int64_t newest;   /* newest bucket start found; INT64_MIN: none */
+    uint32_t put;     /* series put */
+    const char *stop; /* why nothing was put although series matched; NULL: seeded */
+    aug_err err;
+} seed_stats;
+
+/* Note 9 for input k of sc, whose member series are cand[0..nm).id: finds
+ * in one read txn the newest usable bucket of each (start_s INT64_MIN:
+ * none), then puts those within the staleness rule of the newest of all.
+ * All or nothing: a part of the series would give a partial sum, the very
+ * thing seeding avoids. */
+static void seed_input(predict *p, predict_scaler *sc, int k, predict_sin *cand, size_t nm, int64_t now_s,
+                       seed_stats *st)
+{
+    const int64_t w = sc->t->width_s, t0 = util_mono_ns();
+    const int64_t from = (now_s / w - SEED_INPUT_LOOKBACK) * w;
+    *st = (seed_stats){.newest = INT64_MIN};
+    store_txn *txn = NULL;
+    aug_err e = store_txn_begin(p->s, false, &txn);
+    for (size_t i = 0; e == AUG_OK && i < nm; i++) {
+        if (st->reads > SEED_INPUT_MAX_READS || util_mono_ns() - t0 > (int64_t)SEED_INPUT_MAX_MS * 1000000) {
+            st->stop = "budget";
+            break;
+        }
+        cand[i].start_s = INT64_MIN;
+        if ((e = newest_bucket(txn, cand[i].id, sc->t->res, from, INT64_MAX, &cand[i], &st->reads)) == AUG_ENOTFOUND)
+            e = AUG_OK;
+        st->newest = AUG_MAX(st->newest, cand[i].start_s);
+    }
+    /* A series whose newest bucket is before the lookback still counts when
+     * it is within the staleness rule of the newest of all: at most
+     * STALE_BUCKETS more buckets per such series. */
+    int64_t lo = st->newest != INT64_MIN ? fresh_from(sc, st->newest) : from;
+    for (size_t i = 0; e == AUG_OK && st->stop == NULL && lo < from && i < nm; i++) {
+        if (cand[i].start_s == INT64_MIN &&
+            (e = newest_bucket(txn, cand[i].id, sc->t->res, lo, from, &cand[i], &st->reads)) == AUG_ENOTFOUND)
+            e = AUG_OK;
+    }
+    store_txn_abort(txn);
+    st->err = e;
+    if (e != AUG_OK)
+        st->stop = "store error";
+    if (st->stop != NULL)
+        return;
+    for (size_t i = 0; i < nm; i++) {
+        if (cand[i].start_s == INT64_MIN || cand[i].start_s < lo)
+            continue; /* no bucket, or stale: input_value would not count it either */
+        input_put(p, sc, k, cand[i].id, cand[i].start_s, cand[i].last);
+        st->put++;
+    }
+}
+
+void predict_scale_seed(predict *p, int64_t now)
+{
+    predict_sin *cand = NULL;
+    for (size_t si = 0; si < p->nsc; si++) {
+        predict_scaler *sc = p->sc[si];
+        if (sc->st_resumed)
+            continue; /* took over the inputs of its previous definition (note 7) */
+        for (int k = 0; k < PREDICT_IN__COUNT; k++) {
+            if (sc->sel[k] == NULL)
+                continue;
+            if (cand == NULL && (cand = aug_malloc(SEED_INPUT_MAX_SERIES * sizeof *cand)) == NULL) {
+                LOG_ERROR("scale", "cannot seed scaler inputs from the store", "err", aug_strerror(AUG_ENOMEM));
+                return;
+            }
+            /* The members the scan resolved with the input's selector
+             * (resolve in predict.c), in series id order. */
+            size_t nm = 0;
+            bool too_many = false;
+            for (size_t mi = 0; mi < p->nmem && !too_many; mi++) {
+                const predict_member *m = &p->mem[mi];
+                if (m->kind != 1 + k || m->tgt != si)
+                    continue;
+                if (nm == SEED_INPUT_MAX_SERIES)
+                    too_many = true;
+                else
+                    cand[nm++].id = m->id;
+            }
+            if (too_many) {
+                LOG_WARN("scale", "scaler input not seeded from the store: too many matching series", "scaler",
+                         sc->name, "input", input_names[k], "max_series", LOG_I64(SEED_INPUT_MAX_SERIES));
+                continue;
+            }
+            if (nm == 0)
+                continue;
+            int64_t t0 = util_mono_ns();
+            seed_stats st;
+            seed_input(p, sc, k, cand, nm, now / 1000, &st);
+            double secs = (double)(util_mono_ns() - t0) / 1e9;
+            metrics_counter_add(p->m_sc_inputs_seeded, st.put);
+            if (st.stop != NULL)
+                LOG_WARN("scale", "scaler input not seeded from the store, waiting for live buckets", "scaler",
+                         sc->name, "input", input_names[k], "series", LOG_I64(nm), "reads", LOG_I64(st.reads),
+                         "seconds", LOG_F64(secs), "stopped_by", st.stop, "err", aug_strerror(st.err));
+            else if (st.put > 0)
+                LOG_INFO("scale", "scaler input seeded from stored buckets", "scaler", sc->name, "input",
+                         input_names[k], "series", LOG_I64(st.put), "value", LOG_F64(input_value(sc, k)), "bucket",
+                         LOG_I64(st.newest), "reads", LOG_I64(st.reads), "seconds", LOG_F64(secs));
+        }
+    }
+    aug_free(cand);
 }
 
 /* ---- evaluation (notes 3-5) ---- */

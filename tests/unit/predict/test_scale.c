@@ -276,6 +276,102 @@ static void test_waits_for_replicas(void)
     h_close(&h);
 }
 
+/* ---- inputs seeded from the store (scale.c note 9) ---- */
+
+/* Stores one closed minute bucket of series id whose last sample is v, as
+ * ingest writes it when the bucket closes. */
+static void store_bucket(store *s, uint32_t id, int64_t start_s, double v)
+{
+    store_rollup r = {.count = 4, .sum = 4 * v, .min = v, .max = v, .last = v, .last_ts_ms = start_s * 1000 + 45000};
+    store_txn *t = NULL;
+    CHECK_EQ_I64(store_txn_begin(s, true, &t), AUG_OK);
+    CHECK_EQ_I64(store_rollup_put(t, id, STORE_RES_MINUTE, start_s, &r), AUG_OK);
+    CHECK_EQ_I64(store_txn_commit(t), AUG_OK);
+}
+
+static int64_t current_at(harness *h, int64_t T)
+{
+    double v = TNAN;
+    CHECK_EQ_I64(rec_find(&h->rec, "ai_scaling_current_replicas{scaler=\"web\"}", T, &v), 1);
+    return (int64_t)v;
+}
+
+/* A restart with the replicas in the store: the first evaluation, triggered
+ * by the cpu bucket alone, sees both series (2 + 2 = 4; the newest bucket
+ * of series 2, not its older 9). Series 4 matches too but its newest bucket
+ * is 6 buckets behind the newest (staleness rule: 5) and series 5 does not
+ * match the selector: neither counts. Live buckets then update the seeded
+ * series in place (3 + 2 = 5, not 2 + 2 + 3 + 2). */
+static void test_inputs_seeded_at_start(void)
+{
+    int64_t S = base_s();
+    set_now((S + 300) * 1000);
+    harness h;
+    h_open(&h, web_yaml(""));
+    predict_close(h.p);
+    add_web_series(&h);
+    add_series(h.s, 4, "__name__", "replicas", "deployment", "web", "set", "c", NULL);
+    add_series(h.s, 5, "__name__", "replicas", "deployment", "api", NULL);
+    store_bucket(h.s, 2, S - 180, 9.0);
+    store_bucket(h.s, 2, S - 60, 2.0);
+    store_bucket(h.s, 3, S - 120, 2.0);
+    store_bucket(h.s, 4, S - 60 - 6 * 60, 3.0);
+    store_bucket(h.s, 5, S - 60, 7.0);
+    h_open_predict(&h);
+    CHECK_EQ_I64(predict_set_decisions_dir(h.p, h.dir, PREDICT_DECISIONS_MAX_BYTES), AUG_OK);
+    bucket(h.p, 1, STORE_RES_MINUTE, S, 0.9, 0);
+    predict_flush(h.p);
+    CHECK_EQ_I64(current_at(&h, (S + 60) * 1000), 4);
+    CHECK_EQ_I64(desired_at(&h, (S + 60) * 1000), 8); /* 4 × 0.9 / 0.5 = 7.2 → 8 */
+    char line[4096];
+    decision_line(&h, 0, line, sizeof line);
+    CHECK(strstr(line, "\"current\":4,\"desired\":8,\"action\":\"scale_up_now\"") != NULL);
+    CHECK(strstr(line, "utilization 90% now over 4 replicas") != NULL);
+    metrics_counter *seeded = metrics_counter_get(h.reg, "augur_scaler_inputs_seeded_total", NULL, NULL);
+    CHECK_EQ_I64(metrics_counter_value(seeded), 2);
+
+    bucket(h.p, 2, STORE_RES_MINUTE, S + 60, 3.0, 0);
+    bucket(h.p, 3, STORE_RES_MINUTE, S + 60, 2.0, 0);
+    bucket(h.p, 1, STORE_RES_MINUTE, S + 60, 0.9, 0);
+    predict_flush(h.p);
+    CHECK_EQ_I64(current_at(&h, (S + 120) * 1000), 5);
+    h_close(&h);
+}
+
+/* Reload: a scaler kept unchanged keeps the inputs it had (here only from
+ * live buckets, none stored); a changed one is built anew and seeded from
+ * the store. */
+static void test_inputs_across_reload(void)
+{
+    int64_t S = base_s();
+    set_now((S + 300) * 1000);
+    harness h;
+    h_open(&h, web_yaml(""));
+    add_web_series(&h);
+    feed_minute(&h, S, 0.9);
+    CHECK_EQ_I64(current_at(&h, (S + 60) * 1000), 4);
+    aug_errbuf eb = {{0}};
+    CHECK_EQ_I64(predict_reload(h.p, h.cfg, &eb), AUG_OK);
+    bucket(h.p, 1, STORE_RES_MINUTE, S + 60, 0.9, 0);
+    predict_flush(h.p);
+    CHECK_EQ_I64(current_at(&h, (S + 120) * 1000), 4);
+    metrics_counter *seeded = metrics_counter_get(h.reg, "augur_scaler_inputs_seeded_total", NULL, NULL);
+    CHECK_EQ_I64(metrics_counter_value(seeded), 0);
+
+    /* Another max_error: another fingerprint, so the scaler starts afresh and
+     * its inputs come from the store (3 + 3; the live 2 + 2 are gone). */
+    store_bucket(h.s, 2, S + 60, 3.0);
+    store_bucket(h.s, 3, S + 60, 3.0);
+    cfg_config *c2 = config_of(web_yaml("    max_error: 0.4\n"));
+    CHECK_EQ_I64(predict_reload(h.p, c2, &eb), AUG_OK);
+    cfg_free(c2);
+    bucket(h.p, 1, STORE_RES_MINUTE, S + 120, 0.9, 0);
+    predict_flush(h.p);
+    CHECK_EQ_I64(current_at(&h, (S + 180) * 1000), 6);
+    CHECK_EQ_I64(metrics_counter_value(seeded), 2);
+    h_close(&h);
+}
+
 /* Feeds buckets S, S+60, S+120 (cpu 0.9) to a scaler whose decisions go to
  * h->dir with rotation size max_bytes. */
 static void three_decisions(harness *h, int64_t S, int64_t max_bytes)
@@ -554,6 +650,7 @@ static void test_shadow_never_calls(void)
 }
 
 CHECK_MAIN(CHECK_CASE(test_points_and_log), CHECK_CASE(test_decisions_rotation), CHECK_CASE(test_state_survives_restart),
-           CHECK_CASE(test_bad_state_starts_fresh), CHECK_CASE(test_waits_for_replicas), CHECK_CASE(test_webhook_retry),
-           CHECK_CASE(test_webhook_queue_full_drops_oldest),
+           CHECK_CASE(test_bad_state_starts_fresh), CHECK_CASE(test_waits_for_replicas),
+           CHECK_CASE(test_inputs_seeded_at_start), CHECK_CASE(test_inputs_across_reload),
+           CHECK_CASE(test_webhook_retry), CHECK_CASE(test_webhook_queue_full_drops_oldest),
            CHECK_CASE(test_shadow_never_calls))
