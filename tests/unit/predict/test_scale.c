@@ -142,11 +142,24 @@ static void decision_line(const harness *h, int k, char *out, size_t cap)
         snprintf(out, cap, "%.*s", (int)strcspn(log, "\n"), log);
 }
 
+/* The value of <metric>{scaler="web"} at T, which must have one point. */
+static int64_t web_at(harness *h, const char *metric, int64_t T)
+{
+    char series[128];
+    snprintf(series, sizeof series, "%s{scaler=\"web\"}", metric);
+    double v = TNAN;
+    CHECK_EQ_I64(rec_find(&h->rec, series, T, &v), 1);
+    return (int64_t)v;
+}
+
 static int64_t desired_at(harness *h, int64_t T)
 {
-    double v = TNAN;
-    CHECK_EQ_I64(rec_find(&h->rec, "ai_scaling_desired_replicas{scaler=\"web\"}", T, &v), 1);
-    return (int64_t)v;
+    return web_at(h, "ai_scaling_desired_replicas", T);
+}
+
+static int64_t current_at(harness *h, int64_t T)
+{
+    return web_at(h, "ai_scaling_current_replicas", T);
 }
 
 /* Buckets 0 and 1, close (saves the state), reopen on the same store with
@@ -287,13 +300,6 @@ static void store_bucket(store *s, uint32_t id, int64_t start_s, double v)
     CHECK_EQ_I64(store_txn_begin(s, true, &t), AUG_OK);
     CHECK_EQ_I64(store_rollup_put(t, id, STORE_RES_MINUTE, start_s, &r), AUG_OK);
     CHECK_EQ_I64(store_txn_commit(t), AUG_OK);
-}
-
-static int64_t current_at(harness *h, int64_t T)
-{
-    double v = TNAN;
-    CHECK_EQ_I64(rec_find(&h->rec, "ai_scaling_current_replicas{scaler=\"web\"}", T, &v), 1);
-    return (int64_t)v;
 }
 
 /* A restart with the replicas in the store: the first evaluation, triggered
