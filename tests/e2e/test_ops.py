@@ -221,13 +221,18 @@ class ExportOutage(unittest.TestCase):
                         self.assertIn(v, (0.0, 1.0), (sel, t))
                         states[t] = states.get(t, 0) + v
             self.assertEqual(set(states.values()), {1.0}, states)
-            # Prometheus' side: its write receiver answered every request of
-            # this run (since the restart) with 2xx (from its self-scrape).
+            # Prometheus' side (its self-scrape of the write handler since the
+            # restart): it accepted augur's writes with 204 and never refused
+            # one (no 4xx: no sample rejected). A 503 can come first: augur's
+            # retries may reach the handler while the restarted TSDB is not
+            # ready yet; augur retries it, and the checks above prove nothing
+            # was lost.
             codes = wait_for(lambda: prom.query(
                 'sum by (code) (prometheus_http_requests_total{job="prometheus",handler="/api/v1/write"})')[0],
                 30, "Prometheus' self-scrape of its write handler", prom.logs)
-            self.assertEqual({c["metric"]["code"] for c in codes}, {"204"}, codes)
-            self.assertGreater(sum(float(c["value"][1]) for c in codes), 0)
+            by_code = {c["metric"]["code"]: float(c["value"][1]) for c in codes}
+            self.assertLessEqual(set(by_code), {"204", "503"}, codes)
+            self.assertGreater(by_code.get("204", 0), 0, codes)
             # the same through a range query over the outage window, at every minute
             res, warn = prom.query_range('ai_load_forecast{job="fc",horizon="15m"}', (cut + MIN) / 1000, end / 1000, 60)
             self.assertEqual(warn, [])
