@@ -12,7 +12,8 @@
 # Environment: WARMUP (rwload flags of an unmeasured first run), PORT (default 19731), AUGUR (daemon binary, default
 # BUILD/augur: compare builds with one rwload), KEEP_DIR=1 keeps the store directory,
 # PERF=1 runs the daemon under `perf record -e cpu-clock -g` (all threads)
-# and keeps $OUT/perf.data.
+# and keeps $OUT/perf.data. SMAPS=FILE copies /proc/PID/smaps at the end of
+# the run to FILE (tests/bench/smaps_attr.py attributes it).
 set -eu
 BUILD=${1:-build}
 AUGUR=${AUGUR:-$BUILD/augur}
@@ -89,6 +90,7 @@ M=$(curl -fs "http://127.0.0.1:$PORT/metrics")
 HEAP=$(echo "$M" | awk '/^augur_heap_bytes / {printf "%d", $2}')
 SER=$(echo "$M" | awk '/^augur_series / {printf "%d", $2}')
 ANON=$(awk '/^Anonymous:/ {print $2}' "/proc/$PID/smaps_rollup")
+[ -n "${SMAPS:-}" ] && cp "/proc/$PID/smaps" "$SMAPS"
 echo "rss           $RSS kB, data.mdb resident $MDB kB, rss - mdb $((RSS - MDB)) kB (anonymous $ANON kB)"
 echo "heap          $HEAP bytes"
 echo "series        $SER"
