@@ -61,6 +61,36 @@ static uint64_t check_seed;
         } \
     } while (0)
 
+/* Reads the file at $AUG_SRCDIR/rel (meson sets AUG_SRCDIR to the source
+ * tree for tests that read checked-in fixtures) into buf. Returns the
+ * number of bytes read, or 0 after a failed CHECK naming the problem (no
+ * AUG_SRCDIR, no such file, or the file fills buf: cap too small). */
+static inline size_t check_read_src(const char *rel, unsigned char *buf, size_t cap)
+{
+    const char *src = getenv("AUG_SRCDIR");
+    char path[4096];
+    if (src == NULL) {
+        fprintf(stderr, "%s: AUG_SRCDIR is not set\n", rel);
+        check_failed_in_test = 1;
+        return 0;
+    }
+    snprintf(path, sizeof path, "%s/%s", src, rel);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "%s: cannot open\n", path);
+        check_failed_in_test = 1;
+        return 0;
+    }
+    size_t n = fread(buf, 1, cap, f);
+    fclose(f);
+    if (n == cap) {
+        fprintf(stderr, "%s: larger than the %zu-byte buffer\n", path, cap);
+        check_failed_in_test = 1;
+        return 0;
+    }
+    return n;
+}
+
 /* xorshift64*: deterministic, seedable. */
 static inline uint64_t check_rand(void)
 {

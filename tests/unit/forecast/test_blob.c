@@ -243,20 +243,13 @@ static void test_version1_blobs_resume(void)
         {"v1_ready_1d_fourier.blob", {UINT64_C(0x402482de56346ee0), UINT64_C(0x40252b2127c3d0ca)},
          {UINT64_C(0x4024db84f4a8c5c0), UINT64_C(0x4030679220ced0fc)}},
     };
-    const char *src = getenv("AUG_SRCDIR");
-    CHECK(src != NULL);
-    if (src == NULL)
-        return;
     static uint8_t buf[1 << 20];
     for (size_t i = 0; i < AUG_ARRAY_LEN(gold); i++) {
-        char path[1024];
-        snprintf(path, sizeof path, "%s/tests/fuzz/corpus/model_blob/%s", src, gold[i].name);
-        FILE *f = fopen(path, "rb");
-        CHECK(f != NULL);
-        if (f == NULL)
+        char rel[256];
+        snprintf(rel, sizeof rel, "tests/fuzz/corpus/model_blob/%s", gold[i].name);
+        size_t n = check_read_src(rel, buf, sizeof buf);
+        if (n == 0)
             continue;
-        size_t n = fread(buf, 1, sizeof buf, f);
-        fclose(f);
         CHECK(n > 16 && buf[4] == 1);
         fc_model *m = decode_ok(buf, n);
         if (m == NULL)

@@ -166,22 +166,15 @@ static void test_version_and_ranges(void)
  * corpus reaches past the checks into the fields. */
 static void test_fuzz_corpus_decodes(void)
 {
-    const char *src = getenv("AUG_SRCDIR");
-    CHECK(src != NULL);
-    if (src == NULL)
-        return;
     const char *names[] = {"example.rec", "horizons.rec", "v1_horizons.rec", "ready_1h_auto.rec",
                            "ready_1m_snaive.rec"};
     static uint8_t buf[1 << 20];
     for (size_t i = 0; i < AUG_ARRAY_LEN(names); i++) {
-        char path[1024];
-        snprintf(path, sizeof path, "%s/tests/fuzz/corpus/predict_record/%s", src, names[i]);
-        FILE *f = fopen(path, "rb");
-        CHECK(f != NULL);
-        if (f == NULL)
+        char rel[256];
+        snprintf(rel, sizeof rel, "tests/fuzz/corpus/predict_record/%s", names[i]);
+        size_t n = check_read_src(rel, buf, sizeof buf);
+        if (n == 0)
             continue;
-        size_t n = fread(buf, 1, sizeof buf, f);
-        fclose(f);
         predict_record r;
         CHECK_EQ_I64(predict_record_decode((aug_bytes){buf, n}, &r), AUG_OK);
         if (i >= 3) {
@@ -200,25 +193,11 @@ static void test_fuzz_corpus_decodes(void)
  * windows hold (|y - yhat|, |y|) = (1, 10), (2, 10), (0.5, 10) and (5, 10). */
 static void test_v1_upgrade(void)
 {
-    const char *src = getenv("AUG_SRCDIR");
-    CHECK(src != NULL);
-    if (src == NULL)
-        return;
     static uint8_t b1[1 << 16], b2[1 << 16];
-    size_t n1 = 0, n2 = 0;
-    const char *names[] = {"v1_horizons.rec", "horizons.rec"};
-    uint8_t *bufs[] = {b1, b2};
-    size_t *lens[] = {&n1, &n2};
-    for (int i = 0; i < 2; i++) {
-        char path[1024];
-        snprintf(path, sizeof path, "%s/tests/fuzz/corpus/predict_record/%s", src, names[i]);
-        FILE *f = fopen(path, "rb");
-        CHECK(f != NULL);
-        if (f == NULL)
-            return;
-        *lens[i] = fread(bufs[i], 1, 1 << 16, f);
-        fclose(f);
-    }
+    size_t n1 = check_read_src("tests/fuzz/corpus/predict_record/v1_horizons.rec", b1, sizeof b1);
+    size_t n2 = check_read_src("tests/fuzz/corpus/predict_record/horizons.rec", b2, sizeof b2);
+    if (n1 == 0 || n2 == 0)
+        return;
     CHECK_EQ_I64(b1[0], 1);
     CHECK_EQ_I64(b2[0], 2);
     predict_record r1, r2;
