@@ -285,14 +285,10 @@ static void info_seq(store_outbox_info *acc, uint64_t seq)
     acc->last_seq = seq;
 }
 
-/* Positions c at the first record of target with seq >= from; *rc is the
- * cursor result (MDB_NOTFOUND when the target has none). */
-static int seek(MDB_cursor *c, uint64_t target, uint64_t from, MDB_val *k, MDB_val *d, uint64_t *seq)
+/* The cursor result rc of a move to key k, restricted to target: *seq is
+ * the record's sequence; another target's record reads as MDB_NOTFOUND. */
+static int of_target(int rc, const MDB_val *k, uint64_t target, uint64_t *seq)
 {
-    uint8_t kb[STORE_OUTBOX_KEY_LEN];
-    store_record_outbox_key_encode(target, from, kb);
-    *k = store_val(kb, sizeof kb);
-    int rc = mdb_cursor_get(c, k, d, MDB_SET_RANGE);
     uint64_t tg;
     if (rc == 0 && store_record_outbox_key_decode(store_bytes(*k), &tg, seq) != AUG_OK)
         return MDB_CORRUPTED;
@@ -301,16 +297,20 @@ static int seek(MDB_cursor *c, uint64_t target, uint64_t from, MDB_val *k, MDB_v
     return rc;
 }
 
+/* Positions c at the first record of target with seq >= from; *rc is the
+ * cursor result (MDB_NOTFOUND when the target has none). */
+static int seek(MDB_cursor *c, uint64_t target, uint64_t from, MDB_val *k, MDB_val *d, uint64_t *seq)
+{
+    uint8_t kb[STORE_OUTBOX_KEY_LEN];
+    store_record_outbox_key_encode(target, from, kb);
+    *k = store_val(kb, sizeof kb);
+    return of_target(mdb_cursor_get(c, k, d, MDB_SET_RANGE), k, target, seq);
+}
+
 /* Next record of the same target after the cursor's position. */
 static int step(MDB_cursor *c, uint64_t target, MDB_val *k, MDB_val *d, uint64_t *seq)
 {
-    int rc = mdb_cursor_get(c, k, d, MDB_NEXT);
-    uint64_t tg;
-    if (rc == 0 && store_record_outbox_key_decode(store_bytes(*k), &tg, seq) != AUG_OK)
-        return MDB_CORRUPTED;
-    if (rc == 0 && tg != target)
-        return MDB_NOTFOUND;
-    return rc;
+    return of_target(mdb_cursor_get(c, k, d, MDB_NEXT), k, target, seq);
 }
 
 aug_err store_outbox_append(store_txn *t, uint64_t target, uint64_t seq, const store_outbox_series *s, size_t n)
