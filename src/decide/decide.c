@@ -18,6 +18,16 @@
  *     nothing may be removed that is needed in [now, now+lead+window] or by
  *     the load observed now (need_hold >= need_up). The reactive rule has
  *     need_up = need_hold = need(observed).
+ *     Early start (find_early): a rate-limited scale-up cannot jump, so a
+ *     need later in the path that the scale-up bucket cannot reach by then
+ *     must be started now. With one evaluation per forecast step s (the
+ *     daemon evaluates at every forecast update, simulate at every trace
+ *     step) and a point at t_i after W, the requests still ready by t_i are
+ *     the K = floor((t_i - lead - now) / s) later evaluations, each adding at
+ *     most a = min(capacity, per_minute × s / 60). So now needs at least
+ *     need(t_i) - K × a; the highest such value over the path raises need_up
+ *     and need_hold (a ramp in progress is not scaled back down). Without a
+ *     scale-up bucket there is nothing to start early.
  *  4. Tolerance. Up when need_up > cur × (1 + tol_up): rec = ceil(need_up);
  *     down when need_hold < cur × (1 - tol_down): rec = ceil(need_hold);
  *     else rec = cur.
@@ -390,6 +400,13 @@ typedef struct eval {
     double hold_load;       /* max bound over [now, h_last] and observed */
     double hold_fc;         /* the same without the observed load (for the reason) */
     double peak;            /* max bound over the whole path, NaN if none */
+    /* early start (find_early; valid when early) */
+    bool early;
+    double early_need;      /* replicas needed now for the ramp, before rounding */
+    double early_load;      /* the bound that needs it */
+    int64_t early_at;       /* its offset from now */
+    double early_add;       /* replicas one later evaluation may add */
+    double early_point_need;/* need at early_at */
 
     double need_up, need_hold;
     int32_t rec, recc, stab, fin;
@@ -496,6 +513,41 @@ static void gate_forecast(eval *e)
             e->peak = b;
     }
     e->use_fc = true;
+}
+
+/* Step 3, early start (design note 3): the highest need(t_i) - K × a over
+ * the points after the window, when it exceeds the window's need. */
+static void find_early(eval *e)
+{
+    const decide_params *p = e->p;
+    const decide_forecast_path *fc = e->fc;
+    e->early = false;
+    if (!e->use_fc || p->up.capacity <= 0)
+        return;
+    double add = AUG_MIN(p->up.capacity, p->up.per_minute * (double)fc->step_s / 60.0);
+    int64_t ready_by = e->in->now_s + p->lead_time_s;
+    double best = e->need_up;
+    for (size_t i = e->w_last + 1; i < fc->n; i++) {
+        double b = bound_of(&fc->points[i], p->margin);
+        if (!isfinite(b))
+            continue;
+        int64_t later = (point_t(fc, i) - ready_by) / fc->step_s;
+        double need = need_of(e, b, false) - (double)later * add;
+        if (need > best) {
+            best = need;
+            e->early = true;
+            e->early_load = b;
+            e->early_at = point_t(fc, i) - e->in->now_s;
+            e->early_point_need = need_of(e, b, false);
+        }
+    }
+    if (e->early) {
+        e->early_need = best;
+        e->early_add = add;
+        e->need_up = best;
+        e->need_hold = AUG_MAX(e->need_hold, best);
+        e->limits |= DECIDE_LIMIT_EARLY;
+    }
 }
 
 /* Step 9 (no change): does the mean cross cur's capacity after the window? */
@@ -649,6 +701,13 @@ static void build_reason(const eval *e, decide_output *out)
         sb_printf(&b, "hold %d %s", (int)e->cur, replicas_word(e->cur));
     }
 
+    if (e->early) {
+        sb_printf(&b, "; early start: %s forecast ", bound_name(p->margin));
+        reason_load(&b, e, e->early_load);
+        sb_printf(&b, "%s at +%s needs %s, the scale-up limit adds at most %s per %s, so %s now",
+                  p->mode == DECIDE_MODE_QUEUE ? "/s" : "", fmt_dur(e->early_at).s, fmt_num(e->early_point_need).s,
+                  fmt_num(e->early_add).s, fmt_dur(e->fc->step_s).s, fmt_num(e->early_need).s);
+    }
     /* Why the outcome differs from ceil(need). */
     if (e->limits & DECIDE_LIMIT_TOLERANCE)
         sb_printf(&b, "; %s needed is within the %s tolerance", fmt_num(need).s,
@@ -718,6 +777,7 @@ aug_err decide_evaluate(const decide_params *p, decide_state *st, const decide_i
     if (e.use_fc) {
         e.need_up = need_of(&e, e.up_load, true);
         e.need_hold = need_of(&e, e.hold_load, true);
+        find_early(&e);
     } else if (isfinite(in->observed)) {
         e.need_up = e.need_hold = need_of(&e, in->observed, true);
     } else {

@@ -7,7 +7,8 @@
  * for scale-up and scale-down, a scale-down stabilization window (the highest
  * recommendation in the window wins, as in the Kubernetes HPA), a cooldown
  * between actions, and confidence gating (a cold or inaccurate model falls
- * back to a reactive rule and says so). docs/decide.md gives the formulas and
+ * back to a reactive rule and says so). A rate-limited scale-up starts early
+ * when the forecast shows a need it could not otherwise reach in time. docs/decide.md gives the formulas and
  * the reason formats with worked examples.
  *
  * Pure: no I/O, no clock (time is the now_s parameter, Unix seconds), no
@@ -129,7 +130,8 @@ typedef struct decide_point {
  * is its capacity in points, `n` how many are filled. */
 typedef struct decide_forecast_path {
     int64_t origin_s;          /* time of the last observation the model saw */
-    int64_t step_s;            /* > 0 when n > 0 */
+    int64_t step_s;            /* > 0 when n > 0; also the evaluation cadence an
+                                * early start assumes (one evaluation per step) */
     decide_model_state model;
     double recent_error;       /* rolling error as a fraction (forecast/accuracy.h); NaN = unknown */
     size_t n;
@@ -243,6 +245,9 @@ enum {
     DECIDE_LIMIT_COOLDOWN = 1u << 4,  /* change refused: cooldown */
     DECIDE_LIMIT_BUCKET_UP = 1u << 5, /* scale-up cut by its token bucket */
     DECIDE_LIMIT_BUCKET_DOWN = 1u << 6,/* scale-down cut by its token bucket */
+    /* the need comes from a later forecast point that the scale-up bucket
+     * could not reach in time if started later (early start) */
+    DECIDE_LIMIT_EARLY = 1u << 7,
 };
 
 #define DECIDE_REASON_MAX 512

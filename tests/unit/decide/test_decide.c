@@ -560,6 +560,67 @@ static void test_prepared(void)
     CHECK_EQ_I64(out.action, DECIDE_HOLD);
 }
 
+/* Early start: with the scale-up bucket {4, 0.4/min}, one evaluation per
+ * 5-min forecast step adds at most a = min(4, 0.4 × 5) = 2 replicas. A mean
+ * of 60 at +30 min needs 60 / 5 = 12; the requests still ready by then are
+ * the K = (30 - 10) / 5 = 4 later evaluations, so 12 - 4 × 2 = 4 are needed
+ * now although W (+10..+15, mean 10) needs only 2. */
+static void test_early_start(void)
+{
+    decide_params p = base_params();
+    p.up = (decide_bucket){4, 0.4};
+    decide_state st;
+    decide_state_init(&st, &p);
+    double m[] = {10, 10, 10, 10, 10, 60, 10, 10};
+    path_buf pb;
+    decide_input in = {.now_s = T0, .current_replicas = 2, .observed = 10,
+                       .fc = mkpath(&pb, T0, m, 8, DECIDE_MODEL_READY, 0.1)};
+    decide_output out;
+    CHECK_EQ_I64(decide_evaluate(&p, &st, &in, &out, NULL), AUG_OK);
+    CHECK_EQ_I64(out.desired, 4);
+    CHECK_EQ_I64(out.action, DECIDE_SCALE_UP_NOW);
+    CHECK_NEAR(out.need, 4, 1e-12);
+    CHECK_EQ_I64(out.limits, DECIDE_LIMIT_EARLY);
+    CHECK_STR(out.reason, "load 10 now, mean forecast 10 at +10 min; 2 replicas carry 10 at 50% target → +2 replicas "
+                          "(2 → 4), ready by +10 min; early start: mean forecast 60 at +30 min needs 12, the scale-up "
+                          "limit adds at most 2 per 5 min, so 4 now");
+
+    /* The ramp is not scaled back down: at 6 replicas, W alone would go
+     * down to 2; the point at +30 min keeps 4. */
+    decide_state_init(&st, &p);
+    in.current_replicas = 6;
+    CHECK_EQ_I64(decide_evaluate(&p, &st, &in, &out, NULL), AUG_OK);
+    CHECK_EQ_I64(out.desired, 4);
+    CHECK_EQ_I64(out.action, DECIDE_SCALE_DOWN);
+
+    /* Reachable in time (the peak at +30 min is 20: 4 - 8 < 2): no early start. */
+    m[5] = 20;
+    decide_state_init(&st, &p);
+    in.current_replicas = 2;
+    in.fc = mkpath(&pb, T0, m, 8, DECIDE_MODEL_READY, 0.1);
+    CHECK_EQ_I64(decide_evaluate(&p, &st, &in, &out, NULL), AUG_OK);
+    CHECK_EQ_I64(out.desired, 2);
+    CHECK_EQ_I64(out.limits & DECIDE_LIMIT_EARLY, 0);
+
+    /* Without a scale-up bucket nothing needs to start early: 60 at +30
+     * min is only prepared for. */
+    m[5] = 60;
+    p.up = (decide_bucket){0, 0};
+    decide_state_init(&st, &p);
+    in.fc = mkpath(&pb, T0, m, 8, DECIDE_MODEL_READY, 0.1);
+    CHECK_EQ_I64(decide_evaluate(&p, &st, &in, &out, NULL), AUG_OK);
+    CHECK_EQ_I64(out.desired, 2);
+    CHECK_EQ_I64(out.action, DECIDE_SCALE_UP_PREPARED);
+
+    /* The reactive rule has no path to start early from. */
+    p.up = (decide_bucket){4, 0.4};
+    decide_state_init(&st, &p);
+    in.fc = mkpath(&pb, T0, m, 8, DECIDE_MODEL_COLD, 0.1);
+    CHECK_EQ_I64(decide_evaluate(&p, &st, &in, &out, NULL), AUG_OK);
+    CHECK_EQ_I64(out.desired, 2);
+    CHECK(out.fell_back);
+}
+
 /* The history is bounded; past 64 falling values it errs on the side of
  * holding replicas. */
 static void test_history_bounded(void)
@@ -706,6 +767,6 @@ CHECK_MAIN(CHECK_CASE(test_utilization_formula), CHECK_CASE(test_utilization_mar
            CHECK_CASE(test_utilization_fraction), CHECK_CASE(test_scale_down_covers_lead), CHECK_CASE(test_tolerance),
            CHECK_CASE(test_clamp), CHECK_CASE(test_stabilization_window), CHECK_CASE(test_cooldown),
            CHECK_CASE(test_bucket_up), CHECK_CASE(test_bucket_down), CHECK_CASE(test_gating_fallback),
-           CHECK_CASE(test_queue_formula), CHECK_CASE(test_prepared), CHECK_CASE(test_history_bounded),
+           CHECK_CASE(test_queue_formula), CHECK_CASE(test_prepared), CHECK_CASE(test_early_start), CHECK_CASE(test_history_bounded),
            CHECK_CASE(test_invalid), CHECK_CASE(test_clock_backwards), CHECK_CASE(test_names_and_defaults),
            CHECK_CASE(test_gate_horizon))
