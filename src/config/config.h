@@ -172,6 +172,7 @@ typedef struct cfg_rate_limit {
     double max_per_minute;    /* replicas added (or removed) per minute */
     int64_t burst;            /* token bucket size, in replicas */
     int64_t stabilization_ms; /* a change must be wanted this long first */
+    double tolerance;         /* no change while the need is within this fraction of the current count */
 } cfg_rate_limit;
 
 typedef struct cfg_basic_auth {

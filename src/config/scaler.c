@@ -36,6 +36,8 @@ aug_err cfg_scaler_decide_params(const cfg_scaler *s, decide_params *out, aug_er
     p.up = (decide_bucket){.capacity = (double)s->scale_up.burst, .per_minute = s->scale_up.max_per_minute};
     p.down = (decide_bucket){.capacity = (double)s->scale_down.burst, .per_minute = s->scale_down.max_per_minute};
     p.stabilization_s = ms_to_s_up(s->scale_down.stabilization_ms);
+    p.tolerance_up = s->scale_up.tolerance;
+    p.tolerance_down = s->scale_down.tolerance;
     p.cooldown_s = ms_to_s_up(s->cooldown_ms);
     p.max_error = s->max_error;
     if (queue) {

@@ -25,7 +25,7 @@
  *   lead_time, window, scale_down.stabilization, cooldown
  *                         milliseconds → seconds, rounded up
  *   scale_up / scale_down {capacity = burst, per_minute = max_per_minute}
- *   tolerance_up/down     the engine's default 0.1 (not configurable yet)
+ *   scale_up/scale_down.tolerance  tolerance_up / tolerance_down, as written
  *   capacity_per_replica  utilization: 0 (the forecast is a per-replica
  *                         utilization; simulate sets its own capacity)
  *   service_time_s        queue: the configured duration; with a selector,

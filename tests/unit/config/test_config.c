@@ -236,7 +236,7 @@ static void test_table_defaults_and_bounds_parse(void)
                 "remote_write: [{url: 'http://x'}]\n");
     CHECK(c != NULL);
     cfg_free(c);
-    CHECK_EQ_I64(cfg_key_count(), 4 + 11 + 6 + 9 + 27 + 11 + 18); /* 11: webhook http client keys */
+    CHECK_EQ_I64(cfg_key_count(), 4 + 11 + 6 + 9 + 29 + 11 + 18); /* 29 scaler keys; 11: webhook http client keys */
     char buf[128];
     cfg_key_info k = cfg_key_get(0, buf, sizeof buf);
     CHECK_STR(k.path, "storage.minute_retention");
@@ -436,6 +436,8 @@ static void test_errors_types_and_ranges(void)
     CHECK(fails_at("forecasts: [{name: '', series: up}]\n", 1, 21, "must not be empty"));
     CHECK(fails_at("forecasts: [{name: a, series: up, aggregate: 'sum by job'}]\n", 1, 54, "expected '('"));
     CHECK(fails_at("scalers: [{name: s, forecast: f, replicas: up, target: 0}]\n", 1, 56, "must be greater than 0"));
+    CHECK(fails_at("scalers: [{name: s, forecast: f, replicas: up, target: 0.7, scale_down: {tolerance: 1}}]\n", 1,
+                   85, "1 is above the maximum 0.99"));
     CHECK(fails_at("remote_write: [{url: 'http://x', headers: [a]}]\n", 1, 43, "expected a mapping of names"));
     CHECK(fails_at("web:\n  read_concurrency: {a: 1}\n", 2, 21, "expected an integer, got a mapping"));
     CHECK(fails_at("[1, 2]\n", 1, 1, "the config must be a mapping of sections"));
