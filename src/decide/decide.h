@@ -191,34 +191,50 @@ bool decide_state_check(const decide_state *st);
 
 /* ---- the saved state (byte format at the top of src/decide/state.c) ----
  * So a restarted daemon keeps its cooldown, stabilization history and spent
- * tokens. The caller stores the bytes (the daemon: the store's blob table)
- * together with a fingerprint of whatever the state belongs to (the daemon:
- * its scaler's definition), so a state is never applied to other
- * parameters. */
+ * tokens, and the desired count of its last decision (which a scaler
+ * without a replicas selector takes as its current count). The caller
+ * stores the bytes (the daemon: the store's blob table) together with a
+ * fingerprint of whatever the state belongs to (the daemon: its scaler's
+ * definition), so a state is never applied to other parameters. The last
+ * desired count is the caller's (decide_output.desired of its last
+ * successful decide_evaluate, -1 for none): the engine neither reads nor
+ * keeps it, the record only carries it next to the state. */
 
-/* Bytes decide_state_encode writes at most (46 + 12 × DECIDE_HISTORY_MAX). */
-#define DECIDE_STATE_BLOB_MAX (46 + 12 * DECIDE_HISTORY_MAX)
+/* Bytes decide_state_encode writes at most (50 + 12 × DECIDE_HISTORY_MAX). */
+#define DECIDE_STATE_BLOB_MAX (50 + 12 * DECIDE_HISTORY_MAX)
 
-/* Encodes *st with the caller's fingerprint fp into buf.
- * st  [in]   a state that passes decide_state_check.
- * buf [out]  cap bytes; *len receives the bytes written (<= DECIDE_STATE_BLOB_MAX).
- * Returns AUG_OK; AUG_EINVAL for a state failing decide_state_check;
- * AUG_ETOOBIG when cap is short (nothing useful is written). */
-aug_err decide_state_encode(const decide_state *st, uint64_t fp, uint8_t *buf, size_t cap, size_t *len);
+/* Encodes *st, last_desired and the caller's fingerprint fp into buf (the
+ * current version, 2).
+ * st           [in]   a state that passes decide_state_check.
+ * last_desired [in]   the desired count of the last decision; -1: none (only
+ *                     -1 while st was never evaluated).
+ * buf          [out]  cap bytes; *len receives the bytes written
+ *                     (<= DECIDE_STATE_BLOB_MAX).
+ * Returns AUG_OK; AUG_EINVAL for a state failing decide_state_check or a
+ * last_desired below -1 or set before any evaluation; AUG_ETOOBIG when cap
+ * is short (nothing useful is written). */
+aug_err decide_state_encode(const decide_state *st, int32_t last_desired, uint64_t fp, uint8_t *buf, size_t cap,
+                            size_t *len);
 
-/* Decodes a saved state for parameters p (checked: decide_params_check).
- * in   [in]   the bytes; nothing is read outside them, nothing is allocated.
- * fp   [in]   the fingerprint the caller expects.
- * out  [out]  written only on AUG_OK; its history starts at index 0.
- * eb          the detail on error (may be NULL).
+/* Decodes a saved state (version 2, or version 1 which has no last desired
+ * count) for parameters p (checked: decide_params_check).
+ * in           [in]   the bytes; nothing is read outside them, nothing is
+ *                     allocated.
+ * fp           [in]   the fingerprint the caller expects.
+ * out          [out]  written only on AUG_OK; its history starts at index 0.
+ * last_desired [out]  written only on AUG_OK: -1 (none; always for version
+ *                     1) or a count within [min_replicas, max_replicas].
+ * eb                  the detail on error (may be NULL).
  * Returns AUG_OK; AUG_EVERSION for an unknown version byte; AUG_ENOTFOUND
  * when the record was saved under another fingerprint (no state exists for
  * these parameters: start afresh); AUG_ECORRUPT for anything else wrong
  * (length, checksum, a time out of range or after the last evaluation,
- * tokens outside [0, capacity], a recommendation outside [min_replicas,
- * max_replicas], a history failing decide_state_check); AUG_EINVAL for
- * invalid p. */
-aug_err decide_state_decode(aug_bytes in, uint64_t fp, const decide_params *p, decide_state *out, aug_errbuf *eb);
+ * tokens outside [0, capacity], a recommendation or last desired count
+ * outside [min_replicas, max_replicas], a last desired count without an
+ * evaluation, a history failing decide_state_check); AUG_EINVAL for invalid
+ * p or a NULL last_desired. */
+aug_err decide_state_decode(aug_bytes in, uint64_t fp, const decide_params *p, decide_state *out,
+                            int32_t *last_desired, aug_errbuf *eb);
 
 /* ------------------------------------------------------------------------
  * Output.

@@ -1,44 +1,63 @@
 /* state.c — the byte format of a saved decide_state, so a restarted daemon
- * keeps a scaler's cooldown, stabilization history and token buckets
- * (src/predict/scale.c stores it in the blob table, which adds its own
- * version byte in front: storage/blob.c).
+ * keeps a scaler's cooldown, stabilization history and token buckets, and
+ * the scaler's last desired count (src/predict/scale.c stores it in the
+ * blob table, which adds its own version byte in front: storage/blob.c).
  *
  * Integers and f64 big-endian with storage/codec.h's helpers, as every
  * record in the store (storage/records.c); f64 is the IEEE-754 bit pattern
  * copied as an integer; i64/i32 two's complement.
  *
+ * Version 2 (written since the last desired count is kept):
+ *
  *   off      len  field
- *   0        1    version 0x01
+ *   0        1    version 0x02
  *   1        8    fingerprint u64: the caller's fingerprint of what the
  *                 state belongs to (scale.c: the scaler's definition)
  *   9        8    last_eval_s i64 (INT64_MIN: never evaluated)
  *   17       8    last_action_s i64 (INT64_MIN: no action yet)
  *   25       8    tokens_up f64
  *   33       8    tokens_down f64
- *   41       1    n u8 (0..64): stabilization history entries, then n ×
- *   42       12     ts i64, recommendation i32, oldest (front) first
- *   42+12n   4    CRC-32 (IEEE 802.3, as zlib's crc32; util_crc32) of
+ *   41       4    last_desired i32: the desired count of the last decision
+ *                 (-1: none); scale.c uses it as the current count of a
+ *                 scaler without a replicas selector
+ *   45       1    n u8 (0..64): stabilization history entries, then n ×
+ *   46       12     ts i64, recommendation i32, oldest (front) first
+ *   46+12n   4    CRC-32 (IEEE 802.3, as zlib's crc32; util_crc32) of
  *                 every byte before it
  *
- * The record is 46 + 12n bytes, at most DECIDE_STATE_BLOB_MAX (814). The
+ * The record is 50 + 12n bytes, at most DECIDE_STATE_BLOB_MAX (818). The
  * ring position (hist_head) is not stored: the decoder puts the front at 0.
+ *
+ * Version 1 (still read, no longer written) is version 2 without
+ * last_desired: version 0x01, the same fields at offsets 1-40, n at 41, the
+ * history at 42 and the CRC-32 at 42+12n: 46 + 12n bytes. It decodes with
+ * last desired -1 (none), so a scaler restored from it takes min_replicas
+ * as its current count until its first decision, as before version 2.
  *
  * Worked example (checked by tests/unit/decide/test_state.c): fingerprint
  * 0x0102030405060708, last evaluation 1700000000, last action 1699999940,
- * 2.5 scale-up tokens, 1 scale-down token, history (1699999940, 8),
- * (1700000000, 5):
+ * 2.5 scale-up tokens, 1 scale-down token, last desired 8, history
+ * (1699999940, 8), (1700000000, 5):
+ *   02  01 02 03 04 05 06 07 08  00 00 00 00 65 53 f1 00
+ *   00 00 00 00 65 53 f0 c4  40 04 00 00 00 00 00 00  3f f0 00 00 00 00 00 00
+ *   00 00 00 08
+ *   02  00 00 00 00 65 53 f0 c4 00 00 00 08  00 00 00 00 65 53 f1 00 00 00 00 05
+ *   36 73 ba 7f
+ * The same state in version 1 (no last desired; test_state.c decodes it):
  *   01  01 02 03 04 05 06 07 08  00 00 00 00 65 53 f1 00
  *   00 00 00 00 65 53 f0 c4  40 04 00 00 00 00 00 00  3f f0 00 00 00 00 00 00
  *   02  00 00 00 00 65 53 f0 c4 00 00 00 08  00 00 00 00 65 53 f1 00 00 00 00 05
  *   f6 4f 59 73
  *
- * Reading, in this order: another version byte → AUG_EVERSION (a newer
- * augur wrote it: start afresh rather than guess); a length that does not
- * match n, or a checksum mismatch → AUG_ECORRUPT; another fingerprint →
- * AUG_ENOTFOUND (the parameters changed, so the state is not theirs: checked
- * before the ranges, which depend on the parameters); then every value is
- * range-checked against the parameters and decide_state_check, a violation
- * being AUG_ECORRUPT naming the field. A decoded state can be passed to
+ * Reading, in this order: a version byte other than 1 or 2 → AUG_EVERSION
+ * (a newer augur wrote it: start afresh rather than guess); a length that
+ * does not match n, or a checksum mismatch → AUG_ECORRUPT; another
+ * fingerprint → AUG_ENOTFOUND (the parameters changed, so the state is not
+ * theirs: checked before the ranges, which depend on the parameters); then
+ * every value is range-checked against the parameters and
+ * decide_state_check (last desired: -1, or within [min_replicas,
+ * max_replicas] and only after an evaluation), a violation being
+ * AUG_ECORRUPT naming the field. A decoded state can be passed to
  * decide_evaluate as is.
  */
 #include "util/common.h"
@@ -48,24 +67,29 @@
 #include "util/bits.h"
 
 #define STATE_V1 0x01u
-#define HDR 42        /* bytes before the history */
+#define STATE_V2 0x02u
+#define HDR_V1 42     /* version 1: bytes before the history */
+#define HDR 46        /* version 2: bytes before the history */
 #define ENTRY 12      /* ts i64 + rec i32 */
 #define TRAILER 4     /* CRC-32 */
 
-aug_err decide_state_encode(const decide_state *st, uint64_t fp, uint8_t *buf, size_t cap, size_t *len)
+aug_err decide_state_encode(const decide_state *st, int32_t last_desired, uint64_t fp, uint8_t *buf, size_t cap,
+                            size_t *len)
 {
-    if (st == NULL || buf == NULL || len == NULL || !decide_state_check(st))
+    if (st == NULL || buf == NULL || len == NULL || !decide_state_check(st) || last_desired < -1 ||
+        (last_desired >= 0 && st->last_eval_s == DECIDE_NEVER))
         return AUG_EINVAL;
     size_t need = HDR + (size_t)st->hist_len * ENTRY + TRAILER;
     if (cap < need)
         return AUG_ETOOBIG;
-    buf[0] = STATE_V1;
+    buf[0] = STATE_V2;
     put_be64(buf + 1, fp);
     put_be64(buf + 9, i2u(st->last_eval_s));
     put_be64(buf + 17, i2u(st->last_action_s));
     put_be64(buf + 25, util_f64_bits(st->tokens_up));
     put_be64(buf + 33, util_f64_bits(st->tokens_down));
-    buf[41] = (uint8_t)st->hist_len;
+    put_be32(buf + 41, (uint32_t)last_desired);
+    buf[45] = (uint8_t)st->hist_len;
     uint8_t *q = buf + HDR;
     for (uint32_t i = 0; i < st->hist_len; i++, q += ENTRY) {
         uint32_t at = (st->hist_head + i) % DECIDE_HISTORY_MAX;
@@ -87,25 +111,37 @@ static bool tokens_ok(double v, double capacity)
     return isfinite(v) && v >= 0 && v <= capacity;
 }
 
-aug_err decide_state_decode(aug_bytes in, uint64_t fp, const decide_params *p, decide_state *out, aug_errbuf *eb)
+/* A big-endian i32 (two's complement) at p. */
+static int32_t get_i32(const uint8_t *p)
+{
+    uint32_t u = get_be32(p);
+    return u <= (uint32_t)INT32_MAX ? (int32_t)u : -(int32_t)(~u) - 1;
+}
+
+aug_err decide_state_decode(aug_bytes in, uint64_t fp, const decide_params *p, decide_state *out,
+                            int32_t *last_desired, aug_errbuf *eb)
 {
     aug_err err = decide_params_check(p, eb);
     if (err != AUG_OK)
         return err;
+    if (last_desired == NULL)
+        return aug_errf(eb, AUG_EINVAL, "decide state: missing argument");
     if (in.p == NULL || in.len < 1)
         return aug_errf(eb, AUG_ECORRUPT, "decide state: empty record");
-    if (in.p[0] != STATE_V1)
-        return aug_errf(eb, AUG_EVERSION, "decide state: version %u, this augur reads %u", (unsigned)in.p[0],
-                        STATE_V1);
-    if (in.len < HDR + TRAILER)
-        return aug_errf(eb, AUG_ECORRUPT, "decide state: %zu bytes, shorter than the %d-byte minimum", in.len,
-                        HDR + TRAILER);
-    size_t n = in.p[41];
+    if (in.p[0] != STATE_V1 && in.p[0] != STATE_V2)
+        return aug_errf(eb, AUG_EVERSION, "decide state: version %u, this augur reads %u and %u",
+                        (unsigned)in.p[0], STATE_V1, STATE_V2);
+    /* Version 1 lacks last_desired: its history starts 4 bytes earlier. */
+    const size_t hdr = in.p[0] == STATE_V1 ? HDR_V1 : HDR;
+    if (in.len < hdr + TRAILER)
+        return aug_errf(eb, AUG_ECORRUPT, "decide state: %zu bytes, shorter than the %zu-byte minimum", in.len,
+                        hdr + TRAILER);
+    size_t n = in.p[hdr - 1];
     if (n > DECIDE_HISTORY_MAX)
         return aug_errf(eb, AUG_ECORRUPT, "decide state: %zu history entries, at most %d", n, DECIDE_HISTORY_MAX);
-    if (in.len != HDR + n * ENTRY + TRAILER)
+    if (in.len != hdr + n * ENTRY + TRAILER)
         return aug_errf(eb, AUG_ECORRUPT, "decide state: %zu bytes, %zu expected for a history of %zu", in.len,
-                        HDR + n * ENTRY + TRAILER, n);
+                        hdr + n * ENTRY + TRAILER, n);
     uint32_t crc = util_crc32(in.p, in.len - TRAILER);
     if (get_be32(in.p + in.len - TRAILER) != crc)
         return aug_errf(eb, AUG_ECORRUPT, "decide state: checksum mismatch");
@@ -119,6 +155,7 @@ aug_err decide_state_decode(aug_bytes in, uint64_t fp, const decide_params *p, d
     s.last_action_s = u2i(get_be64(in.p + 17));
     s.tokens_up = util_bits_f64(get_be64(in.p + 25));
     s.tokens_down = util_bits_f64(get_be64(in.p + 33));
+    int32_t desired = hdr == HDR ? get_i32(in.p + 41) : -1;
     bool evaluated = s.last_eval_s != DECIDE_NEVER;
     if (evaluated && !ts_ok(s.last_eval_s))
         return aug_errf(eb, AUG_ECORRUPT, "decide state: last evaluation %" PRId64 " out of range", s.last_eval_s);
@@ -133,13 +170,19 @@ aug_err decide_state_decode(aug_bytes in, uint64_t fp, const decide_params *p, d
     if (!tokens_ok(s.tokens_down, p->down.capacity))
         return aug_errf(eb, AUG_ECORRUPT, "decide state: %g scale-down tokens outside [0, %g]", s.tokens_down,
                         p->down.capacity);
+    /* A decision is clamped to [min, max] (decide.c step 9) and made at an
+     * evaluation. */
+    if (desired != -1 && (desired < p->min_replicas || desired > p->max_replicas))
+        return aug_errf(eb, AUG_ECORRUPT, "decide state: last desired %" PRId32 " replicas, outside [%" PRId32
+                        ", %" PRId32 "]", desired, p->min_replicas, p->max_replicas);
+    if (desired != -1 && !evaluated)
+        return aug_errf(eb, AUG_ECORRUPT, "decide state: a last desired count without an evaluation");
     if (n > 0 && !evaluated)
         return aug_errf(eb, AUG_ECORRUPT, "decide state: a history without an evaluation");
-    const uint8_t *q = in.p + HDR;
+    const uint8_t *q = in.p + hdr;
     for (size_t i = 0; i < n; i++, q += ENTRY) {
         int64_t ts = u2i(get_be64(q));
-        uint32_t ur = get_be32(q + 8);
-        int32_t rec = ur <= (uint32_t)INT32_MAX ? (int32_t)ur : -(int32_t)(~ur) - 1;
+        int32_t rec = get_i32(q + 8);
         if (!ts_ok(ts) || ts > s.last_eval_s)
             return aug_errf(eb, AUG_ECORRUPT, "decide state: history entry %zu at %" PRId64
                             " not within the evaluations", i, ts);
@@ -155,5 +198,6 @@ aug_err decide_state_decode(aug_bytes in, uint64_t fp, const decide_params *p, d
         return aug_errf(eb, AUG_ECORRUPT,
                         "decide state: history not ordered (times must not decrease, recommendations must)");
     *out = s;
+    *last_desired = desired;
     return AUG_OK;
 }

@@ -184,7 +184,7 @@ typedef struct predict_scaler {
     bool st_resumed;      /* st came from the previous definition at a reload: not read from the store */
     int64_t due_ms;       /* newest bucket end its target emitted; INT64_MIN: none */
     int64_t last_emit_ms; /* I4 for the ai_scaling_* series */
-    int32_t last_desired; /* -1: none (current when no replicas selector) */
+    int32_t last_desired; /* -1: none (current when no replicas selector; saved with st: scale.c note 8) */
     decide_point *fcp;    /* [FC_MAX_HORIZON] scratch path */
 
     /* Published (predict.lock). */

@@ -33,9 +33,11 @@
  *
  * 4. Current replicas: the replicas input, rounded. A scaler without a
  *    replicas selector (queue mode allows it) uses its own last desired
- *    count (min_replicas at first), as if the decision had been applied. A
- *    configured selector with no sample yet: nothing is decided (status says
- *    so).
+ *    count, as if the decision had been applied: min_replicas before its
+ *    first decision ever, and after a restart the count saved with its
+ *    decision state (note 8), so a scaler at 12 replicas goes on from 12,
+ *    not from min_replicas. A configured selector with no sample yet:
+ *    nothing is decided (status says so).
  *
  * 5. Outputs, all at T (strictly increasing per scaler, also across
  *    reloads; never in the future since T was emitted):
@@ -75,7 +77,8 @@
  *    seeds its inputs from the store (note 9).
  *
  * 8. Persistence. The decision state (last evaluation and action, both
- *    token buckets, the stabilization history) is one record
+ *    token buckets, the stabilization history) and the scaler's last
+ *    desired count (note 4) are one record
  *    (decide_state_encode; byte format at the top of src/decide/state.c)
  *    in the blob table under "sc/" + name (names are at most 128 bytes),
  *    carrying the scaler's fingerprint of note 7. The predict thread reads
@@ -89,10 +92,13 @@
  *    60 updates): the state changes exactly when an action spends tokens
  *    and starts a cooldown, and a crash that lost that would let the
  *    restarted daemon repeat the action at once, which is what persisting
- *    is for. The cost is one small transaction (about 50-800 bytes per
+ *    is for. The cost is one small transaction (about 50-820 bytes per
  *    scaler) per bucket of the scalers' forecasts, a minute at the finest,
  *    next to the ingest writer's several commits per second. A failed save
  *    is logged, counted and retried after the next evaluation.
+ *    A record saved before the last desired count was kept (state.c
+ *    version 1) restores the rest; the count stays unknown, so a scaler
+ *    without a replicas selector starts from min_replicas as it did then.
  *    Records of scalers removed from the config stay in the store (under
  *    1 KB each) and are used again if the scaler comes back unchanged.
  *
@@ -358,15 +364,17 @@ void predict_scale_load(predict *p, predict_scaler *const *sc, size_t n)
         aug_bytes v;
         aug_errbuf eb = {{0}};
         decide_state st;
+        int32_t desired = -1;
         e = store_blob_get(txn, (aug_bytes){k, kl}, &v);
         if (e == AUG_ENOTFOUND)
             continue; /* never saved: a new scaler */
         if (e == AUG_OK)
-            e = decide_state_decode(v, s->fp, &s->dp, &st, &eb);
+            e = decide_state_decode(v, s->fp, &s->dp, &st, &desired, &eb);
         if (e == AUG_OK) {
             s->st = st;
+            s->last_desired = desired;
             LOG_INFO("scale", "decision state restored", "scaler", s->name, "last_evaluation",
-                     LOG_I64(st.last_eval_s));
+                     LOG_I64(st.last_eval_s), "last_desired", LOG_I64(desired));
         } else if (e == AUG_ENOTFOUND) {
             LOG_INFO("scale",
                      "saved decision state is for another definition of the scaler (decision parameters, forecast "
@@ -391,7 +399,7 @@ static aug_err put_states(void *arg, store_txn *txn)
             continue;
         uint8_t k[STORE_BLOB_KEY_MAX], v[DECIDE_STATE_BLOB_MAX];
         size_t kl = state_key(sc, k), vl = 0;
-        if ((e = decide_state_encode(&sc->st, sc->fp, v, sizeof v, &vl)) == AUG_OK)
+        if ((e = decide_state_encode(&sc->st, sc->last_desired, sc->fp, v, sizeof v, &vl)) == AUG_OK)
             e = store_blob_put(txn, (aug_bytes){k, kl}, (aug_bytes){v, vl});
     }
     return e;

@@ -9,20 +9,24 @@
  *   1. as a whole record (version, length, checksum, ranges);
  *   2. with the right CRC-32 appended, so the fuzzer reaches the range
  *      checks instead of stopping at the checksum.
- * A state that decodes must re-encode to exactly the input, and the engine
- * must accept it: decide_evaluate on it returns AUG_OK (a decoded state is
- * promised to be usable as is). Any crash or sanitizer report is a bug; an
- * error return is the expected outcome for most inputs.
+ * A state that decodes must re-encode to exactly the input (a version 1
+ * input: to version 2 with the same fields, no last desired count, and the
+ * same history), and the engine must accept it: decide_evaluate on it, with
+ * the last desired count as the current one when there is one (as the
+ * daemon does for a scaler without a replicas selector), returns AUG_OK (a
+ * decoded state is promised to be usable as is). Any crash or sanitizer
+ * report is a bug; an error return is the expected outcome for most inputs.
  *
  * The corpus (tests/fuzz/corpus/decide_state/, written by
  * gen_decide_state_corpus.py) holds the worked example of state.c, a fresh
- * state, a full history, a state for the queue parameters and one input per
- * refusal.
+ * state, a full history, a state for the queue parameters, the same kinds
+ * in version 1, and one input per refusal.
  */
 #include "util/common.h"
 
 #include "decide/decide.h"
 #include "fuzz_crc.h"
+#include "storage/codec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -32,14 +36,23 @@ static void check(const uint8_t *data, size_t size, const decide_params *p)
     for (size_t i = 1; i < 9 && i < size; i++)
         fp = fp << 8 | data[i];
     decide_state st;
-    if (decide_state_decode((aug_bytes){data, size}, fp, p, &st, NULL) != AUG_OK)
+    int32_t desired = 0;
+    if (decide_state_decode((aug_bytes){data, size}, fp, p, &st, &desired, NULL) != AUG_OK)
         return;
     uint8_t buf[DECIDE_STATE_BLOB_MAX];
     size_t len = 0;
-    if (decide_state_encode(&st, fp, buf, sizeof buf, &len) != AUG_OK || len != size || memcmp(buf, data, size) != 0)
+    if (decide_state_encode(&st, desired, fp, buf, sizeof buf, &len) != AUG_OK)
+        abort();
+    if (data[0] == 1) {
+        /* version 1 = version 2 without the 4 bytes of last_desired at 41 */
+        if (desired != -1 || len != size + 4 || memcmp(buf + 1, data + 1, 40) != 0 ||
+            get_be32(buf + 41) != UINT32_MAX || memcmp(buf + 45, data + 41, size - 45) != 0)
+            abort();
+    } else if (len != size || memcmp(buf, data, size) != 0) {
         abort(); /* what we decode we must encode to the same bytes */
+    }
     decide_input in = {.now_s = st.last_eval_s == DECIDE_NEVER ? 0 : st.last_eval_s,
-                       .current_replicas = p->min_replicas + 1,
+                       .current_replicas = desired >= 0 ? desired : p->min_replicas + 1,
                        .observed = 0.5};
     decide_output out;
     if (decide_evaluate(p, &st, &in, &out, NULL) != AUG_OK)

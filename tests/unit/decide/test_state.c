@@ -1,6 +1,7 @@
-/* Unit tests for src/decide/state.c: the worked example of the byte format,
- * a round trip of a state the engine produced (its next decision is the
- * same), and every refusal of the strict decoder. */
+/* Unit tests for src/decide/state.c: the worked example of the byte format
+ * (version 2, and the same state in version 1, which is still read with no
+ * last desired count), a round trip of a state the engine produced (its
+ * next decision is the same), and every refusal of the strict decoder. */
 #include "util/common.h"
 #include "util/crc32.h"
 #include "decide/decide.h"
@@ -9,8 +10,18 @@
 
 #define FP UINT64_C(0x0102030405060708)
 
-/* The worked example at the top of state.c. */
+/* The worked example at the top of state.c (version 2, last desired 8). */
 static const uint8_t example[] = {
+    0x02, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x00, 0x00, 0x00, 0x00, 0x65, 0x53, 0xf1, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x65, 0x53, 0xf0, 0xc4, 0x40, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x3f, 0xf0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x02, 0x00, 0x00, 0x00,
+    0x00, 0x65, 0x53, 0xf0, 0xc4, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x65, 0x53, 0xf1,
+    0x00, 0x00, 0x00, 0x00, 0x05, 0x36, 0x73, 0xba, 0x7f,
+};
+
+/* The same state in version 1, as augur wrote it before the last desired
+ * count was kept (the worked example of state.c at that version). */
+static const uint8_t example_v1[] = {
     0x01, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x00, 0x00, 0x00, 0x00, 0x65, 0x53, 0xf1, 0x00,
     0x00, 0x00, 0x00, 0x00, 0x65, 0x53, 0xf0, 0xc4, 0x40, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     0x3f, 0xf0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x65, 0x53, 0xf0,
@@ -51,16 +62,18 @@ static void test_worked_example(void)
     decide_state st = example_state();
     uint8_t buf[DECIDE_STATE_BLOB_MAX];
     size_t len = 0;
-    CHECK_EQ_I64(decide_state_encode(&st, FP, buf, sizeof buf, &len), AUG_OK);
+    CHECK_EQ_I64(decide_state_encode(&st, 8, FP, buf, sizeof buf, &len), AUG_OK);
     CHECK_EQ_I64(len, sizeof example);
     CHECK(memcmp(buf, example, sizeof example) == 0);
-    /* The CRC is zlib's crc32 of the 66 bytes before it. */
-    CHECK_EQ_I64(util_crc32(example, 66), 0xf64f5973u);
+    /* The CRC is zlib's crc32 of the 70 bytes before it. */
+    CHECK_EQ_I64(util_crc32(example, 70), 0x3673ba7fu);
 
     decide_params p = defaults();
     decide_state d;
+    int32_t ld = 0;
     aug_errbuf eb = {{0}};
-    CHECK_EQ_I64(decide_state_decode((aug_bytes){example, sizeof example}, FP, &p, &d, &eb), AUG_OK);
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){example, sizeof example}, FP, &p, &d, &ld, &eb), AUG_OK);
+    CHECK_EQ_I64(ld, 8);
     CHECK_EQ_I64(d.last_eval_s, 1700000000);
     CHECK_EQ_I64(d.last_action_s, 1699999940);
     CHECK_NEAR(d.tokens_up, 2.5, 0);
@@ -73,21 +86,85 @@ static void test_worked_example(void)
     CHECK_EQ_I64(d.hist_rec[1], 5);
 
     /* One byte short of the record → AUG_ETOOBIG. */
-    CHECK_EQ_I64(decide_state_encode(&st, FP, buf, sizeof example - 1, &len), AUG_ETOOBIG);
-    /* A fresh state: never evaluated, full buckets, no history → 46 bytes. */
+    CHECK_EQ_I64(decide_state_encode(&st, 8, FP, buf, sizeof example - 1, &len), AUG_ETOOBIG);
+    /* A fresh state: never evaluated, full buckets, no history, no last
+     * desired count → 50 bytes. */
     decide_state fresh;
     decide_state_init(&fresh, &p);
-    CHECK_EQ_I64(decide_state_encode(&fresh, FP, buf, sizeof buf, &len), AUG_OK);
-    CHECK_EQ_I64(len, 46);
-    CHECK_EQ_I64(decide_state_decode((aug_bytes){buf, len}, FP, &p, &d, NULL), AUG_OK);
+    CHECK_EQ_I64(decide_state_encode(&fresh, -1, FP, buf, sizeof buf, &len), AUG_OK);
+    CHECK_EQ_I64(len, 50);
+    ld = 0;
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){buf, len}, FP, &p, &d, &ld, NULL), AUG_OK);
+    CHECK_EQ_I64(ld, -1);
     CHECK_EQ_I64(d.last_eval_s, DECIDE_NEVER);
     CHECK_EQ_I64(d.last_action_s, DECIDE_NEVER);
     CHECK_NEAR(d.tokens_up, 4, 0);
     CHECK_NEAR(d.tokens_down, 1, 0);
     CHECK_EQ_I64(d.hist_len, 0);
-    /* A state failing its invariants is not written. */
+    /* A last desired count below -1, or one before any evaluation, is not
+     * written; nor is a state failing its invariants. */
+    CHECK_EQ_I64(decide_state_encode(&st, -2, FP, buf, sizeof buf, &len), AUG_EINVAL);
+    CHECK_EQ_I64(decide_state_encode(&fresh, 3, FP, buf, sizeof buf, &len), AUG_EINVAL);
     st.tokens_up = -1;
-    CHECK_EQ_I64(decide_state_encode(&st, FP, buf, sizeof buf, &len), AUG_EINVAL);
+    CHECK_EQ_I64(decide_state_encode(&st, 8, FP, buf, sizeof buf, &len), AUG_EINVAL);
+}
+
+/* A version 1 record (saved before the last desired count was kept) still
+ * decodes, to the same state with no last desired count (-1), and is
+ * written back as version 2; its own length and fingerprint rules hold. */
+static void test_version1(void)
+{
+    decide_params p = defaults();
+    decide_state d, want = example_state();
+    int32_t ld = 0;
+    aug_errbuf eb = {{0}};
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){example_v1, sizeof example_v1}, FP, &p, &d, &ld, &eb), AUG_OK);
+    CHECK_EQ_I64(ld, -1);
+    CHECK_EQ_I64(d.last_eval_s, want.last_eval_s);
+    CHECK_EQ_I64(d.last_action_s, want.last_action_s);
+    CHECK_NEAR(d.tokens_up, 2.5, 0);
+    CHECK_NEAR(d.tokens_down, 1.0, 0);
+    CHECK_EQ_I64(d.hist_head, 0);
+    CHECK_EQ_I64(d.hist_len, 2);
+    CHECK_EQ_I64(d.hist_ts[0], 1699999940);
+    CHECK_EQ_I64(d.hist_rec[0], 8);
+    CHECK_EQ_I64(d.hist_ts[1], 1700000000);
+    CHECK_EQ_I64(d.hist_rec[1], 5);
+
+    /* Re-encoded: version 2, the example with last desired -1. */
+    uint8_t buf[DECIDE_STATE_BLOB_MAX], v2[sizeof example];
+    size_t len = 0;
+    CHECK_EQ_I64(decide_state_encode(&d, ld, FP, buf, sizeof buf, &len), AUG_OK);
+    memcpy(v2, example, sizeof example);
+    memset(v2 + 41, 0xff, 4);
+    uint32_t c = util_crc32(v2, sizeof v2 - 4);
+    for (int i = 0; i < 4; i++)
+        v2[sizeof v2 - 4 + (size_t)i] = (uint8_t)(c >> (24 - 8 * i));
+    CHECK_EQ_I64(len, sizeof v2);
+    CHECK(memcmp(buf, v2, sizeof v2) == 0);
+
+    /* Version 1 lengths are 46 + 12n: the version 2 length of the same
+     * history is refused, as is one byte short of the 46-byte minimum; a
+     * version 1 record under another fingerprint is not this scaler's. */
+    uint8_t big[sizeof example];
+    memcpy(big, example, sizeof example);
+    big[0] = 0x01;
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){big, sizeof big}, FP, &p, &d, &ld, &eb), AUG_ECORRUPT);
+    /* (read as version 1, n is the top byte of the last desired count 8) */
+    CHECK_STR(eb.msg, "decide state: 74 bytes, 46 expected for a history of 0");
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){example_v1, 45}, FP, &p, &d, &ld, &eb), AUG_ECORRUPT);
+    CHECK_STR(eb.msg, "decide state: 45 bytes, shorter than the 46-byte minimum");
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){example_v1, sizeof example_v1}, FP + 1, &p, &d, &ld, NULL),
+                 AUG_ENOTFOUND);
+    /* Its ranges are checked as in version 2: 5 scale-up tokens. */
+    memcpy(big, example_v1, sizeof example_v1);
+    big[25] = 0x40;
+    big[26] = 0x14;
+    c = util_crc32(big, sizeof example_v1 - 4);
+    for (int i = 0; i < 4; i++)
+        big[sizeof example_v1 - 4 + (size_t)i] = (uint8_t)(c >> (24 - 8 * i));
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){big, sizeof example_v1}, FP, &p, &d, &ld, &eb), AUG_ECORRUPT);
+    CHECK_STR(eb.msg, "decide state: 5 scale-up tokens outside [0, 4]");
 }
 
 /* Utilization fraction mode: need = current × load / target. */
@@ -121,10 +198,12 @@ static void test_round_trip_same_decision(void)
 
     uint8_t buf[DECIDE_STATE_BLOB_MAX], again[DECIDE_STATE_BLOB_MAX];
     size_t len = 0, len2 = 0;
-    CHECK_EQ_I64(decide_state_encode(&st, 7, buf, sizeof buf, &len), AUG_OK);
-    CHECK_EQ_I64(len, 46 + 12);
+    CHECK_EQ_I64(decide_state_encode(&st, o.desired, 7, buf, sizeof buf, &len), AUG_OK);
+    CHECK_EQ_I64(len, 50 + 12);
     decide_state back;
-    CHECK_EQ_I64(decide_state_decode((aug_bytes){buf, len}, 7, &p, &back, NULL), AUG_OK);
+    int32_t ld = -1;
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){buf, len}, 7, &p, &back, &ld, NULL), AUG_OK);
+    CHECK_EQ_I64(ld, 8);
 
     /* +120 s: still the cooldown → 8. +180 s: 1 + 2 refilled = 3 tokens
      * cut the +4 to 11 (a fresh state would have 4 tokens and say 12). */
@@ -137,8 +216,8 @@ static void test_round_trip_same_decision(void)
         CHECK_EQ_I64(o.desired, 11);
         CHECK_EQ_I64(o.limits, DECIDE_LIMIT_BUCKET_UP);
     }
-    CHECK_EQ_I64(decide_state_encode(&st, 7, buf, sizeof buf, &len), AUG_OK);
-    CHECK_EQ_I64(decide_state_encode(&back, 7, again, sizeof again, &len2), AUG_OK);
+    CHECK_EQ_I64(decide_state_encode(&st, 11, 7, buf, sizeof buf, &len), AUG_OK);
+    CHECK_EQ_I64(decide_state_encode(&back, 11, 7, again, sizeof again, &len2), AUG_OK);
     CHECK_EQ_I64(len, len2);
     CHECK(memcmp(buf, again, len) == 0);
 }
@@ -157,7 +236,8 @@ static aug_bytes patched(uint8_t *buf, size_t off, const uint8_t *bytes, size_t 
 static aug_err decode_with(aug_bytes in, const decide_params *p)
 {
     decide_state d;
-    return decide_state_decode(in, FP, p, &d, NULL);
+    int32_t ld;
+    return decide_state_decode(in, FP, p, &d, &ld, NULL);
 }
 
 static void test_strict_decoding(void)
@@ -165,26 +245,28 @@ static void test_strict_decoding(void)
     decide_params p = defaults();
     uint8_t buf[sizeof example];
     decide_state d;
+    int32_t ld = 0;
     aug_errbuf eb = {{0}};
 
-    CHECK_EQ_I64(decide_state_decode((aug_bytes){example, 0}, FP, &p, &d, NULL), AUG_ECORRUPT);
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){example, 0}, FP, &p, &d, &ld, NULL), AUG_ECORRUPT);
     memcpy(buf, example, sizeof example);
-    buf[0] = 0x02;
-    CHECK_EQ_I64(decide_state_decode((aug_bytes){buf, sizeof buf}, FP, &p, &d, &eb), AUG_EVERSION);
-    CHECK_STR(eb.msg, "decide state: version 2, this augur reads 1");
-    /* Short, long (n says 2 entries: 70 bytes) and checksum. */
-    CHECK_EQ_I64(decide_state_decode((aug_bytes){example, 45}, FP, &p, &d, NULL), AUG_ECORRUPT);
-    CHECK_EQ_I64(decide_state_decode((aug_bytes){example, 69}, FP, &p, &d, &eb), AUG_ECORRUPT);
-    CHECK_STR(eb.msg, "decide state: 69 bytes, 70 expected for a history of 2");
+    buf[0] = 0x03;
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){buf, sizeof buf}, FP, &p, &d, &ld, &eb), AUG_EVERSION);
+    CHECK_STR(eb.msg, "decide state: version 3, this augur reads 1 and 2");
+    /* Short, long (n says 2 entries: 74 bytes) and checksum. */
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){example, 49}, FP, &p, &d, &ld, &eb), AUG_ECORRUPT);
+    CHECK_STR(eb.msg, "decide state: 49 bytes, shorter than the 50-byte minimum");
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){example, 73}, FP, &p, &d, &ld, &eb), AUG_ECORRUPT);
+    CHECK_STR(eb.msg, "decide state: 73 bytes, 74 expected for a history of 2");
     memcpy(buf, example, sizeof example);
     buf[20] ^= 1;
-    CHECK_EQ_I64(decide_state_decode((aug_bytes){buf, sizeof buf}, FP, &p, &d, &eb), AUG_ECORRUPT);
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){buf, sizeof buf}, FP, &p, &d, &ld, &eb), AUG_ECORRUPT);
     CHECK_STR(eb.msg, "decide state: checksum mismatch");
     /* 65 history entries. */
-    CHECK_EQ_I64(decode_with(patched(buf, 41, (const uint8_t[]){65}, 1), &p), AUG_ECORRUPT);
+    CHECK_EQ_I64(decode_with(patched(buf, 45, (const uint8_t[]){65}, 1), &p), AUG_ECORRUPT);
 
     /* Another fingerprint: not this scaler's state. */
-    CHECK_EQ_I64(decide_state_decode((aug_bytes){example, sizeof example}, FP + 1, &p, &d, &eb), AUG_ENOTFOUND);
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){example, sizeof example}, FP + 1, &p, &d, &ld, &eb), AUG_ENOTFOUND);
     CHECK_STR(eb.msg, "decide state: saved for other parameters (fingerprint 0102030405060708, expected "
                       "0102030405060709)");
 
@@ -196,7 +278,7 @@ static void test_strict_decoding(void)
     /* Last evaluation 2^62, beyond DECIDE_TS_LIMIT. */
     CHECK_EQ_I64(decode_with(patched(buf, 9, (const uint8_t[]){0x40, 0, 0, 0, 0, 0, 0, 0}, 8), &p), AUG_ECORRUPT);
     /* A history entry after the last evaluation (1700000001). */
-    CHECK_EQ_I64(decode_with(patched(buf, 54, (const uint8_t[]){0, 0, 0, 0, 0x65, 0x53, 0xf1, 0x01}, 8), &p),
+    CHECK_EQ_I64(decode_with(patched(buf, 58, (const uint8_t[]){0, 0, 0, 0, 0x65, 0x53, 0xf1, 0x01}, 8), &p),
                  AUG_ECORRUPT);
 
     /* Tokens: 5 scale-up tokens over the capacity 4; NaN; -1. */
@@ -209,23 +291,55 @@ static void test_strict_decoding(void)
 
     /* Recommendations: 0 below min_replicas 1; 101 above max 100; a history
      * whose recommendations rise (5 then 8: not a monotonic deque). */
-    CHECK_EQ_I64(decode_with(patched(buf, 50, (const uint8_t[]){0, 0, 0, 0}, 4), &p), AUG_ECORRUPT);
-    CHECK_EQ_I64(decode_with(patched(buf, 50, (const uint8_t[]){0, 0, 0, 101}, 4), &p), AUG_ECORRUPT);
-    CHECK_EQ_I64(decode_with(patched(buf, 50, (const uint8_t[]){0, 0, 0, 5}, 4), &p), AUG_ECORRUPT);
-    CHECK_EQ_I64(decide_state_decode(patched(buf, 62, (const uint8_t[]){0, 0, 0, 8}, 4), FP, &p, &d, &eb),
+    CHECK_EQ_I64(decode_with(patched(buf, 54, (const uint8_t[]){0, 0, 0, 0}, 4), &p), AUG_ECORRUPT);
+    CHECK_EQ_I64(decode_with(patched(buf, 54, (const uint8_t[]){0, 0, 0, 101}, 4), &p), AUG_ECORRUPT);
+    CHECK_EQ_I64(decode_with(patched(buf, 54, (const uint8_t[]){0, 0, 0, 5}, 4), &p), AUG_ECORRUPT);
+    CHECK_EQ_I64(decide_state_decode(patched(buf, 66, (const uint8_t[]){0, 0, 0, 8}, 4), FP, &p, &d, &ld, &eb),
                  AUG_ECORRUPT);
     CHECK_STR(eb.msg, "decide state: history not ordered (times must not decrease, recommendations must)");
+
+    /* Last desired count: -1 (none) and the bounds 1 and 100 are fine; 0
+     * below min_replicas 1, 101 above max 100 and -2 are not. */
+    CHECK_EQ_I64(decide_state_decode(patched(buf, 41, (const uint8_t[]){0xff, 0xff, 0xff, 0xff}, 4), FP, &p, &d,
+                                     &ld, NULL),
+                 AUG_OK);
+    CHECK_EQ_I64(ld, -1);
+    CHECK_EQ_I64(decide_state_decode(patched(buf, 41, (const uint8_t[]){0, 0, 0, 1}, 4), FP, &p, &d, &ld, NULL),
+                 AUG_OK);
+    CHECK_EQ_I64(ld, 1);
+    CHECK_EQ_I64(decide_state_decode(patched(buf, 41, (const uint8_t[]){0, 0, 0, 100}, 4), FP, &p, &d, &ld, NULL),
+                 AUG_OK);
+    CHECK_EQ_I64(ld, 100);
+    CHECK_EQ_I64(decide_state_decode(patched(buf, 41, (const uint8_t[]){0, 0, 0, 0}, 4), FP, &p, &d, &ld, &eb),
+                 AUG_ECORRUPT);
+    CHECK_STR(eb.msg, "decide state: last desired 0 replicas, outside [1, 100]");
+    CHECK_EQ_I64(decode_with(patched(buf, 41, (const uint8_t[]){0, 0, 0, 101}, 4), &p), AUG_ECORRUPT);
+    CHECK_EQ_I64(decode_with(patched(buf, 41, (const uint8_t[]){0xff, 0xff, 0xff, 0xfe}, 4), &p), AUG_ECORRUPT);
+    /* A last desired count in a never-evaluated state. */
+    decide_state fresh;
+    decide_state_init(&fresh, &p);
+    uint8_t fb[DECIDE_STATE_BLOB_MAX];
+    size_t fl = 0;
+    CHECK_EQ_I64(decide_state_encode(&fresh, -1, FP, fb, sizeof fb, &fl), AUG_OK);
+    memcpy(fb + 41, (const uint8_t[]){0, 0, 0, 5}, 4);
+    uint32_t c = util_crc32(fb, fl - 4);
+    for (int i = 0; i < 4; i++)
+        fb[fl - 4 + (size_t)i] = (uint8_t)(c >> (24 - 8 * i));
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){fb, fl}, FP, &p, &d, &ld, &eb), AUG_ECORRUPT);
+    CHECK_STR(eb.msg, "decide state: a last desired count without an evaluation");
+    /* No place for the count. */
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){example, sizeof example}, FP, &p, &d, NULL, NULL), AUG_EINVAL);
 
     /* The same bytes are fine for parameters that admit them, and a failed
      * decode leaves *out as it was. */
     p.up.capacity = 2;
     memset(&d, 0xAB, sizeof d);
-    CHECK_EQ_I64(decide_state_decode((aug_bytes){example, sizeof example}, FP, &p, &d, &eb), AUG_ECORRUPT);
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){example, sizeof example}, FP, &p, &d, &ld, &eb), AUG_ECORRUPT);
     CHECK_STR(eb.msg, "decide state: 2.5 scale-up tokens outside [0, 2]");
     CHECK_EQ_I64(d.last_eval_s, (int64_t)UINT64_C(0xABABABABABABABAB));
     p.target = 2; /* invalid parameters */
-    CHECK_EQ_I64(decide_state_decode((aug_bytes){example, sizeof example}, FP, &p, &d, NULL), AUG_EINVAL);
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){example, sizeof example}, FP, &p, &d, &ld, NULL), AUG_EINVAL);
 }
 
-CHECK_MAIN(CHECK_CASE(test_worked_example), CHECK_CASE(test_round_trip_same_decision),
+CHECK_MAIN(CHECK_CASE(test_worked_example), CHECK_CASE(test_version1), CHECK_CASE(test_round_trip_same_decision),
            CHECK_CASE(test_strict_decoding))

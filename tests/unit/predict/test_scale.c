@@ -6,11 +6,14 @@
  * webhook receiver that answers 503 once (the call is retried) and then
  * 204, or holds the first call until the queue behind it overflows; and the
  * decision state across a close and reopen of the predict thread on the
- * same store (restored, foreign, unreadable). */
+ * same store (restored, foreign, unreadable), with the last desired count
+ * of a scaler without replicas (restored; foreign; a version 1 record). */
 #include "helpers.h"
 #include "web.h"
 
 #include "predict/predict_int.h" /* PREDICT_HOOK_QUEUE_MAX */
+#include "storage/codec.h"         /* get_be32 */
+#include "util/crc32.h"
 #include "util/time.h"
 
 #include <arpa/inet.h>
@@ -265,6 +268,194 @@ static void test_bad_state_starts_fresh(void)
     CHECK_EQ_I64(desired_at(&h, (S + 60) * 1000), 8);
     metrics_counter *lerr = metrics_counter_get(h.reg, "augur_scaler_state_errors_total", NULL, "op=\"load\"");
     CHECK_EQ_I64(metrics_counter_value(lerr), 1);
+    h_close(&h);
+}
+
+/* ---- a scaler without replicas across restarts (scale.c notes 4, 8) ---- */
+
+/* Queue mode without a replicas selector: the scaler's current count is its
+ * own last desired count. Arrivals jobs{job="a"} (naive, cold: the reactive
+ * rule decides on the observed arrivals; lead_time 20m is past the longest
+ * horizon anyway), service time 1 s, no queue: need = arrivals. Scale-up
+ * bucket 20 (never the limit here), cooldown 3 min, replicas [1, 20].
+ * max_error only changes the fingerprint. */
+static const char *queue_yaml(const char *max_error)
+{
+    snprintf(cfg_buf, sizeof cfg_buf,
+             "forecasts:\n"
+             "  - name: jobs\n"
+             "    series: 'jobs{job=\"a\"}'\n"
+             "    horizons: [5m, 15m]\n"
+             "    model: naive\n"
+             "scalers:\n"
+             "  - name: q\n"
+             "    mode: queue\n"
+             "    arrival_rate: jobs\n"
+             "    service_time: 1s\n"
+             "    target_latency: 1s\n"
+             "    lead_time: 20m\n"
+             "    max_replicas: 20\n"
+             "    scale_up: {max_per_minute: 20, burst: 20}\n"
+             "    cooldown: 3m\n"
+             "    max_error: %s\n",
+             max_error);
+    return cfg_buf;
+}
+
+/* The saved record of scaler q, copied into buf (at most cap bytes);
+ * returns its length, 0 if none. */
+static size_t saved_q(store *s, uint8_t *buf, size_t cap)
+{
+    store_txn *t = NULL;
+    CHECK_EQ_I64(store_txn_begin(s, false, &t), AUG_OK);
+    aug_bytes v = {NULL, 0};
+    size_t n = 0;
+    /* the blob table's value: its version byte, then the decide state */
+    if (store_blob_get(t, (aug_bytes){(const uint8_t *)"sc/q", 4}, &v) == AUG_OK && v.len <= cap) {
+        memcpy(buf, v.p, v.len);
+        n = v.len;
+    }
+    store_txn_abort(t);
+    return n;
+}
+
+/* Rewrites q's saved record as augur wrote it before the last desired count
+ * was kept (state.c version 1: no bytes 41-44, its own CRC). */
+static void downgrade_q_to_v1(store *s)
+{
+    uint8_t v2[DECIDE_STATE_BLOB_MAX], v1[DECIDE_STATE_BLOB_MAX];
+    size_t n = saved_q(s, v2, sizeof v2);
+    CHECK(n >= 50);
+    if (n < 50)
+        return;
+    CHECK_EQ_I64(v2[0], 2);
+    v1[0] = 1;
+    memcpy(v1 + 1, v2 + 1, 40);
+    memcpy(v1 + 41, v2 + 45, n - 49);
+    size_t m = n - 4;
+    uint32_t c = util_crc32(v1, m - 4);
+    for (int i = 0; i < 4; i++)
+        v1[m - 4 + (size_t)i] = (uint8_t)(c >> (24 - 8 * i));
+    store_txn *t = NULL;
+    CHECK_EQ_I64(store_txn_begin(s, true, &t), AUG_OK);
+    CHECK_EQ_I64(store_blob_put(t, (aug_bytes){(const uint8_t *)"sc/q", 4}, (aug_bytes){v1, m}), AUG_OK);
+    CHECK_EQ_I64(store_txn_commit(t), AUG_OK);
+}
+
+/* Buckets 0 and 1 (arrivals 12), close (saves the state), optionally
+ * downgrade the saved record to version 1, reopen on the same store with
+ * `reopen_yaml` (NULL: no restart), buckets 2 and 3 (arrivals 12). The
+ * current and desired counts of the four decisions go to cur and d. */
+static void queue_run(harness *h, int64_t S, const char *reopen_yaml, bool to_v1, int64_t cur[4], int64_t d[4])
+{
+    CHECK_EQ_I64(predict_set_decisions_dir(h->p, h->dir, PREDICT_DECISIONS_MAX_BYTES), AUG_OK);
+    add_series(h->s, 1, "__name__", "jobs", "job", "a", NULL);
+    for (int k = 0; k < 4; k++) {
+        if (k == 2 && reopen_yaml != NULL) {
+            predict_close(h->p);
+            if (to_v1)
+                downgrade_q_to_v1(h->s);
+            cfg_free(h->cfg);
+            h->cfg = config_of(reopen_yaml);
+            h_open_predict(h);
+            CHECK_EQ_I64(predict_set_decisions_dir(h->p, h->dir, PREDICT_DECISIONS_MAX_BYTES), AUG_OK);
+        }
+        bucket(h->p, 1, STORE_RES_MINUTE, S + 60 * k, 12.0, 0);
+        predict_flush(h->p);
+        int64_t T = (S + 60 * (k + 1)) * 1000;
+        double v = TNAN;
+        CHECK_EQ_I64(rec_find(&h->rec, "ai_scaling_current_replicas{scaler=\"q\"}", T, &v), 1);
+        cur[k] = (int64_t)v;
+        CHECK_EQ_I64(rec_find(&h->rec, "ai_scaling_desired_replicas{scaler=\"q\"}", T, &v), 1);
+        d[k] = (int64_t)v;
+    }
+}
+
+/* A scaler without a replicas selector that went from 1 to 12 replicas
+ * goes on from 12 after a restart: its last desired count is saved with
+ * its decision state (bytes 41-44 of the record: 12) and restored, so the
+ * first decision after the restart is "current 12, hold", exactly as in a
+ * daemon that never stopped (it used to be "current 1" again, here refused
+ * by the restored cooldown: the scaler would have said 1 replica). A
+ * changed definition starts afresh from min_replicas (1 → 12, no cooldown);
+ * a record of the old format (version 1) restores the cooldown but not the
+ * count, as before: current 1, and the cooldown of the T1 action, 2 min
+ * ago, holds it at 1. */
+static void test_queue_current_survives_restart(void)
+{
+    int64_t S = base_s();
+    set_now((S + 600) * 1000);
+    harness ref, h;
+    int64_t cref[4], dref[4], c[4], d[4];
+    h_open(&ref, queue_yaml("0.3"));
+    queue_run(&ref, S, NULL, false, cref, dref);
+    h_open(&h, queue_yaml("0.3"));
+    queue_run(&h, S, queue_yaml("0.3"), false, c, d);
+    const int64_t want_cur[4] = {1, 12, 12, 12}, want_d[4] = {12, 12, 12, 12};
+    for (int k = 0; k < 4; k++) {
+        CHECK_EQ_I64(cref[k], want_cur[k]);
+        CHECK_EQ_I64(dref[k], want_d[k]);
+        CHECK_EQ_I64(c[k], want_cur[k]);
+        CHECK_EQ_I64(d[k], want_d[k]);
+        char a[4096], b[4096];
+        decision_line(&ref, k, a, sizeof a);
+        decision_line(&h, k, b, sizeof b);
+        CHECK(a[0] != '\0');
+        CHECK_STR(a, b);
+    }
+    char line[4096];
+    decision_line(&h, 0, line, sizeof line);
+    CHECK(strstr(line, "\"scaler\":\"q\",\"mode\":\"queue\",\"shadow\":true,\"current\":1,\"desired\":12,"
+                       "\"action\":\"scale_up_now\"") != NULL);
+    CHECK(strstr(line, "+11 replicas (1 → 12)") != NULL);
+    decision_line(&h, 2, line, sizeof line);
+    CHECK(strstr(line, "\"current\":12,\"desired\":12,\"action\":\"hold\"") != NULL);
+    CHECK(strstr(line, "12 needed (12 for arrivals + 0 for backlog): hold 12 replicas\"}") != NULL);
+    char *js = NULL;
+    size_t jl = 0;
+    CHECK_EQ_I64(predict_scalers_json(h.p, &js, &jl), AUG_OK);
+    CHECK(strstr(js, "\"current\":12,\"desired\":12,\"action\":\"hold\"") != NULL);
+    aug_free(js);
+    metrics_counter *lerr = metrics_counter_get(h.reg, "augur_scaler_state_errors_total", NULL, "op=\"load\"");
+    CHECK_EQ_I64(metrics_counter_value(lerr), 0);
+    /* The record saved at the last close holds the count, version 2. */
+    predict_close(h.p);
+    uint8_t rec[DECIDE_STATE_BLOB_MAX];
+    size_t n = saved_q(h.s, rec, sizeof rec);
+    CHECK(n >= 50);
+    CHECK_EQ_I64(rec[0], 2);
+    CHECK_EQ_I64(n >= 50 ? (int64_t)get_be32(rec + 41) : -1, 12);
+    h_open_predict(&h);
+    h_close(&ref);
+    h_close(&h);
+
+    /* max_error 0.4: another definition, a fresh state: current 1 again,
+     * and no cooldown to refuse 1 → 12; then 12 goes on. */
+    h_open(&h, queue_yaml("0.3"));
+    queue_run(&h, S, queue_yaml("0.4"), false, c, d);
+    const int64_t fresh_cur[4] = {1, 12, 1, 12}, fresh_d[4] = {12, 12, 12, 12};
+    for (int k = 0; k < 4; k++) {
+        CHECK_EQ_I64(c[k], fresh_cur[k]);
+        CHECK_EQ_I64(d[k], fresh_d[k]);
+    }
+    decision_line(&h, 2, line, sizeof line);
+    CHECK(strstr(line, "\"current\":1,\"desired\":12,\"action\":\"scale_up_now\"") != NULL);
+    h_close(&h);
+
+    /* A version 1 record: the state is restored (no load error; the T1
+     * cooldown applies), the count is not (current 1 = min_replicas). */
+    h_open(&h, queue_yaml("0.3"));
+    queue_run(&h, S, queue_yaml("0.3"), true, c, d);
+    const int64_t v1_cur[4] = {1, 12, 1, 1}, v1_d[4] = {12, 12, 1, 12};
+    for (int k = 0; k < 4; k++) {
+        CHECK_EQ_I64(c[k], v1_cur[k]);
+        CHECK_EQ_I64(d[k], v1_d[k]);
+    }
+    decision_line(&h, 2, line, sizeof line);
+    CHECK(strstr(line, "\"current\":1,\"desired\":1,\"action\":\"hold\"") != NULL);
+    CHECK(strstr(line, "but the last action was 2 min ago (cooldown 3 min)") != NULL);
+    lerr = metrics_counter_get(h.reg, "augur_scaler_state_errors_total", NULL, "op=\"load\"");
+    CHECK_EQ_I64(metrics_counter_value(lerr), 0);
     h_close(&h);
 }
 
@@ -656,7 +847,7 @@ static void test_shadow_never_calls(void)
 }
 
 CHECK_MAIN(CHECK_CASE(test_points_and_log), CHECK_CASE(test_decisions_rotation), CHECK_CASE(test_state_survives_restart),
-           CHECK_CASE(test_bad_state_starts_fresh), CHECK_CASE(test_waits_for_replicas),
+           CHECK_CASE(test_bad_state_starts_fresh), CHECK_CASE(test_queue_current_survives_restart), CHECK_CASE(test_waits_for_replicas),
            CHECK_CASE(test_inputs_seeded_at_start), CHECK_CASE(test_inputs_across_reload),
            CHECK_CASE(test_webhook_retry), CHECK_CASE(test_webhook_queue_full_drops_oldest),
            CHECK_CASE(test_shadow_never_calls))
