@@ -18,9 +18,9 @@
 #include "util/mem.h"
 
 #include "../check.h"
+#include "../tmpdir.h"
 #include "receiver.h"
 
-#include <ftw.h>
 #include <stdatomic.h>
 #include <unistd.h>
 
@@ -46,14 +46,6 @@ typedef struct env {
     export *x;
     export_opts opts;
 } env;
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 __attribute__((format(printf, 2, 3))) static void env_config(env *e, const char *fmt, ...)
 {
@@ -88,8 +80,7 @@ static void env_init(env *e)
      * many on purpose. Errors still show. */
     log_configure(LOG_LVL_ERROR, LOG_FMT_LOGFMT, NULL, NULL);
     memset(e, 0, sizeof *e);
-    snprintf(e->dir, sizeof e->dir, "%s/augur-export-test.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    CHECK(mkdtemp(e->dir) != NULL);
+    tmpdir_new(e->dir, sizeof e->dir, "export");
     store_opts so = {.path = e->dir};
     aug_errbuf eb = {{0}};
     CHECK_EQ_I64(store_open(&so, &e->s, &eb), AUG_OK);
@@ -106,7 +97,7 @@ static void env_free(env *e)
     cfg_free(e->cfg);
     metrics_registry_free(e->reg);
     store_close(e->s);
-    nftw(e->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tmpdir_remove(e->dir);
     CHECK_EQ_I64(aug_mem_used(), 0);
 }
 

@@ -34,19 +34,27 @@ static inline double sine(int64_t k, double level, double amp)
     return level + amp * sin(2.0 * PI * (double)(k % DAY) / (double)DAY);
 }
 
+/* A model built from p; aborts with fc_model_new's message when it refuses. */
+static inline fc_model *new_model_from(const fc_params *p)
+{
+    fc_model *m = NULL;
+    aug_errbuf eb = {{0}};
+    aug_err e = fc_model_new(p, &m, &eb);
+    if (e != AUG_OK) {
+        fprintf(stderr, "fc_model_new(kind %s, step %" PRId64 ", season %" PRId64 "): %s\n", fc_kind_name(p->kind),
+                p->step_s, p->season_s, aug_errmsg(&eb, e));
+        abort();
+    }
+    return m;
+}
+
+/* The default parameters for step and horizon H, with member kind. */
 static inline fc_model *new_model(fc_kind kind, int64_t step, int32_t H)
 {
     fc_params p;
     fc_params_default(&p, step, H);
     p.kind = kind;
-    fc_model *m = NULL;
-    aug_errbuf eb = {{0}};
-    aug_err e = fc_model_new(&p, &m, &eb);
-    if (e != AUG_OK) {
-        fprintf(stderr, "fc_model_new: %s\n", aug_errmsg(&eb, e));
-        abort();
-    }
-    return m;
+    return new_model_from(&p);
 }
 
 /* Feeds slot k (value v) and refits when the schedule asks, as the daemon does. */

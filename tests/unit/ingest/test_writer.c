@@ -429,18 +429,7 @@ static void rs_compare(store *x, store *y)
 
 static store *rs_open(char *dir)
 {
-    if (mkdtemp(dir) == NULL) {
-        perror("mkdtemp");
-        exit(1);
-    }
-    return open_at(dir, 0, 0);
-}
-
-static void rs_rmdir(const char *dir)
-{
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK(system(cmd) == 0);
+    return open_at(tmpdir_make(dir), 0, 0);
 }
 
 /* A clean restart (final checkpoint, then the states are loaded back into
@@ -496,11 +485,11 @@ static void rs_run(const int *splits, size_t nsplits)
                 fprintf(stderr, "  (restart after batch %d, %s)\n", splits[k], crash ? "crash" : "clean");
             check_failed_in_test |= before;
             store_close(s);
-            rs_rmdir(dir);
+            CHECK(tmpdir_remove(dir) == 0);
         }
     }
     store_close(ref);
-    rs_rmdir(ref_dir);
+    CHECK(tmpdir_remove(ref_dir) == 0);
 }
 
 static void test_restart_matches_uninterrupted(void)
@@ -537,7 +526,7 @@ static void test_checkpoint_rounds_in_chunks(void)
     ingest_close(g);
     metrics_registry_free(reg);
     store_close(s);
-    rs_rmdir(dir);
+    CHECK(tmpdir_remove(dir) == 0);
     cur_opts = &opts;
 }
 

@@ -1,7 +1,7 @@
 /* helpers.h — what the predict tests share: a real LMDB store in a mkdtemp
- * directory with series put in its dictionary the way ingest would, configs
- * from YAML text, a fake wall clock, and a sink that records every point as
- * "name{l="v",...}" text so tests can compare exact series. */
+ * directory (../tmpdir.h) with series put in its dictionary the way ingest
+ * would, configs from YAML text, a fake wall clock, and a sink that records
+ * every point as "name{l="v",...}" text so tests can compare exact series. */
 #ifndef AUG_TESTS_PREDICT_HELPERS_H
 #define AUG_TESTS_PREDICT_HELPERS_H
 
@@ -13,39 +13,13 @@
 #include "storage/store.h"
 #include "util/mem.h"
 
-#include <ftw.h>
 #include <pthread.h>
 #include <unistd.h>
 
 #include "../check.h"
+#include "../tmpdir.h"
 
 #define TNAN ((double)NAN) /* NAN is a float constant */
-
-static char tmp_dir[256];
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static inline const char *tmp_new(void)
-{
-    const char *base = getenv("TMPDIR");
-    snprintf(tmp_dir, sizeof tmp_dir, "%s/augur-predict-test.XXXXXX", base ? base : "/tmp");
-    if (mkdtemp(tmp_dir) == NULL) {
-        perror("mkdtemp");
-        exit(1);
-    }
-    return tmp_dir;
-}
-
-static inline void tmp_remove(const char *dir)
-{
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static inline store *store_at(const char *dir)
 {
@@ -238,7 +212,7 @@ static inline void h_open_predict(harness *h)
 static inline void h_open(harness *h, const char *yaml)
 {
     memset(h, 0, sizeof *h);
-    snprintf(h->dirbuf, sizeof h->dirbuf, "%s", tmp_new());
+    tmpdir_new(h->dirbuf, sizeof h->dirbuf, "predict");
     h->dir = h->dirbuf;
     h->s = store_at(h->dir);
     h->cfg = config_of(yaml);
@@ -254,7 +228,7 @@ static inline void h_close(harness *h)
     cfg_free(h->cfg);
     store_close(h->s);
     rec_free(&h->rec);
-    tmp_remove(h->dir);
+    tmpdir_remove(h->dir);
 }
 
 #endif

@@ -179,7 +179,7 @@ static void test_server_name_needs_https(void)
 {
     harness h;
     memset(&h, 0, sizeof h);
-    snprintf(h.dirbuf, sizeof h.dirbuf, "%s", tmp_new());
+    tmpdir_new(h.dirbuf, sizeof h.dirbuf, "predict");
     h.s = store_at(h.dirbuf);
     h.cfg = config_of(web_yaml("    shadow: false\n"
                                "    webhook:\n"
@@ -198,7 +198,7 @@ static void test_server_name_needs_https(void)
     cfg_free(h.cfg);
     store_close(h.s);
     rec_free(&h.rec);
-    tmp_remove(h.dirbuf);
+    tmpdir_remove(h.dirbuf);
 }
 
 CHECK_MAIN(CHECK_CASE(test_headers_token_keepalive), CHECK_CASE(test_token_file_rotation), CHECK_CASE(test_basic_auth),

@@ -1069,9 +1069,8 @@ static void blocking_sink(void *arg, const predict_point *pts, size_t n)
 
 static void test_queue_full_drops_never_blocks(void)
 {
-    const char *dir = tmp_new();
     char dirbuf[256];
-    snprintf(dirbuf, sizeof dirbuf, "%s", dir);
+    tmpdir_new(dirbuf, sizeof dirbuf, "predict");
     store *s = store_at(dirbuf);
     add_series(s, 1, "__name__", "cpu", "job", "a", NULL);
     cfg_config *cfg = config_of(cfg_single);
@@ -1116,7 +1115,7 @@ static void test_queue_full_drops_never_blocks(void)
     rec_free(&b.rec);
     pthread_cond_destroy(&b.cv);
     pthread_mutex_destroy(&b.lock);
-    tmp_remove(dirbuf);
+    tmpdir_remove(dirbuf);
 }
 
 CHECK_MAIN(CHECK_CASE(test_points_exact), CHECK_CASE(test_emission_rules), CHECK_CASE(test_aggregation),

@@ -1,7 +1,8 @@
 /* helpers.h — what the storage tests share: a temporary directory created
- * with mkdtemp and removed afterwards, hex comparison, bit-exact doubles,
- * and access to a txn's raw LMDB handles (store_int.h) for writing bytes
- * the public API never would (tampered stamps, foreign versions, garbage).
+ * with mkdtemp and removed afterwards (../tmpdir.h; one at a time, in
+ * tmp_dir), hex comparison, bit-exact doubles, and access to a txn's raw
+ * LMDB handles (store_int.h) for writing bytes the public API never would
+ * (tampered stamps, foreign versions, garbage).
  */
 #ifndef AUG_TESTS_STORAGE_HELPERS_H
 #define AUG_TESTS_STORAGE_HELPERS_H
@@ -12,37 +13,23 @@
 #include "storage/store_int.h"
 #include "util/mem.h"
 
-#include <ftw.h>
 #include <unistd.h>
 
 #include "../check.h"
+#include "../tmpdir.h"
 
-static char tmp_dir[256];
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
+static char tmp_dir[256]; /* the directory tmp_new made; "" after tmp_remove */
 
 /* Creates a fresh directory and returns its path (static buffer). */
 static inline const char *tmp_new(void)
 {
-    const char *base = getenv("TMPDIR");
-    snprintf(tmp_dir, sizeof tmp_dir, "%s/augur-store-test.XXXXXX", base ? base : "/tmp");
-    if (mkdtemp(tmp_dir) == NULL) {
-        perror("mkdtemp");
-        exit(1);
-    }
-    return tmp_dir;
+    return tmpdir_new(tmp_dir, sizeof tmp_dir, "store");
 }
 
 static inline void tmp_remove(void)
 {
     if (tmp_dir[0] != '\0')
-        nftw(tmp_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        tmpdir_remove(tmp_dir);
     tmp_dir[0] = '\0';
 }
 
