@@ -389,6 +389,7 @@ forecasts:
         self.assertEqual(m["augur_predict_updates_total"], 2)
         self.assertIn('msg="forecast gap filled from stored history" forecast=bfgap group="{job=\\"test\\"}" '
                       'buckets=%d from=%d to=%d reads=%d seconds=' % (gap, gap0, end - 60, gap), a.logs())
+        print("\n" + [ln for ln in a.logs().splitlines() if "gap filled" in ln][0], file=sys.stderr)
         T = (new + 60) * 1000
         st, res = a.read([(T, T + 900_000, [("__name__", "=", "ai_bfgap_forecast_path")], None)])
         self.assertEqual(st, 200, res)
