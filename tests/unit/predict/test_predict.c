@@ -1094,6 +1094,46 @@ static void log_cap_stop(log_cap *c)
     fclose(c->f);
 }
 
+/* The fill's log line: buckets learned (each read once, nothing else read)
+ * from `from` to `to`. */
+static void check_gap_log(const log_cap *c, int64_t buckets, int64_t from, int64_t to)
+{
+    char want[512];
+    snprintf(want, sizeof want,
+             "msg=\"forecast gap filled from stored history\" forecast=cpu group=\"{job=\\\"a\\\"}\" buckets=%" PRId64
+             " from=%" PRId64 " to=%" PRId64 " reads=%" PRId64 " seconds=",
+             buckets, from, to, buckets);
+    CHECK(c->buf != NULL && strstr(c->buf, want) != NULL);
+    if (c->buf == NULL || strstr(c->buf, want) == NULL)
+        fprintf(stderr, "  log lacks %s:\n%s\n", want, c->buf != NULL ? c->buf : "");
+}
+
+/* Before the restart: series 1 reports n buckets from `from` live, then
+ * predict closes, saving the model. */
+static void live_then_close(harness *h, store_res res, int64_t from, int64_t n, double (*v)(int64_t))
+{
+    int64_t w = res == STORE_RES_HOUR ? 3600 : 60;
+    set_now((from + w * n) * 1000);
+    for (int64_t k = 0; k < n; k++)
+        bucket(h->p, 1, res, from + w * k, v(k), 0);
+    predict_flush(h->p);
+    predict_close(h->p);
+}
+
+/* After the restart: a fresh predict on the same store resumes the saved
+ * model, and series 1 reports its first live bucket s (value y), which
+ * becomes final; the log lines meanwhile go to *lc. */
+static void resume_live(harness *h, log_cap *lc, store_res res, int64_t s, double y)
+{
+    int64_t w = res == STORE_RES_HOUR ? 3600 : 60;
+    log_cap_start(lc);
+    h_open_predict(h);
+    set_now((s + w) * 1000 + 1000);
+    bucket(h->p, 1, res, s, y, 0);
+    predict_flush(h->p);
+    log_cap_stop(lc);
+}
+
 /* Hour k of the gap tests: a daily cycle around 100 before the restart,
  * around 300 from the gap on (a level shift the model can only know from
  * the gap), stored as ingest stores what the hook reports (bucket()). */
@@ -1138,15 +1178,7 @@ static void test_gap_fill_after_restart(void)
     int64_t from = S - 3600 * (N1 + G), L = from + 3600 * (N1 - 1);
     /* Before the restart: ingest stores each hour, then the hook reports it. */
     put_rollups(h.s, 1, STORE_RES_HOUR, from, N1, NULL, hour_k);
-    set_now(S * 1000);
-    for (int64_t k = 0; k < N1; k++)
-        bucket(h.p, 1, STORE_RES_HOUR, from + 3600 * k, level_k(k), 0);
-    predict_flush(h.p);
-    predict_stats st;
-    predict_stats_get(h.p, &st);
-    CHECK_EQ_I64(st.updates, N1);
-    CHECK_EQ_I64(st.seeded, 0); /* nothing was stored before the first hour */
-    predict_close(h.p); /* saves the model */
+    live_then_close(&h, STORE_RES_HOUR, from, N1, level_k);
     int64_t saved_last = 0;
     fc_model *ref = saved_model(h.s, &saved_last), *nofill = saved_model(h.s, &saved_last);
     CHECK_EQ_I64(saved_last, L);
@@ -1170,12 +1202,7 @@ static void test_gap_fill_after_restart(void)
     CHECK_EQ_I64(stored, G - 1);
 
     log_cap lc;
-    log_cap_start(&lc);
-    h_open_predict(&h);
-    set_now((S + 3600) * 1000 + 1000);
-    bucket(h.p, 1, STORE_RES_HOUR, S, level_k(N1 + G), 0);
-    predict_flush(h.p);
-    log_cap_stop(&lc);
+    resume_live(&h, &lc, STORE_RES_HOUR, S, level_k(N1 + G));
 
     /* The reference: the saved model, the gap, then the live hour as
      * finalize feeds it. An hour target refits whenever the schedule asks:
@@ -1199,6 +1226,7 @@ static void test_gap_fill_after_restart(void)
     CHECK(fabs(got - level_k(N1 + G + 1)) < 30);
     CHECK(got != fn[0].mean);
 
+    predict_stats st;
     predict_stats_get(h.p, &st);
     CHECK_EQ_I64(st.loads, 1);
     CHECK_EQ_I64(st.seeded, G - 1);
@@ -1208,15 +1236,9 @@ static void test_gap_fill_after_restart(void)
     char want[512];
     snprintf(want, sizeof want, "\"points\":%d,\"seeded\":%d,\"refits\":%" PRId64, N1 + G, G - 1, refits_saved + 1);
     check_status_has(&h, want);
-    snprintf(want, sizeof want,
-             "msg=\"forecast gap filled from stored history\" forecast=cpu group=\"{job=\\\"a\\\"}\" buckets=%d "
-             "from=%" PRId64 " to=%" PRId64 " reads=%d seconds=",
-             G - 1, L + 3600, S - 3600, G - 1);
-    CHECK(lc.buf != NULL && strstr(lc.buf, want) != NULL);
+    check_gap_log(&lc, G - 1, L + 3600, S - 3600);
     snprintf(want, sizeof want, " after=%" PRId64 "\n", L);
     CHECK(lc.buf != NULL && strstr(lc.buf, want) != NULL);
-    if (lc.buf != NULL && strstr(lc.buf, "gap filled") == NULL)
-        fprintf(stderr, "  log:\n%s\n", lc.buf);
     free(lc.buf);
     fc_model_free(ref);
     fc_model_free(nofill);
@@ -1238,20 +1260,11 @@ static void test_gap_fill_longer_than_history(void)
                "    model: naive\n");
     add_series(h.s, 1, "__name__", "cpu", "job", "a", NULL);
     int64_t S = base_s(), from = S - 60 * (N1 + G);
-    set_now(S * 1000);
-    for (int64_t k = 0; k < N1; k++)
-        bucket(h.p, 1, STORE_RES_MINUTE, from + 60 * k, daily(k), 0);
-    predict_flush(h.p);
-    predict_close(h.p);
+    live_then_close(&h, STORE_RES_MINUTE, from, N1, daily);
     put_rollups(h.s, 1, STORE_RES_MINUTE, from + 60 * N1, G + 1, NULL, gauge_k); /* the gap and S */
 
     log_cap lc;
-    log_cap_start(&lc);
-    h_open_predict(&h);
-    set_now((S + 60) * 1000 + 500);
-    bucket(h.p, 1, STORE_RES_MINUTE, S, daily(N1 + G), 0);
-    predict_flush(h.p);
-    log_cap_stop(&lc);
+    resume_live(&h, &lc, STORE_RES_MINUTE, S, daily(N1 + G));
     predict_stats st;
     predict_stats_get(h.p, &st);
     CHECK_EQ_I64(st.loads, 1);
@@ -1261,13 +1274,7 @@ static void test_gap_fill_longer_than_history(void)
     char want[512];
     snprintf(want, sizeof want, "\"points\":%d,\"seeded\":%d,", N1 + FC_MAX_HISTORY + 1, FC_MAX_HISTORY);
     check_status_has(&h, want);
-    snprintf(want, sizeof want,
-             "msg=\"forecast gap filled from stored history\" forecast=cpu group=\"{job=\\\"a\\\"}\" buckets=%d "
-             "from=%" PRId64 " to=%" PRId64 " reads=%d seconds=",
-             FC_MAX_HISTORY, S - 60 * FC_MAX_HISTORY, S - 60, FC_MAX_HISTORY);
-    CHECK(lc.buf != NULL && strstr(lc.buf, want) != NULL);
-    if (lc.buf != NULL && strstr(lc.buf, want) == NULL)
-        fprintf(stderr, "  log lacks %s:\n%s\n", want, lc.buf);
+    check_gap_log(&lc, FC_MAX_HISTORY, S - 60 * FC_MAX_HISTORY, S - 60);
     free(lc.buf);
     h_close(&h);
 }
@@ -1282,20 +1289,11 @@ static void test_gap_fill_no_gap(void)
     h_open(&h, cfg_seed);
     add_series(h.s, 1, "__name__", "cpu", "job", "a", NULL);
     int64_t S = base_s(), from = S - 60 * N1;
-    set_now(S * 1000);
-    for (int64_t k = 0; k < N1; k++)
-        bucket(h.p, 1, STORE_RES_MINUTE, from + 60 * k, daily(k), 0);
-    predict_flush(h.p);
-    predict_close(h.p);
+    live_then_close(&h, STORE_RES_MINUTE, from, N1, daily);
     put_rollups(h.s, 1, STORE_RES_MINUTE, from, N1 + 1, NULL, gauge_k); /* all of them stored, and S */
 
     log_cap lc;
-    log_cap_start(&lc);
-    h_open_predict(&h);
-    set_now((S + 60) * 1000 + 500);
-    bucket(h.p, 1, STORE_RES_MINUTE, S, daily(N1), 0);
-    predict_flush(h.p);
-    log_cap_stop(&lc);
+    resume_live(&h, &lc, STORE_RES_MINUTE, S, daily(N1));
     predict_stats st;
     predict_stats_get(h.p, &st);
     CHECK_EQ_I64(st.loads, 1);
