@@ -107,12 +107,14 @@
  *    daily, so a default target keeps them and any other season starts
  *    fresh. Saved after PREDICT_SAVE_EVERY updates, before a reload and at
  *    close, SAVE_BATCH per write transaction. A crash loses at most the
- *    updates since the last save (the model sees a gap). Scalers' decision
+ *    updates since the last save; at the next start the gap fill (note 10)
+ *    feeds them from the store again. Scalers' decision
  *    states are saved by scale.c (its note 8) through the same
  *    predict_write_txn.
  *
  * 9. Seeding. A group that adopted no saved model (new, or its record was
- *    for another definition: note 8) learns the history the store already
+ *    for another definition: note 8; a resumed model fills its gap
+ *    instead, note 10) learns the history the store already
  *    holds (backfill, data kept before the target existed) before its first
  *    live update, in finalize when its first bucket s becomes final. It
  *    reads the rollups at the target's resolution of every member the group
@@ -135,6 +137,33 @@
  *    (series id) order, live ones in arrival order: with three or more
  *    members a seeded sum can differ from a live one in the last bit.
  *
+ * 10. Gap fill. A group that adopted its saved model (note 8) runs the same
+ *    seed() at its first final bucket s of this run, on the stored buckets
+ *    strictly after L = the saved last final bucket and strictly before s:
+ *    history backfilled or ingested while augur was stopped, or learned
+ *    live after the last save before a crash. L >= s - width: nothing to
+ *    read, nothing logged. Same reads, folding, order and bounds as note 9
+ *    (n = the model's history length, members × n <=
+ *    PREDICT_SEED_MAX_READS, PREDICT_SEED_MAX_MS), plus the range never
+ *    reaches L: a gap longer than n takes the newest n buckets before s.
+ *    Nothing <= L (already learned, or refused, before the save) and
+ *    nothing >= s (live) is fed, and I2 puts every open bucket after L, so
+ *    no bucket is fed twice. The fed buckets count in
+ *    augur_predict_seeded_buckets_total and the group's `seeded`, like a
+ *    seed's, and log "forecast gap filled from stored history" with
+ *    after=L. Like seeded buckets they train the model only: no points, no
+ *    error windows (note 6). Refit: once after the fill only if the gap was
+ *    longer than n (L < s - (n+1)·width). Then every bucket the model keeps
+ *    is from the gap (its run may even have restarted: a gap over the
+ *    history does that, forecast.h), and its tuned parameters describe data
+ *    it no longer holds: the situation of a new model after its seed. A
+ *    shorter gap leaves most of the kept history as it was tuned on; its
+ *    buckets count toward the model's refit schedule (fc n_obs) like live
+ *    ones, so a refit the schedule asks for runs at the group's next turn
+ *    (note 5), as it would have if augur had run through the gap. Refitting
+ *    every resumed group after every short restart would instead put all of
+ *    their refits on their first bucket, the stall note 5 spreads out.
+ *
  * Invariants (predict thread):
  *  I1. scan_upto only grows (reload resets it to 0 with the member table).
  *  I2. g->pend is sorted by start_s, every start_s > g->last_final_s, and
@@ -150,7 +179,8 @@
  *   (none) ──first member report (pend_add)──▶ OPEN
  *   OPEN ──more reports (pend_add)──▶ OPEN
  *   OPEN ──rule a/b (finalize_ready) or c (pend_add)──▶ FINAL (finalize):
- *          model updated, path published, points emitted
+ *          model updated, path published, points emitted; a group's first
+ *          FINAL in this run is preceded by seed() (notes 9, 10)
  *   FINAL ──member report (process_event)──▶ counted late, dropped
  */
 #include "util/common.h"
@@ -678,7 +708,7 @@ static predict_group *group_new(predict *p, predict_target *t, const uint8_t *ke
     bool loaded = group_load(p, t, g, txn);
     if (!loaded && model_new(t, &g->m, NULL) != AUG_OK)
         goto fail;
-    g->seed_pending = !loaded;
+    g->seed_pending = true; /* new: the stored history (note 9); resumed: the gap since its save (note 10) */
     fc_status st;
     fc_model_state(g->m, &st);
     g->state = st.state;
@@ -1106,20 +1136,32 @@ static aug_err seed_chunk(predict *p, const predict_target *t, const predict_gro
     return e;
 }
 
-/* Note 9: teaches a group's new model the history the store already holds,
- * strictly before first_s (its first live bucket), then refits it once. */
+/* Notes 9 and 10: teaches a group's model the stored buckets it has not
+ * learned, strictly after g->last_final_s and strictly before first_s (its
+ * first live bucket in this run). A new model (last_final_s INT64_MIN) gets
+ * the history before first_s and is refitted once; a resumed one gets the
+ * gap since its saved last bucket, refitted once only when the gap was
+ * longer than its history (note 10). */
 static void seed(predict *p, predict_target *t, predict_group *g, int64_t first_s)
 {
     g->seed_pending = false;
     if (g->nmembers == 0)
         return;
-    int64_t t0 = util_mono_ns(), w = t->width_s;
-    int64_t slots = fc_model_history(g->m);
+    int64_t t0 = util_mono_ns(), w = t->width_s, after = g->last_final_s;
+    bool gap = after != INT64_MIN;
+    int64_t history = fc_model_history(g->m);
     /* The read cap shortens the range for every member alike, so each
      * seeded bucket still aggregates all of them. */
-    slots = AUG_MIN(slots, (int64_t)(PREDICT_SEED_MAX_READS / g->nmembers));
+    int64_t slots = AUG_MIN(history, (int64_t)(PREDICT_SEED_MAX_READS / g->nmembers));
+    /* A gap shorter than that is read whole, and nothing at or before
+     * `after` (learned before the restart) is read again. */
+    if (gap && after >= first_s - slots * w)
+        slots = (first_s - after - 1) / w;
     if (slots <= 0)
         return;
+    /* Gap longer than the history: what the model keeps is all gap (its run
+     * may even have restarted), as after a new model's seed (note 10). */
+    bool refit_after = !gap || after < first_s - (history + 1) * w;
     predict_pend *buf = aug_calloc((size_t)slots, sizeof *buf);
     if (buf == NULL) {
         LOG_ERROR("predict", "cannot seed a forecast from stored history", "forecast", t->name, "err",
@@ -1156,8 +1198,11 @@ static void seed(predict *p, predict_target *t, predict_group *g, int64_t first_
         last = ts;
     }
     aug_free(buf);
-    if (fed > 0)
-        refit(p, g);
+    if (fed > 0) {
+        g->dirty = true; /* a resumed model changed: saved again even if no live update follows */
+        if (refit_after)
+            refit(p, g);
+    }
     g->seeded = fed;
     atomic_fetch_add(&p->st_seeded, (uint64_t)fed);
     metrics_counter_add(p->m_seeded, (uint64_t)fed);
@@ -1165,15 +1210,20 @@ static void seed(predict *p, predict_target *t, predict_group *g, int64_t first_
     if (reads > 0) /* a group with no stored history costs nothing worth a sample */
         metrics_histogram_observe(p->m_seed_s, secs);
     char gt[256];
+    /* A gap fill ends its line with after= (its saved last bucket); for a
+     * seed the NULL key ends the list there. */
     if (stop != NULL)
-        LOG_WARN("predict", "forecast seeded from part of the stored history", "forecast", t->name, "group",
-                 group_text(g, gt, sizeof gt), "buckets", LOG_I64(fed), "from", LOG_I64(first), "to",
-                 LOG_I64(last), "reads", LOG_I64(reads), "seconds", LOG_F64(secs), "stopped_by", stop, "err",
-                 aug_strerror(e));
+        LOG_WARN("predict",
+                 gap ? "forecast gap filled from part of the stored history"
+                     : "forecast seeded from part of the stored history",
+                 "forecast", t->name, "group", group_text(g, gt, sizeof gt), "buckets", LOG_I64(fed), "from",
+                 LOG_I64(first), "to", LOG_I64(last), "reads", LOG_I64(reads), "seconds", LOG_F64(secs),
+                 "stopped_by", stop, "err", aug_strerror(e), gap ? "after" : NULL, LOG_I64(after));
     else if (fed > 0)
-        LOG_INFO("predict", "forecast seeded from stored history", "forecast", t->name, "group",
-                 group_text(g, gt, sizeof gt), "buckets", LOG_I64(fed), "from", LOG_I64(first), "to",
-                 LOG_I64(last), "reads", LOG_I64(reads), "seconds", LOG_F64(secs));
+        LOG_INFO("predict", gap ? "forecast gap filled from stored history" : "forecast seeded from stored history",
+                 "forecast", t->name, "group", group_text(g, gt, sizeof gt), "buckets", LOG_I64(fed), "from",
+                 LOG_I64(first), "to", LOG_I64(last), "reads", LOG_I64(reads), "seconds", LOG_F64(secs),
+                 gap ? "after" : NULL, LOG_I64(after));
 }
 
 static void finalize(predict *p, predict_target *t, predict_group *g, const predict_pend *b, int64_t now)
@@ -1738,9 +1788,12 @@ static void register_metrics(predict *p, metrics_registry *reg)
     p->m_hook_dropped = metrics_counter_get(reg, "augur_scaler_webhook_calls_total", hook_help,
                                             "result=\"dropped\"");
     p->m_seeded = metrics_counter_get(reg, "augur_predict_seeded_buckets_total",
-                                      "Stored buckets new models learned before their first live one.", NULL);
+                                      "Stored buckets models learned before their first live one: a new "
+                                      "model's history, a resumed model's gap.",
+                                      NULL);
     p->m_seed_s = metrics_histogram_get(reg, "augur_predict_seed_duration_seconds",
-                                        "Time of seeding one new model from stored history (reads, updates, refit).",
+                                        "Time of seeding one model from stored history or filling its gap (reads, "
+                                        "updates, refit).",
                                         NULL, refit_b, AUG_ARRAY_LEN(refit_b));
     p->m_load_err = metrics_counter_get(reg, "augur_predict_model_load_errors_total",
                                         "Saved models that could not be read (the group starts cold).", NULL);

@@ -72,8 +72,8 @@ typedef struct predict predict;
 #define PREDICT_EMIT_MAX_AGE_MS 3600000 /* points stamped older than this are not emitted */
 #define PREDICT_FINALIZE_SLACK_MS 10000 /* added to ingest.close_delay: how long a group bucket waits */
 #define PREDICT_DECISIONS_MAX_BYTES ((int64_t)16 << 20) /* the daemon's decisions.jsonl rotation size */
-#define PREDICT_SEED_MAX_READS 1048576u /* stored buckets one seed reads, all members together */
-#define PREDICT_SEED_MAX_MS 2000        /* time one seed spends reading; what is read by then is fed */
+#define PREDICT_SEED_MAX_READS 1048576u /* stored buckets one seed or gap fill reads, all members together */
+#define PREDICT_SEED_MAX_MS 2000        /* time one seed or gap fill spends reading; what is read by then is fed */
 
 /* One sample for the sink. labels are sorted by name (bytewise), unique,
  * and include __name__; all borrowed for the sink call. */
@@ -160,7 +160,7 @@ typedef struct predict_stats {
     uint64_t groups_refused; /* memberships refused by a target's max_series */
     uint64_t saves;          /* models saved */
     uint64_t loads;          /* models resumed from the store */
-    uint64_t seeded;         /* buckets new models learned from stored history */
+    uint64_t seeded;         /* stored buckets models learned before their first live one (seeds, gap fills) */
 } predict_stats;
 void predict_stats_get(predict *p, predict_stats *out);
 

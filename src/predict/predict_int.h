@@ -69,8 +69,8 @@ typedef struct predict_group {
     int64_t last_final_s; /* INT64_MIN: none yet */
     int64_t last_emit_ms; /* INT64_MIN: none yet */
     fc_model *m;
-    bool seed_pending; /* no saved model was adopted: seed before the first live update (note 9) */
-    int64_t seeded;    /* buckets seeded from stored history in this process */
+    bool seed_pending; /* before the first live update: learn the stored buckets after last_final_s (notes 9, 10) */
+    int64_t seeded;    /* stored buckets learned that way in this process (a new model's history or a gap) */
     int32_t since_save;
     bool dirty;   /* changed since the last save */
     bool touched; /* on predict.touched this batch */

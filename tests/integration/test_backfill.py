@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Integration tests of `augurctl backfill`: real LMDB stores, the real
 daemon reading them back by remote-read, a second store fed the same
-samples by remote-write to prove the two paths store the same thing, and a
-forecast target that learns the backfilled history when the daemon starts."""
+samples by remote-write to prove the two paths store the same thing, a
+forecast target that learns the backfilled history when the daemon starts,
+and a resumed forecast that learns what was backfilled into its gap."""
 import json
 import math
 import os
@@ -322,6 +323,80 @@ forecasts:
         worst = max(abs(v - sine(t // 1000 - 30)) for t, v in path)  # a bucket's value is its average: mid-minute
         print("worst |forecast - sine| over the next hour: %.3f" % worst, file=sys.stderr)
         self.assertLess(worst, 5.0, path)  # amplitude 50, noise sigma 1
+        self.assertEqual(a.stop(), 0)
+
+    def test_forecast_fills_the_gap_after_a_restart(self):
+        """A forecast learns ten live minutes around 100 and is saved at
+        shutdown; twenty minutes around 300 are backfilled into the gap while
+        the daemon is stopped; the restarted daemon resumes the saved model
+        and, before its first live minute, learns exactly the stored minutes
+        after the saved last one (predict.c note 10): nothing learned twice,
+        and the path follows the new level."""
+        store = self.path("data")
+        config = CONFIG + """
+forecasts:
+  - name: bfgap
+    series: 'it_bf_gap'
+    horizons: [15m]
+"""
+        labels = {"__name__": "it_bf_gap", "job": "test"}
+        m0 = int(time.time()) // 60 * 60 - 40 * 60
+        a = Augur(config=config, store=store)
+        self.daemons.append(a)
+        a.start()
+
+        def group():
+            st, body, _ = a.get("/api/v1/status")
+            self.assertEqual(st, 200)
+            fc = [f for f in json.loads(body)["data"]["forecasts"] if f["name"] == "bfgap"][0]
+            return fc["series"][0] if fc["series"] else None
+
+        def wait_points(n):
+            g, deadline = None, time.time() + 30
+            while time.time() < deadline:
+                g = group()
+                if g is not None and g["points"] >= n:
+                    return g
+                time.sleep(0.2)
+            self.fail("never %d points: %s\n%s" % (n, g, a.logs()))
+
+        live = [((m + 15) * 1000, 100.0 + (m // 60) % 3) for m in range(m0, m0 + 600, 60)]
+        live += [((m + 45) * 1000, 100.0 + (m // 60) % 3) for m in range(m0, m0 + 600, 60)]
+        st, body = a.write([(labels, sorted(live))])
+        self.assertEqual(st, 204, body)
+        g = wait_points(10)  # the sweep closes every minute (they all ended)
+        self.assertEqual((g["points"], g["seeded"], g["last_bucket"]), (10, 0, m0 + 540))
+        self.assertEqual(a.stop(), 0)  # saves the model
+
+        gap0, end = m0 + 600, m0 + 1740  # backfilled minutes gap0 .. end
+        csv = self.path("gap.csv")
+        write_csv(csv, [(t, repr(300.0 + (t // 60) % 3)) for t in range(gap0 + 15, end + 60, 30)])
+        p = ctl("backfill", "--storage.path=" + store, "--series", 'it_bf_gap{job="test"}', csv)
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+        a.start()  # the sweep closes `end`, which backfill left open: the first live minute
+        new = end + 60
+        st, body = a.write([(labels, [((new + 15) * 1000, 301.0), ((new + 45) * 1000, 301.0)])])
+        self.assertEqual(st, 204, body)
+        gap = (end - gap0) // 60  # stored minutes after the saved m0 + 540 and before `end`
+        g = wait_points(10 + gap + 2)
+        self.assertEqual(g["seeded"], gap)
+        self.assertEqual(g["points"], 10 + gap + 2)  # end and the new minute, live, once each
+        self.assertEqual(g["last_bucket"], new)
+        m = a.metrics()
+        self.assertEqual(m["augur_predict_model_loads_total"], 1)
+        self.assertEqual(m["augur_predict_seeded_buckets_total"], gap)
+        self.assertEqual(m["augur_predict_updates_total"], 2)
+        self.assertIn('msg="forecast gap filled from stored history" forecast=bfgap group="{job=\\"test\\"}" '
+                      'buckets=%d from=%d to=%d reads=%d seconds=' % (gap, gap0, end - 60, gap), a.logs())
+        print("\n" + [ln for ln in a.logs().splitlines() if "gap filled" in ln][0], file=sys.stderr)
+        T = (new + 60) * 1000
+        st, res = a.read([(T, T + 900_000, [("__name__", "=", "ai_bfgap_forecast_path")], None)])
+        self.assertEqual(st, 200, res)
+        self.assertEqual(len(res[0]), 1)
+        path = res[0][0][1]
+        self.assertEqual(len(path), 15)
+        self.assertTrue(all(250 < v < 350 for _, v in path), path)  # the gap's level, not the saved 100
         self.assertEqual(a.stop(), 0)
 
     def test_config_file_keeps_and_refuses_as_remote_write(self):

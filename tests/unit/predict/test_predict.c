@@ -3,10 +3,13 @@
  * points the sink receives (names, labels, timestamps, values), the
  * aggregation and finalization rules, rate, the error and anomaly math on a
  * hand-computed case, bounds, persistence and resume, remote-read paths,
- * status, reload, and a hook that never blocks. */
+ * status, reload, seeding new models and filling resumed models' gaps from
+ * the store, and a hook that never blocks. */
 #include "helpers.h"
 
 #include "forecast/forecast.h"
+#include "predict/predict_int.h"
+#include "util/log.h"
 #include "util/time.h"
 
 #define Z80 1.2815515655446004
@@ -998,9 +1001,10 @@ static void test_seed_rate_hour(void)
     h_close(&h);
 }
 
-/* A saved model of the same definition resumes and is not seeded again; a
- * saved model of another definition is not adopted, and the new one seeds
- * from the store (now including what the first run learned live). */
+/* A saved model of the same definition resumes and, with no gap since its
+ * save, learns nothing from the store (note 10); a saved model of another
+ * definition is not adopted, and the new one seeds from the store (now
+ * including what the first run learned live). */
 static void test_seed_only_without_saved_model(void)
 {
     enum { N = 600 };
@@ -1043,6 +1047,271 @@ static void test_seed_only_without_saved_model(void)
     CHECK_EQ_I64(st.loads, 0);
     CHECK_EQ_I64(st.seeded, N + 2); /* every stored bucket before S + 120 */
     CHECK_EQ_I64(st.updates, 1);
+    h_close(&h);
+}
+
+/* ---- a resumed model fills its gap from stored rollups (predict.c note 10) ---- */
+
+/* The saved record of target cpu, group {job="a"}: its model (caller frees
+ * with fc_model_free) and its last final bucket. */
+static fc_model *saved_model(store *s, int64_t *last_final_s)
+{
+    static const char key[] = "fc/cpu\xFF"
+                              "job\xFF"
+                              "a\xFF";
+    store_txn *t = NULL;
+    CHECK_EQ_I64(store_txn_begin(s, false, &t), AUG_OK);
+    aug_bytes v = {0};
+    CHECK_EQ_I64(store_blob_get(t, (aug_bytes){(const uint8_t *)key, sizeof key - 1}, &v), AUG_OK);
+    predict_record r;
+    CHECK_EQ_I64(predict_record_decode(v, &r), AUG_OK);
+    fc_model *m = NULL;
+    CHECK_EQ_I64(fc_model_decode(r.model, &m, NULL), AUG_OK);
+    *last_final_s = r.last_final_s;
+    store_txn_abort(t);
+    return m;
+}
+
+/* The predict thread's log lines, captured while a test runs. */
+typedef struct log_cap {
+    FILE *f;
+    char *buf;
+    size_t len;
+} log_cap;
+
+static void log_cap_start(log_cap *c)
+{
+    memset(c, 0, sizeof *c);
+    c->f = open_memstream(&c->buf, &c->len);
+    CHECK(c->f != NULL);
+    log_configure(LOG_LVL_INFO, LOG_FMT_LOGFMT, c->f, NULL);
+}
+
+/* Stops capturing; the caller frees c->buf with free(). */
+static void log_cap_stop(log_cap *c)
+{
+    log_configure(LOG_LVL_INFO, LOG_FMT_LOGFMT, NULL, NULL);
+    fclose(c->f);
+}
+
+/* The fill's log line: buckets learned (each read once, nothing else read)
+ * from `from` to `to`. */
+static void check_gap_log(const log_cap *c, int64_t buckets, int64_t from, int64_t to)
+{
+    char want[512];
+    snprintf(want, sizeof want,
+             "msg=\"forecast gap filled from stored history\" forecast=cpu group=\"{job=\\\"a\\\"}\" buckets=%" PRId64
+             " from=%" PRId64 " to=%" PRId64 " reads=%" PRId64 " seconds=",
+             buckets, from, to, buckets);
+    CHECK(c->buf != NULL && strstr(c->buf, want) != NULL);
+    if (c->buf == NULL || strstr(c->buf, want) == NULL)
+        fprintf(stderr, "  log lacks %s:\n%s\n", want, c->buf != NULL ? c->buf : "");
+}
+
+/* Before the restart: series 1 reports n buckets from `from` live, then
+ * predict closes, saving the model. */
+static void live_then_close(harness *h, store_res res, int64_t from, int64_t n, double (*v)(int64_t))
+{
+    int64_t w = res == STORE_RES_HOUR ? 3600 : 60;
+    set_now((from + w * n) * 1000);
+    for (int64_t k = 0; k < n; k++)
+        bucket(h->p, 1, res, from + w * k, v(k), 0);
+    predict_flush(h->p);
+    predict_close(h->p);
+}
+
+/* After the restart: a fresh predict on the same store resumes the saved
+ * model, and series 1 reports its first live bucket s (value y), which
+ * becomes final; the log lines meanwhile go to *lc. */
+static void resume_live(harness *h, log_cap *lc, store_res res, int64_t s, double y)
+{
+    int64_t w = res == STORE_RES_HOUR ? 3600 : 60;
+    log_cap_start(lc);
+    h_open_predict(h);
+    set_now((s + w) * 1000 + 1000);
+    bucket(h->p, 1, res, s, y, 0);
+    predict_flush(h->p);
+    log_cap_stop(lc);
+}
+
+/* Hour k of the gap tests: a daily cycle around 100 before the restart,
+ * around 300 from the gap on (a level shift the model can only know from
+ * the gap), stored as ingest stores what the hook reports (bucket()). */
+static double level_k(int64_t k)
+{
+    return (k < 48 ? 100 : 300) + 20 * sin((double)k * 2 * 3.14159265358979 / 24) + (double)((k * 7919) % 11) / 4;
+}
+
+static store_rollup hour_k(int64_t start_s, int64_t k)
+{
+    double v = level_k(k);
+    return (store_rollup){.count = 4, .sum = 4 * v, .min = v, .max = v, .last = v,
+                          .last_ts_ms = start_s * 1000 + 45000, .increase = 0};
+}
+
+static bool gap_hole(int64_t k)
+{
+    return k == 50; /* one hour of the gap has no data: a missing point, as live */
+}
+
+static const char cfg_gap_hour[] = "forecasts:\n"
+                                   "  - name: cpu\n"
+                                   "    series: 'cpu{job=\"a\"}'\n"
+                                   "    resolution: hour\n"
+                                   "    horizons: [1h, 6h]\n";
+
+/* 48 live hours, saved at close; 12 hours written into the store while no
+ * predict runs (one of them empty); a fresh predict resumes the saved
+ * model and, at its first live hour, has learned exactly the 11 stored
+ * gap hours, not one of the 48 stored before them (reads=11), with no
+ * refit after the fill (the gap is shorter than the history; the gap's
+ * hours count toward the refit schedule, which then refits after the live
+ * hour): it forecasts bit for bit as the saved model fed the gap and the
+ * live hour directly, and follows the gap's level shift. */
+static void test_gap_fill_after_restart(void)
+{
+    enum { N1 = 48, G = 12 };
+    harness h;
+    h_open(&h, cfg_gap_hour);
+    add_series(h.s, 1, "__name__", "cpu", "job", "a", NULL);
+    int64_t S = base_s() - base_s() % 3600 - 3600; /* the first live hour after the restart */
+    int64_t from = S - 3600 * (N1 + G), L = from + 3600 * (N1 - 1);
+    /* Before the restart: ingest stores each hour, then the hook reports it. */
+    put_rollups(h.s, 1, STORE_RES_HOUR, from, N1, NULL, hour_k);
+    live_then_close(&h, STORE_RES_HOUR, from, N1, level_k);
+    int64_t saved_last = 0;
+    fc_model *ref = saved_model(h.s, &saved_last), *nofill = saved_model(h.s, &saved_last);
+    CHECK_EQ_I64(saved_last, L);
+    fc_status rs;
+    fc_model_state(ref, &rs);
+    CHECK_EQ_I64(rs.points, N1);
+    int64_t refits_saved = rs.refits;
+
+    /* While stopped: the gap's hours reach the store (a backfill), and the
+     * first live hour S too (ingest writes it before the hook fires). */
+    /* (The N1 hours before are written again, unchanged, so k is the hour's
+     * index here too; gap hour k = 50 has no data.) */
+    put_rollups(h.s, 1, STORE_RES_HOUR, from, N1 + G + 1, gap_hole, hour_k);
+    int64_t stored = 0;
+    for (int64_t k = N1; k < N1 + G; k++) {
+        if (gap_hole(k))
+            continue;
+        CHECK_EQ_I64(fc_model_update(ref, from + 3600 * k, level_k(k), NULL), AUG_OK);
+        stored++;
+    }
+    CHECK_EQ_I64(stored, G - 1);
+
+    log_cap lc;
+    resume_live(&h, &lc, STORE_RES_HOUR, S, level_k(N1 + G));
+
+    /* The reference: the saved model, the gap, then the live hour as
+     * finalize feeds it. An hour target refits whenever the schedule asks:
+     * the gap's hours counted toward it (saved at 48 points, next refit
+     * due at 56), and the due refit runs after the live hour's update, as
+     * finalize does it, not right after the fill. */
+    CHECK_EQ_I64(fc_model_update(ref, S, level_k(N1 + G), NULL), AUG_OK);
+    CHECK(fc_model_refit_due(ref));
+    CHECK_EQ_I64(fc_model_refit(ref), AUG_OK);
+    CHECK_EQ_I64(fc_model_update(nofill, S, level_k(N1 + G), NULL), AUG_OK);
+    fc_forecast f[6], fn[6];
+    CHECK_EQ_I64(fc_model_predict(ref, 6, f), AUG_OK);
+    CHECK_EQ_I64(fc_model_predict(nofill, 6, fn), AUG_OK);
+    int64_t T = (S + 3600) * 1000;
+    check_emitted(&h, "cpu", "1h", "", ",job=\"a\"", T, &f[0]);
+    check_emitted(&h, "cpu", "6h", "", ",job=\"a\"", T, &f[5]);
+    /* The level shift shows: the gap's level, not a mix with the old one. */
+    double got = fc_at(&h, "ai_cpu_forecast{horizon=\"1h\",job=\"a\"}", T);
+    fprintf(stderr, "  1h forecast after the gap fill %.3f, without it %.3f, live value %.3f\n", got, fn[0].mean,
+            level_k(N1 + G));
+    CHECK(fabs(got - level_k(N1 + G + 1)) < 30);
+    CHECK(got != fn[0].mean);
+
+    predict_stats st;
+    predict_stats_get(h.p, &st);
+    CHECK_EQ_I64(st.loads, 1);
+    CHECK_EQ_I64(st.seeded, G - 1);
+    CHECK_EQ_I64(st.updates, 1);
+    CHECK_EQ_I64(st.refits, 1); /* the scheduled one after the live hour; none after the fill */
+    CHECK_EQ_I64(st.late, 0);
+    char want[512];
+    snprintf(want, sizeof want, "\"points\":%d,\"seeded\":%d,\"refits\":%" PRId64, N1 + G, G - 1, refits_saved + 1);
+    check_status_has(&h, want);
+    check_gap_log(&lc, G - 1, L + 3600, S - 3600);
+    snprintf(want, sizeof want, " after=%" PRId64 "\n", L);
+    CHECK(lc.buf != NULL && strstr(lc.buf, want) != NULL);
+    free(lc.buf);
+    fc_model_free(ref);
+    fc_model_free(nofill);
+    h_close(&h);
+}
+
+/* A gap longer than the model's history (two weeks and more of minutes):
+ * only the newest 20160 stored minutes right before the first live one are
+ * read and learned, never the older part of the gap, and the model is
+ * refitted once, as after a seed. */
+static void test_gap_fill_longer_than_history(void)
+{
+    enum { N1 = 3, G = FC_MAX_HISTORY + 100 };
+    harness h;
+    h_open(&h, "forecasts:\n"
+               "  - name: cpu\n"
+               "    series: 'cpu{job=\"a\"}'\n"
+               "    horizons: [5m]\n"
+               "    model: naive\n");
+    add_series(h.s, 1, "__name__", "cpu", "job", "a", NULL);
+    int64_t S = base_s(), from = S - 60 * (N1 + G);
+    live_then_close(&h, STORE_RES_MINUTE, from, N1, daily);
+    put_rollups(h.s, 1, STORE_RES_MINUTE, from + 60 * N1, G + 1, NULL, gauge_k); /* the gap and S */
+
+    log_cap lc;
+    resume_live(&h, &lc, STORE_RES_MINUTE, S, daily(N1 + G));
+    predict_stats st;
+    predict_stats_get(h.p, &st);
+    CHECK_EQ_I64(st.loads, 1);
+    CHECK_EQ_I64(st.seeded, FC_MAX_HISTORY);
+    CHECK_EQ_I64(st.updates, 1);
+    CHECK_EQ_I64(st.refits, 1); /* once, after the fill */
+    char want[512];
+    snprintf(want, sizeof want, "\"points\":%d,\"seeded\":%d,", N1 + FC_MAX_HISTORY + 1, FC_MAX_HISTORY);
+    check_status_has(&h, want);
+    check_gap_log(&lc, FC_MAX_HISTORY, S - 60 * FC_MAX_HISTORY, S - 60);
+    free(lc.buf);
+    h_close(&h);
+}
+
+/* No gap: the first live minute after the restart directly follows the
+ * saved last one. Nothing is read or fed, even with stored minutes at and
+ * before the saved one, and nothing is logged. */
+static void test_gap_fill_no_gap(void)
+{
+    enum { N1 = 100 };
+    harness h;
+    h_open(&h, cfg_seed);
+    add_series(h.s, 1, "__name__", "cpu", "job", "a", NULL);
+    int64_t S = base_s(), from = S - 60 * N1;
+    live_then_close(&h, STORE_RES_MINUTE, from, N1, daily);
+    put_rollups(h.s, 1, STORE_RES_MINUTE, from, N1 + 1, NULL, gauge_k); /* all of them stored, and S */
+
+    log_cap lc;
+    resume_live(&h, &lc, STORE_RES_MINUTE, S, daily(N1));
+    predict_stats st;
+    predict_stats_get(h.p, &st);
+    CHECK_EQ_I64(st.loads, 1);
+    CHECK_EQ_I64(st.seeded, 0);
+    CHECK_EQ_I64(st.updates, 1);
+    char want[64];
+    snprintf(want, sizeof want, "\"points\":%d,\"seeded\":0,", N1 + 1);
+    check_status_has(&h, want);
+    CHECK(lc.buf == NULL || strstr(lc.buf, "stored history") == NULL);
+    free(lc.buf);
+    /* Not even read: a fill that reads observes its time (neither run read
+     * anything; the first had an empty store). */
+    char *text = NULL;
+    size_t tlen = 0;
+    CHECK_EQ_I64(metrics_render(h.reg, &text, &tlen), AUG_OK);
+    CHECK(text != NULL && strstr(text, "\naugur_predict_seed_duration_seconds_count 0\n") != NULL);
+    CHECK(text != NULL && strstr(text, "\naugur_predict_seeded_buckets_total 0\n") != NULL);
+    aug_free(text);
     h_close(&h);
 }
 
@@ -1124,4 +1393,6 @@ CHECK_MAIN(CHECK_CASE(test_points_exact), CHECK_CASE(test_emission_rules), CHECK
            CHECK_CASE(test_seed_from_store), CHECK_CASE(test_seed_reads_history_length), CHECK_CASE(test_seed_read_cap),
            CHECK_CASE(test_seed_sum_by),
            CHECK_CASE(test_seed_rate_hour), CHECK_CASE(test_seed_only_without_saved_model),
+           CHECK_CASE(test_gap_fill_after_restart), CHECK_CASE(test_gap_fill_longer_than_history),
+           CHECK_CASE(test_gap_fill_no_gap),
            CHECK_CASE(test_queue_full_drops_never_blocks))
