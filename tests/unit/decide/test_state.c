@@ -57,6 +57,21 @@ static decide_state example_state(void)
     return st;
 }
 
+/* A decoded example: example_state() with the ring rebased to slot 0. */
+static void check_example_decoded(const decide_state *d)
+{
+    CHECK_EQ_I64(d->last_eval_s, 1700000000);
+    CHECK_EQ_I64(d->last_action_s, 1699999940);
+    CHECK_NEAR(d->tokens_up, 2.5, 0);
+    CHECK_NEAR(d->tokens_down, 1.0, 0);
+    CHECK_EQ_I64(d->hist_head, 0);
+    CHECK_EQ_I64(d->hist_len, 2);
+    CHECK_EQ_I64(d->hist_ts[0], 1699999940);
+    CHECK_EQ_I64(d->hist_rec[0], 8);
+    CHECK_EQ_I64(d->hist_ts[1], 1700000000);
+    CHECK_EQ_I64(d->hist_rec[1], 5);
+}
+
 static void test_worked_example(void)
 {
     decide_state st = example_state();
@@ -74,16 +89,7 @@ static void test_worked_example(void)
     aug_errbuf eb = {{0}};
     CHECK_EQ_I64(decide_state_decode((aug_bytes){example, sizeof example}, FP, &p, &d, &ld, &eb), AUG_OK);
     CHECK_EQ_I64(ld, 8);
-    CHECK_EQ_I64(d.last_eval_s, 1700000000);
-    CHECK_EQ_I64(d.last_action_s, 1699999940);
-    CHECK_NEAR(d.tokens_up, 2.5, 0);
-    CHECK_NEAR(d.tokens_down, 1.0, 0);
-    CHECK_EQ_I64(d.hist_head, 0);
-    CHECK_EQ_I64(d.hist_len, 2);
-    CHECK_EQ_I64(d.hist_ts[0], 1699999940);
-    CHECK_EQ_I64(d.hist_rec[0], 8);
-    CHECK_EQ_I64(d.hist_ts[1], 1700000000);
-    CHECK_EQ_I64(d.hist_rec[1], 5);
+    check_example_decoded(&d);
 
     /* One byte short of the record → AUG_ETOOBIG. */
     CHECK_EQ_I64(decide_state_encode(&st, 8, FP, buf, sizeof example - 1, &len), AUG_ETOOBIG);
@@ -115,21 +121,12 @@ static void test_worked_example(void)
 static void test_version1(void)
 {
     decide_params p = defaults();
-    decide_state d, want = example_state();
+    decide_state d;
     int32_t ld = 0;
     aug_errbuf eb = {{0}};
     CHECK_EQ_I64(decide_state_decode((aug_bytes){example_v1, sizeof example_v1}, FP, &p, &d, &ld, &eb), AUG_OK);
     CHECK_EQ_I64(ld, -1);
-    CHECK_EQ_I64(d.last_eval_s, want.last_eval_s);
-    CHECK_EQ_I64(d.last_action_s, want.last_action_s);
-    CHECK_NEAR(d.tokens_up, 2.5, 0);
-    CHECK_NEAR(d.tokens_down, 1.0, 0);
-    CHECK_EQ_I64(d.hist_head, 0);
-    CHECK_EQ_I64(d.hist_len, 2);
-    CHECK_EQ_I64(d.hist_ts[0], 1699999940);
-    CHECK_EQ_I64(d.hist_rec[0], 8);
-    CHECK_EQ_I64(d.hist_ts[1], 1700000000);
-    CHECK_EQ_I64(d.hist_rec[1], 5);
+    check_example_decoded(&d);
 
     /* Re-encoded: version 2, the example with last desired -1. */
     uint8_t buf[DECIDE_STATE_BLOB_MAX], v2[sizeof example];

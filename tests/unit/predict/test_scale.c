@@ -185,6 +185,19 @@ static void run_with_restart(harness *h, int64_t S, const char *reopen_yaml, int
     }
 }
 
+/* The four decisions.jsonl lines of an interrupted run equal the
+ * uninterrupted reference's. */
+static void expect_same_lines(harness *ref, harness *h)
+{
+    for (int k = 0; k < 4; k++) {
+        char a[4096], b[4096];
+        decision_line(ref, k, a, sizeof a);
+        decision_line(h, k, b, sizeof b);
+        CHECK(a[0] != '\0');
+        CHECK_STR(a, b);
+    }
+}
+
 /* A restart inside a cooldown, with a stabilization history and spent
  * tokens, decides exactly as a daemon that never stopped; a changed scaler
  * definition starts afresh. Hand-derived (current is always 2 + 2 = 4):
@@ -211,12 +224,8 @@ static void test_state_survives_restart(void)
     for (int k = 0; k < 4; k++) {
         CHECK_EQ_I64(dref[k], want[k]);
         CHECK_EQ_I64(d[k], want[k]);
-        char a[4096], b[4096];
-        decision_line(&ref, k, a, sizeof a);
-        decision_line(&h, k, b, sizeof b);
-        CHECK(a[0] != '\0');
-        CHECK_STR(a, b);
     }
+    expect_same_lines(&ref, &h);
     char line[4096];
     decision_line(&h, 1, line, sizeof line);
     CHECK(strstr(line, "wanted 8, but the last action was 1 min ago (cooldown 3 min)") != NULL);
@@ -342,6 +351,15 @@ static void downgrade_q_to_v1(store *s)
     CHECK_EQ_I64(store_txn_commit(t), AUG_OK);
 }
 
+/* The four rounds' current and desired counts are the expected ones. */
+static void expect_rounds(const int64_t *cur, const int64_t *d, const int64_t *want_cur, const int64_t *want_d)
+{
+    for (int k = 0; k < 4; k++) {
+        CHECK_EQ_I64(cur[k], want_cur[k]);
+        CHECK_EQ_I64(d[k], want_d[k]);
+    }
+}
+
 /* Buckets 0 and 1 (arrivals 12), close (saves the state), optionally
  * downgrade the saved record to version 1, reopen on the same store with
  * `reopen_yaml` (NULL: no restart), buckets 2 and 3 (arrivals 12). The
@@ -392,17 +410,9 @@ static void test_queue_current_survives_restart(void)
     h_open(&h, queue_yaml("0.3"));
     queue_run(&h, S, queue_yaml("0.3"), false, c, d);
     const int64_t want_cur[4] = {1, 12, 12, 12}, want_d[4] = {12, 12, 12, 12};
-    for (int k = 0; k < 4; k++) {
-        CHECK_EQ_I64(cref[k], want_cur[k]);
-        CHECK_EQ_I64(dref[k], want_d[k]);
-        CHECK_EQ_I64(c[k], want_cur[k]);
-        CHECK_EQ_I64(d[k], want_d[k]);
-        char a[4096], b[4096];
-        decision_line(&ref, k, a, sizeof a);
-        decision_line(&h, k, b, sizeof b);
-        CHECK(a[0] != '\0');
-        CHECK_STR(a, b);
-    }
+    expect_rounds(cref, dref, want_cur, want_d);
+    expect_rounds(c, d, want_cur, want_d);
+    expect_same_lines(&ref, &h);
     char line[4096];
     decision_line(&h, 0, line, sizeof line);
     CHECK(strstr(line, "\"scaler\":\"q\",\"mode\":\"queue\",\"shadow\":true,\"current\":1,\"desired\":12,"
@@ -433,11 +443,7 @@ static void test_queue_current_survives_restart(void)
      * and no cooldown to refuse 1 → 12; then 12 goes on. */
     h_open(&h, queue_yaml("0.3"));
     queue_run(&h, S, queue_yaml("0.4"), false, c, d);
-    const int64_t fresh_cur[4] = {1, 12, 1, 12}, fresh_d[4] = {12, 12, 12, 12};
-    for (int k = 0; k < 4; k++) {
-        CHECK_EQ_I64(c[k], fresh_cur[k]);
-        CHECK_EQ_I64(d[k], fresh_d[k]);
-    }
+    expect_rounds(c, d, (const int64_t[4]){1, 12, 1, 12}, (const int64_t[4]){12, 12, 12, 12});
     decision_line(&h, 2, line, sizeof line);
     CHECK(strstr(line, "\"current\":1,\"desired\":12,\"action\":\"scale_up_now\"") != NULL);
     h_close(&h);
@@ -446,11 +452,7 @@ static void test_queue_current_survives_restart(void)
      * cooldown applies), the count is not (current 1 = min_replicas). */
     h_open(&h, queue_yaml("0.3"));
     queue_run(&h, S, queue_yaml("0.3"), true, c, d);
-    const int64_t v1_cur[4] = {1, 12, 1, 1}, v1_d[4] = {12, 12, 1, 12};
-    for (int k = 0; k < 4; k++) {
-        CHECK_EQ_I64(c[k], v1_cur[k]);
-        CHECK_EQ_I64(d[k], v1_d[k]);
-    }
+    expect_rounds(c, d, (const int64_t[4]){1, 12, 1, 1}, (const int64_t[4]){12, 12, 1, 12});
     decision_line(&h, 2, line, sizeof line);
     CHECK(strstr(line, "\"current\":1,\"desired\":1,\"action\":\"hold\"") != NULL);
     CHECK(strstr(line, "but the last action was 2 min ago (cooldown 3 min)") != NULL);
