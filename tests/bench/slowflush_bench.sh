@@ -15,7 +15,8 @@
 # and range of each cell. Environment: DELAYS (µs, default "0 1000 5000"),
 # CONNS (default "4 16"), ROUNDS (default 2), DURATION (s, default 15),
 # SERIES (default 100000), SPR (samples/request, default 2000), OUT (file
-# for the raw lines, default a temporary file, kept). Everything binds
+# for the raw lines, default a temporary file, kept; OUT.shim gets the
+# shim's report of each run). Everything binds
 # 127.0.0.1; the run takes about ROUNDS × |DELAYS| × |CONNS| × 2 ×
 # (DURATION + 4) seconds.
 set -eu
@@ -34,6 +35,7 @@ TMP=$(mktemp -d /tmp/slowflush-bench.XXXXXX)
 OUT=${OUT:-$TMP.tsv}
 trap 'rm -rf "$TMP"' EXIT
 : >"$OUT"
+: >"$OUT.shim"
 
 # run LABEL BUILD DELAY CONNS ROUND: one ingest_bench.sh run, one raw line.
 run() {
@@ -50,6 +52,8 @@ EOF
     AUGUR=$TMP/augur-$label "$HERE/ingest_bench.sh" "$A" --series "$SERIES" --samples-per-request "$SPR" \
         --connections "$conns" --duration "$DURATION" >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
     flushes=$(awk '/^slowflush flushes/ { print $3 }' "$stats" 2>/dev/null || echo 0)
+    # The shim's own report (calls and mean time per intercepted function).
+    { echo "round $round delay_us $delay conns $conns build $label"; cat "$stats" 2>/dev/null; } >>"$OUT.shim"
     awk -v label="$label" -v delay="$delay" -v conns="$conns" -v round="$round" -v flushes="${flushes:-0}" '
         /^load before:/ { lb = $3 }
         /^load after:/ { la = $3 }
@@ -107,4 +111,4 @@ sort -t "$(printf '\t')" -k2,2n -k3,3n -k4,4 -k1,1n "$OUT" | awk -F '\t' '
       n++; for (i = 1; i <= NF; i++) row[n, i] = $i }
     END { flush_group() }'
 echo
-echo "raw lines: $OUT"
+echo "raw lines: $OUT, the shim's counts and mean time per call: $OUT.shim"
