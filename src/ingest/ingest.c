@@ -75,6 +75,7 @@
 #include "ingest/ingest.h"
 #include "metrics/metrics.h"
 #include "util/assert.h"
+#include "util/log.h"
 #include "util/mem.h"
 #include "util/time.h"
 
@@ -203,6 +204,7 @@ struct ingest {
      * (invariant 8; writer thread only). */
     batch *held, *held_tail;
     uint64_t held_mark;
+    bool store_failure_logged; /* the store's sticky failure is logged once */
 
     metrics_counter *m_accepted, *m_duplicate, *m_stale, *m_nonfinite, *m_limit, *m_new_series, *m_late;
     metrics_counter *m_commits, *m_commit_errors, *m_grows, *m_checkpoints, *m_closed_minute, *m_closed_hour;
@@ -1020,6 +1022,19 @@ static void settle(ingest *g, bool flush)
     g->held = g->held_tail = NULL;
 }
 
+/* Logs, once, that the store refuses writes (a flush failed, store.h): every
+ * write gets 503 from now on and only a restart helps, so say it where the
+ * operator looks. */
+static void note_store_failure(ingest *g)
+{
+    aug_err err = store_status(g->s);
+    if (err == AUG_OK || g->store_failure_logged)
+        return;
+    g->store_failure_logged = true;
+    LOG_ERROR("ingest", "a disk flush failed: the store refuses writes until augur restarts (nothing unflushed was "
+              "acknowledged)", "err", aug_strerror(err));
+}
+
 /* Holds a committed group until a flush covers its commit. */
 static void hold(ingest *g, batch *list)
 {
@@ -1060,6 +1075,7 @@ static void *writer_main(void *arg)
             /* Nothing arrived during the last commit, so no next commit is
              * coming to flush its meta page: flush now (invariant 8). */
             settle(g, true);
+            note_store_failure(g);
             continue;
         }
 
@@ -1093,6 +1109,7 @@ static void *writer_main(void *arg)
                 hold(g, list);
             else if (list != NULL)
                 release(g, list, err);
+            note_store_failure(g);
         }
         if (stopping) {
             pthread_mutex_lock(&g->lock);
