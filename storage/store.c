@@ -70,10 +70,10 @@
  *    mdb_env_sync(env, 1) writes it (fdatasync flushes the file's dirty
  *    pages whichever descriptor wrote them, but here it is the same one
  *    anyway). strace -f of the daemon under load, per commit: before,
- *    pwrite(v)(3, data) + fdatasync(3) + pwrite(4, meta) with fd 4 =
- *    data.mdb opened O_WRONLY|O_DSYNC; after, pwrite(v)(3, data) +
- *    fdatasync(3) + pwrite(3, meta), fd 4 never written (counts in
- *    docs/bench.md). lmdb.h: NOMETASYNC "maintains database integrity, but
+ *    pwrite64(5, data) ×n + fdatasync(5) + pwrite64(6, meta), fd 5 =
+ *    data.mdb O_RDWR, fd 6 = data.mdb O_WRONLY|O_DSYNC; after, pwrite64(5,
+ *    data) ×n + fdatasync(5) + pwrite64(5, meta), fd 6 never written
+ *    (counts in docs/bench.md). lmdb.h: NOMETASYNC "maintains database integrity, but
  *    a system crash may undo the last committed transaction": commit N+1
  *    only reuses pages freed before N, so the trees of N-1 and N stay
  *    intact until a later meta page is flushed.
