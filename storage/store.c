@@ -18,8 +18,7 @@
  *    missing, so an older store opens without a schema bump (an older augur
  *    never opens them and leaves them alone).
  *    Opened with MDB_NOTLS (read txns are not tied to a thread, so HTTP
- *    pool threads may each hold one) and normal sync commits: a successful
- *    store_txn_commit has been fdatasync'ed.
+ *    pool threads may each hold one) and MDB_NOMETASYNC (note 6).
  *
  * 2. Map lock. mdb_env_set_mapsize unmaps and remaps the file: no
  *    transaction of this process may be open, and every MDB_val handed out
@@ -60,6 +59,37 @@
  * 5. Scratch: write txns borrow store->wbufs (LMDB admits one write txn at
  *    a time, so they are never shared), read txns own theirs; both are
  *    capped at STORE_BUF_MAX.
+ *
+ * 6. One device flush per commit (MDB_NOMETASYNC). By default LMDB's commit
+ *    is pwrite(data pages) → fdatasync(fd) → pwrite(meta page) through a
+ *    second descriptor opened O_DSYNC: two device flushes. With
+ *    MDB_NOMETASYNC, mdb_env_write_meta writes the meta page through the
+ *    same descriptor as the data (`mfd = (flags & (MDB_NOSYNC |
+ *    MDB_NOMETASYNC)) ? env->me_fd : env->me_mfd`, liblmdb 0.9.24 mdb.c),
+ *    unsynced; the next commit's fdatasync on that descriptor or
+ *    mdb_env_sync(env, 1) writes it (fdatasync flushes the file's dirty
+ *    pages whichever descriptor wrote them, but here it is the same one
+ *    anyway). strace -f of the daemon under load, per commit: before,
+ *    pwrite64(5, data) ×n + fdatasync(5) + pwrite64(6, meta), fd 5 =
+ *    data.mdb O_RDWR, fd 6 = data.mdb O_WRONLY|O_DSYNC; after, pwrite64(5,
+ *    data) ×n + fdatasync(5) + pwrite64(5, meta), fd 6 never written
+ *    (counts in docs/bench.md). lmdb.h: NOMETASYNC "maintains database integrity, but
+ *    a system crash may undo the last committed transaction": commit N+1
+ *    only reuses pages freed before N, so the trees of N-1 and N stay
+ *    intact until a later meta page is flushed.
+ *    Bookkeeping, in LMDB txn ids: `committed` is the newest commit of this
+ *    process that wrote; `durable` the newest whose meta page a completed
+ *    flush covers. A commit with id M that wrote (me_last_txnid reached M)
+ *    ran fdatasync after meta M-1 was written (writers are serialized), so
+ *    durable >= M-1; store_sync reads `committed` first, then flushes, so
+ *    durable >= that value. A commit that changed nothing writes nothing
+ *    (no flush, no meta): it moves neither. `durable` starts at 0: the
+ *    state found at open may have been left unflushed by a killed process.
+ *    Failure: see store.h "Sticky failure". An AUG_EIO from a commit cannot
+ *    say whether the data pwrite or the fdatasync failed, so it counts as a
+ *    failed flush whenever a flush was owed; when none was owed a failed
+ *    commit stays what it was before (that txn is aborted, the next one may
+ *    succeed).
  */
 #include "util/common.h"
 #include "storage/records.h"
@@ -255,6 +285,48 @@ static bool map_nearly_full(store *s)
     return hw > info.me_mapsize / 4 * 3;
 }
 
+/* ---- durability (note 6) ---- */
+
+static void atomic_raise(_Atomic uint64_t *a, uint64_t v)
+{
+    uint64_t cur = atomic_load(a);
+    while (cur < v && !atomic_compare_exchange_weak(a, &cur, v))
+        ;
+}
+
+uint64_t store_commit_mark(store *s)
+{
+    return atomic_load(&s->committed);
+}
+
+bool store_durable(store *s, uint64_t mark)
+{
+    return mark <= atomic_load(&s->durable);
+}
+
+aug_err store_status(store *s)
+{
+    return atomic_load(&s->broken) || atomic_load(&s->flush_failed) ? AUG_EIO : AUG_OK;
+}
+
+aug_err store_sync(store *s)
+{
+    aug_err e = store_status(s);
+    if (e != AUG_OK)
+        return e;
+    uint64_t upto = atomic_load(&s->committed);
+    if (atomic_load(&s->durable) >= upto)
+        return AUG_OK;
+    /* Without MDB_WRITEMAP this is fdatasync(me_fd): it touches neither the
+     * map nor the writer lock, so it needs no map_lock and no txn. */
+    if (mdb_env_sync(s->env, 1) != 0) {
+        atomic_store(&s->flush_failed, true);
+        return AUG_EIO;
+    }
+    atomic_raise(&s->durable, upto);
+    return AUG_OK;
+}
+
 static aug_err adopt_foreign_size(store *s)
 {
     if (pthread_rwlock_wrlock(&s->map_lock) != 0)
@@ -269,7 +341,7 @@ static aug_err adopt_foreign_size(store *s)
 aug_err store_txn_begin(store *s, bool write, store_txn **out)
 {
     *out = NULL;
-    if (atomic_load(&s->broken))
+    if (atomic_load(&s->broken) || (write && atomic_load(&s->flush_failed)))
         return AUG_EIO;
     bool first = held_get(s) == 0;
     store_txn *t = aug_calloc(1, sizeof *t);
@@ -334,7 +406,19 @@ aug_err store_txn_commit(store_txn *t)
         e = t->failed;
         mdb_txn_abort(t->txn);
     } else {
+        store *s = t->s;
+        uint64_t id = mdb_txn_id(t->txn);
+        bool owed = atomic_load(&s->durable) < atomic_load(&s->committed);
         e = store_mdb_err(mdb_txn_commit(t->txn)); /* frees the txn even on error */
+        MDB_envinfo info;
+        /* map_lock is still held (txn_free releases it), so the meta page
+         * mdb_env_info reads cannot be unmapped under us. */
+        if (e == AUG_OK && mdb_env_info(s->env, &info) == 0 && info.me_last_txnid >= id) {
+            atomic_raise(&s->committed, id);
+            atomic_raise(&s->durable, id - 1);
+        } else if (e == AUG_EIO && owed) {
+            atomic_store(&s->flush_failed, true);
+        }
     }
     txn_free(t);
     return e;
@@ -577,7 +661,7 @@ aug_err store_open(const store_opts *opts, store **out, aug_errbuf *eb)
         e = aug_errf(eb, store_mdb_err(rc), "store at %s: %s", s->path, mdb_strerror(rc));
         goto fail;
     }
-    if ((rc = mdb_env_open(s->env, s->path, MDB_NOTLS, 0640)) != 0) {
+    if ((rc = mdb_env_open(s->env, s->path, MDB_NOTLS | MDB_NOMETASYNC, 0640)) != 0) {
         e = aug_errf(eb, store_mdb_err(rc), "cannot open store at %s: %s", s->path, mdb_strerror(rc));
         goto fail;
     }
@@ -593,6 +677,7 @@ aug_err store_open(const store_opts *opts, store **out, aug_errbuf *eb)
     MDB_envinfo info;
     mdb_env_info(s->env, &info);
     s->map_bytes = info.me_mapsize;
+    atomic_store(&s->committed, (uint64_t)info.me_last_txnid); /* durable stays 0: note 6 */
     *out = s;
     return AUG_OK;
 fail:
@@ -612,6 +697,10 @@ void store_close(store *s)
 {
     if (s == NULL)
         return;
+    /* mdb_env_close does not flush: without this the last commit would wait
+     * for the kernel's writeback. Callers that must know it worked (a tool
+     * reporting success) call store_sync first. */
+    (void)store_sync(s);
     mdb_env_close(s->env);
     pthread_key_delete(s->held);
     pthread_rwlock_destroy(&s->map_lock);

@@ -107,10 +107,52 @@ void store_close(store *s);
  * grew the map, its size is adopted. AUG_ENOMEM, AUG_EAGAIN (reader slots
  * full), AUG_EIO. */
 aug_err store_txn_begin(store *s, bool write, store_txn **out);
-/* Commits (durably: fsync) a write txn, or ends a read txn. Always frees txn. */
+/* Commits a write txn, or ends a read txn. Always frees txn. A successful
+ * write commit is atomic and visible at once and survives kill -9, but it
+ * survives an OS crash or power loss only once a later flush has covered it
+ * (see "Durability" below): ask store_durable(s, store_commit_mark(s)), or
+ * call store_sync. A commit that changed nothing writes nothing. AUG_EFULL
+ * (grow and retry), AUG_ENOMEM, AUG_EIO; AUG_EIO is sticky (store_status)
+ * when the failure may have been a flush that an earlier commit needed. */
 aug_err store_txn_commit(store_txn *t);
 /* Aborts and frees. NULL is a no-op. */
 void store_txn_abort(store_txn *t);
+
+/* ---- durability ----
+ * The environment is opened with MDB_NOMETASYNC: each commit writes its data
+ * pages, fdatasyncs them, then writes its meta page (the pointer that makes
+ * it the current state after a crash) without a flush of its own. That meta
+ * page reaches the disk with the next flush of the file: the data fdatasync
+ * of the next commit that changes something, or store_sync. Until then an OS
+ * crash rolls back to the previous commit (never corrupts: LMDB keeps both
+ * meta pages and picks the newer valid one). A process crash loses nothing:
+ * the pages are in the page cache. Design note 6 in store.c.
+ *
+ * Whoever promises durability to someone else (the ingest writer's 204)
+ * takes a mark after its commit and waits until store_durable says it is
+ * covered, calling store_sync if nothing else is about to flush.
+ *
+ * Sticky failure: a flush that fails while a commit still waits for it
+ * (store_sync, or a commit failing with AUG_EIO) may have lost that commit's
+ * meta page in a way no retry can detect (Linux marks the pages clean after
+ * a failed writeback, so the next fdatasync succeeds without writing them).
+ * The store then refuses write transactions and store_sync with AUG_EIO and
+ * store_status reports it: nothing more can be promised until a restart
+ * reopens the store from what is on disk. */
+
+/* A mark covering every write commit of this process that returned so far
+ * (LMDB's transaction id of the newest). Thread-safe. */
+uint64_t store_commit_mark(store *s);
+/* True once everything up to mark has been flushed (survives an OS crash).
+ * Thread-safe. */
+bool store_durable(store *s, uint64_t mark);
+/* Flushes the file (mdb_env_sync, forced) unless every commit of this
+ * process is already covered; afterwards every commit that returned before
+ * the call is durable. Thread-safe; needs no transaction. AUG_EIO (sticky). */
+aug_err store_sync(store *s);
+/* AUG_OK, or the sticky error that makes the store refuse writes (a failed
+ * flush, see above; a failed remap). Thread-safe. */
+aug_err store_status(store *s);
 
 /* Doubles the map (up to max_map_bytes). Must be called with no transaction
  * open in the calling thread (else AUG_EINVAL, rather than deadlock); waits

@@ -45,6 +45,12 @@ struct store {
     size_t max_map_bytes;
     _Atomic uint64_t grows;
     _Atomic bool broken;   /* a remap failed and could not be undone: every call → AUG_EIO */
+    /* Durability (store.c note 6): LMDB txn ids. committed: newest write
+     * commit of this process; durable: newest whose meta page a completed
+     * flush covered; flush_failed: a flush failed while a commit waited. */
+    _Atomic uint64_t committed;
+    _Atomic uint64_t durable;
+    _Atomic bool flush_failed;
     store_bufs wbufs;      /* scratch of write txns (one at a time, LMDB's writer lock) */
 };
 

@@ -438,6 +438,13 @@ static int import(const bf_args *a)
             goto fail;
     ingest_close(g); /* the final checkpoint: the newest buckets stay open in it */
     g = NULL;
+    /* Every batch was acknowledged only once flushed (ingest invariant 8);
+     * the final checkpoint's commit is flushed here, so "done" means all of
+     * it is on disk. */
+    if ((err = store_sync(s)) != AUG_OK) {
+        fprintf(stderr, "augurctl backfill: cannot flush the store: %s\n", aug_strerror(err));
+        goto fail;
+    }
     double secs = (double)(util_mono_ns() - t0) / 1e9;
     const ingest_result *r = &tot.r;
     fprintf(stderr,

@@ -30,7 +30,10 @@ void http_handle_healthy(http_ctx *hc, http_reply *r)
 
 void http_handle_ready(http_ctx *hc, http_reply *r)
 {
-    if (atomic_load(&hc->srv->ready) && !atomic_load(&hc->srv->shutting_down))
+    /* store_status: after a failed flush the store refuses writes until a
+     * restart (store.h), so route remote-write traffic elsewhere. */
+    if (atomic_load(&hc->srv->ready) && !atomic_load(&hc->srv->shutting_down) &&
+        store_status(hc->srv->store) == AUG_OK)
         http_reply_text(r, 200, "augur is Ready.");
     else
         http_reply_text(r, 503, "augur is not ready.");

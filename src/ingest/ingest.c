@@ -41,10 +41,30 @@
  *     writer for one long commit. Recovery and shutdown still write
  *     everything in one transaction (checkpoint_full).
  *
+ *  8. Release after a flush (storage/store.c note 6). A commit's meta page
+ *     is flushed by the next commit's data fdatasync or by store_sync, not
+ *     by the commit itself. So a committed group is not released at once:
+ *     it is `held` with mark = store_commit_mark() and released (AUG_OK)
+ *     only when store_durable(mark): after a later commit of the writer
+ *     (settle) or, when nothing was queued meanwhile, at once after an
+ *     explicit store_sync (an idle writer never waits for traffic). A
+ *     commit that changed nothing (all duplicates) flushes nothing; its
+ *     group joins `held` with the same mark, so a retry never gets a 204
+ *     before the samples it duplicates are durable. A failed flush leaves
+ *     memory (and LMDB's page cache) a commit ahead of the disk with no way
+ *     to undo it; the store then refuses every write (sticky AUG_EIO, and
+ *     /-/ready fails): held groups get AUG_EIO (503), never a 204, and so
+ *     does every later request, until a restart recovers from the disk.
+ *     Aborting the process (PostgreSQL's answer) would protect nothing
+ *     more: no later 204 can be sent either way, and staying up keeps
+ *     /metrics, reads and the 503s explaining why.
+ *
  * Transitions (writer thread only):
- *   queued batch --apply_batch--> applied in txn --commit ok--> released (AUG_OK)
+ *   queued batch --apply_batch--> applied in txn --commit ok--> held (invariant 8)
  *                                                 --EFULL--> undo, store_map_grow, re-apply
  *                                                 --other--> undo, released with the error
+ *   held --a later commit covered it (settle) | queue empty: store_sync--> released (AUG_OK)
+ *        --store_sync failed / store sticky--> released with AUG_EIO
  *   open minute --close_minute (later sample | sweep | staleness)--> record written, merged into hour
  *   open hour --close_hour (a minute of a later hour closes | sweep)--> record written, hook fired
  *   dirty entries --round_start (interval | WAL size)--> round[] --checkpoint_chunk (each commit)-->
@@ -55,6 +75,7 @@
 #include "ingest/ingest.h"
 #include "metrics/metrics.h"
 #include "util/assert.h"
+#include "util/log.h"
 #include "util/mem.h"
 #include "util/time.h"
 
@@ -178,6 +199,12 @@ struct ingest {
     void *hook_arg;
 
     _Atomic uint64_t stat_series, stat_commits, stat_pending;
+
+    /* Committed groups waiting for the flush that makes them durable
+     * (invariant 8; writer thread only). */
+    batch *held, *held_tail;
+    uint64_t held_mark;
+    bool store_failure_logged; /* the store's sticky failure is logged once */
 
     metrics_counter *m_accepted, *m_duplicate, *m_stale, *m_nonfinite, *m_limit, *m_new_series, *m_late;
     metrics_counter *m_commits, *m_commit_errors, *m_grows, *m_checkpoints, *m_closed_minute, *m_closed_hour;
@@ -978,12 +1005,56 @@ static void release(ingest *g, batch *list, aug_err err)
     pthread_mutex_unlock(&g->lock);
 }
 
+/* Releases the held groups once their commit is durable (invariant 8):
+ * covered by a later flush already, or, with `flush`, after store_sync.
+ * A store that refuses writes (a flush failed) fails them right away. */
+static void settle(ingest *g, bool flush)
+{
+    if (g->held == NULL)
+        return;
+    aug_err err = AUG_OK;
+    if (!store_durable(g->s, g->held_mark)) {
+        if (!flush && store_status(g->s) == AUG_OK)
+            return;
+        err = store_sync(g->s);
+    }
+    release(g, g->held, err);
+    g->held = g->held_tail = NULL;
+}
+
+/* Logs, once, that the store refuses writes (a flush failed, store.h): every
+ * write gets 503 from now on and only a restart helps, so say it where the
+ * operator looks. */
+static void note_store_failure(ingest *g)
+{
+    aug_err err = store_status(g->s);
+    if (err == AUG_OK || g->store_failure_logged)
+        return;
+    g->store_failure_logged = true;
+    LOG_ERROR("ingest", "a disk flush failed: the store refuses writes until augur restarts (nothing unflushed was "
+              "acknowledged)", "err", aug_strerror(err));
+}
+
+/* Holds a committed group until a flush covers its commit. */
+static void hold(ingest *g, batch *list)
+{
+    if (g->held_tail != NULL)
+        g->held_tail->next = list;
+    else
+        g->held = list;
+    for (g->held_tail = list; g->held_tail->next != NULL;)
+        g->held_tail = g->held_tail->next;
+    g->held_mark = store_commit_mark(g->s);
+}
+
 static void *writer_main(void *arg)
 {
     ingest *g = arg;
     for (;;) {
         pthread_mutex_lock(&g->lock);
-        while (g->qhead == NULL && !g->stopping && !(g->round_active && !g->last_commit_failed)) {
+        /* Held groups mean a 204 is waiting for a flush: never sleep then. */
+        while (g->held == NULL && g->qhead == NULL && !g->stopping &&
+               !(g->round_active && !g->last_commit_failed)) {
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
             ts.tv_nsec += SWEEP_INTERVAL_MS * 1000000L;
@@ -999,6 +1070,14 @@ static void *writer_main(void *arg)
         g->wopts = g->opts;
         bool stopping = g->stopping;
         pthread_mutex_unlock(&g->lock);
+
+        if (list == NULL && g->held != NULL && !stopping) {
+            /* Nothing arrived during the last commit, so no next commit is
+             * coming to flush its meta page: flush now (invariant 8). */
+            settle(g, true);
+            note_store_failure(g);
+            continue;
+        }
 
         size_t nreq = 0;
         for (batch *b = list; b != NULL; b = b->next)
@@ -1022,15 +1101,24 @@ static void *writer_main(void *arg)
                     metrics_counter_add(g->m_limit, b->res.series_limit);
                     metrics_counter_add(g->m_new_series, b->res.new_series);
                 }
-                release(g, list, err);
             }
+            /* This commit's fdatasync flushed the meta page of the one
+             * before: release what it covered before holding this group. */
+            settle(g, false);
+            if (list != NULL && err == AUG_OK)
+                hold(g, list);
+            else if (list != NULL)
+                release(g, list, err);
+            note_store_failure(g);
         }
         if (stopping) {
             pthread_mutex_lock(&g->lock);
             bool empty = g->qhead == NULL;
             pthread_mutex_unlock(&g->lock);
-            if (empty)
+            if (empty) {
+                settle(g, true);
                 return NULL;
+            }
             continue;
         }
         retention_step(g, now_ms);

@@ -9,9 +9,11 @@
  * which queues the batch and sleeps until the group commit that covers it is
  * durable. The writer takes every queued batch, applies them to the series
  * table, appends ONE write-ahead-log record with every sample that changed
- * state, writes the buckets that closed, and commits (fsync). Only then are
- * the waiting requests released with AUG_OK, so a 2xx reply means the samples
- * survive kill -9. Open buckets live in memory; they are reconstructed after
+ * state, writes the buckets that closed, and commits. The waiting requests
+ * are released with AUG_OK only once a flush has made that commit durable:
+ * the next commit's fdatasync, or store_sync when nothing else is queued
+ * (ingest.c invariant 8). So a 2xx reply means the samples survive kill -9
+ * and an OS crash or power loss. Open buckets live in memory; they are reconstructed after
  * a crash from the last checkpoint of series states plus the WAL after it.
  *
  * Semantics (DESIGN §4): a sample with ts <= the series' last accepted ts is
@@ -76,10 +78,12 @@ void ingest_set_bucket_hook(ingest *g, ingest_bucket_fn fn, void *arg);
  * limits). Thread-safe. */
 void ingest_set_opts(ingest *g, const ingest_opts *opts);
 
-/* Queues n series and blocks until they are durably committed.
+/* Queues n series and blocks until they are durably committed (flushed).
  * Returns AUG_OK (res filled), AUG_EAGAIN (queue full: retry later → 503),
  * AUG_EIO/AUG_EFULL (the commit failed; nothing of this request is stored →
- * 503), AUG_ESHUTDOWN (closing). */
+ * 503), AUG_EIO also when a flush failed after the commit (the samples may
+ * or may not be on disk; the store refuses writes from then on, see
+ * store_status → 503 until a restart), AUG_ESHUTDOWN (closing). */
 aug_err ingest_write(ingest *g, const wire_series *series, size_t n, ingest_result *res);
 
 typedef struct ingest_stats {

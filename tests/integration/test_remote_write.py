@@ -7,6 +7,7 @@ import os
 import signal
 import struct
 import sys
+import threading
 import time
 import unittest
 
@@ -309,6 +310,74 @@ class Durability(unittest.TestCase):
                     want = [(t0 + (m + 1) * MIN - 1, float(sum(v for _, v in acked[m])) if agg == "sum"
                              else float(len(acked[m]))) for m in range(5)]
                     self.assertEqual(got[(str(k), agg)], want, (k, agg))
+        finally:
+            a.stop()
+            a.cleanup()
+
+    def test_kill9_in_release_lag_window_loses_nothing(self):
+        """Eight writers keep requests in flight; right after a burst of 204s
+        augur is killed while some requests are committed but still held for
+        the flush that makes them durable, and others are queued (the
+        writer's release lag, ingest.c invariant 8). Every acknowledged
+        sample must be there after the restart. (kill -9 keeps the page
+        cache, so this checks the protocol end to end, not the flush itself:
+        tests/unit/ingest/test_release.c holds the writer inside each flush.)"""
+        a = Augur().start()
+        try:
+            t0 = minute_base()
+            nwriters, nseries, burst_size = 8, 25, 120
+            acked = [[] for _ in range(nwriters)]  # minutes whose request got a 204
+            sent = [0] * nwriters                   # minutes sent, answered or not
+            cut_off = [0]                           # requests that died with the daemon
+            lock = threading.Lock()
+            burst = threading.Event()
+
+            def writer(w):
+                m = 0
+                while True:
+                    sent[w] = m + 1
+                    try:
+                        st, body = a.write([(series("it_lag", w=str(w), k=str(k)),
+                                             [(t0 + m * MIN, float(w * 1000 + m))]) for k in range(nseries)])
+                    except Exception:  # the daemon died under this request
+                        with lock:
+                            cut_off[0] += 1
+                        return
+                    self.assertEqual(st, 204, body)
+                    acked[w].append(m)
+                    with lock:
+                        if sum(len(x) for x in acked) >= burst_size:
+                            burst.set()
+                    m += 1
+
+            threads = [threading.Thread(target=writer, args=(w,)) for w in range(nwriters)]
+            for t in threads:
+                t.start()
+            self.assertTrue(burst.wait(120))
+            a.proc.send_signal(signal.SIGKILL)
+            a.proc.wait()
+            for t in threads:
+                t.join(120)
+            a.proc = None
+            a.log.close()
+            self.assertGreaterEqual(cut_off[0], 1, "no request was in flight at the kill")
+            a.start()
+            # close every open minute with a sample after anything sent
+            for w in range(nwriters):
+                st, _ = a.write([(series("it_lag", w=str(w), k=str(k)), [(t0 + sent[w] * MIN, 0.0)])
+                                 for k in range(nseries)])
+                self.assertEqual(st, 204)
+            for w in range(nwriters):  # one query per writer: 50 series, under web.read_max_series
+                st, res = a.read([(t0, t0 + sent[w] * MIN, [("__name__", "=", "it_lag"), ("w", "=", str(w)),
+                                                            ("rollup", "=~", "sum|count")], None)])
+                self.assertEqual(st, 200, res)
+                got = {(lb["w"], lb["k"], lb["rollup"]): dict(pts) for lb, pts in res[0]}
+                for k in range(nseries):
+                    for m in acked[w]:
+                        end = t0 + (m + 1) * MIN - 1
+                        self.assertEqual(got.get((str(w), str(k), "count"), {}).get(end), 1.0, (w, k, m))
+                        self.assertEqual(got.get((str(w), str(k), "sum"), {}).get(end), float(w * 1000 + m),
+                                         (w, k, m))
         finally:
             a.stop()
             a.cleanup()

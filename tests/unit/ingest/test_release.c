@@ -1,0 +1,367 @@
+/* Unit tests for the writer's release protocol (src/ingest/ingest.c
+ * invariant 8, storage/store.c note 6): a request is released only after a
+ * flush that covers its commit has completed, either the data fdatasync of
+ * the next commit or, when nothing else is queued, an explicit store_sync;
+ * and a failed flush answers AUG_EIO, never AUG_OK, and makes the store
+ * refuse writes.
+ *
+ * fdatasync is interposed: liblmdb calls it through its PLT for both kinds
+ * of flush (a commit's data sync and mdb_env_sync), and a definition in the
+ * executable comes first in the dynamic symbol lookup. A gate holds the
+ * writer inside a flush so the test can look at what was released before
+ * the flush completed. The writer is the only thread that flushes while a
+ * test runs (its housekeeping commits change nothing and flush nothing with
+ * these options). */
+#include "util/common.h"
+#include "ingest/ingest.h"
+#include "metrics/metrics.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <time.h>
+
+#include "../storage/helpers.h"
+
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static bool gate_on;     /* flushes wait for a permit */
+static int permits;      /* flushes that may pass the gate */
+static int started;      /* flushes entered */
+static int finished;     /* flushes returned */
+static int fail_next;    /* this many of the next flushes fail with EIO */
+
+int fdatasync(int fd)
+{
+    static int (*real)(int);
+    if (real == NULL) {
+        void *p = dlsym(RTLD_NEXT, "fdatasync");
+        memcpy(&real, &p, sizeof p); /* object → function pointer without a cast ISO C forbids */
+    }
+    pthread_mutex_lock(&gate_mu);
+    started++;
+    pthread_cond_broadcast(&gate_cv);
+    while (gate_on && permits == 0)
+        pthread_cond_wait(&gate_cv, &gate_mu);
+    if (gate_on)
+        permits--;
+    bool fail = fail_next > 0;
+    if (fail)
+        fail_next--;
+    pthread_mutex_unlock(&gate_mu);
+    int rc = fail ? -1 : real(fd);
+    pthread_mutex_lock(&gate_mu);
+    finished++;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+    if (fail)
+        errno = EIO;
+    return rc;
+}
+
+static void gate(bool on)
+{
+    pthread_mutex_lock(&gate_mu);
+    gate_on = on;
+    permits = 0;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+}
+
+static void permit(int n, int fail)
+{
+    pthread_mutex_lock(&gate_mu);
+    permits += n;
+    fail_next += fail;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+}
+
+/* Waits (at most 10 s) until *counter reaches want; false on timeout. */
+static bool wait_count(const int *counter, int want)
+{
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += 10;
+    pthread_mutex_lock(&gate_mu);
+    int rc = 0;
+    while (*counter < want && rc == 0)
+        rc = pthread_cond_timedwait(&gate_cv, &gate_mu, &dl);
+    bool ok = *counter >= want;
+    pthread_mutex_unlock(&gate_mu);
+    return ok;
+}
+
+static int count_of(const int *counter)
+{
+    pthread_mutex_lock(&gate_mu);
+    int v = *counter;
+    pthread_mutex_unlock(&gate_mu);
+    return v;
+}
+
+static const ingest_opts opts = {
+    .close_delay_ms = 3600 * 1000, /* no wall-clock closes, hence no flushing housekeeping */
+    .checkpoint_interval_ms = 3600 * 1000,
+    .minute_retention_s = 400 * 86400,
+    .hour_retention_s = 4000 * 86400,
+    .max_series = 1000,
+    .queue_limit_samples = 1000000,
+};
+
+/* One request of one sample, written from its own thread. */
+typedef struct req {
+    uint8_t key[64];
+    aug_sample sample;
+    wire_series ws;
+    ingest *g;
+    pthread_t th;
+    _Atomic bool done;
+    aug_err err;
+} req;
+
+static void *req_main(void *arg)
+{
+    req *r = arg;
+    ingest_result res;
+    r->err = ingest_write(r->g, &r->ws, 1, &res);
+    atomic_store(&r->done, true);
+    return NULL;
+}
+
+static void req_start(req *r, ingest *g, const char *name, int64_t ts)
+{
+    int n = snprintf((char *)r->key, sizeof r->key, "__name__\xff%s\xffjob\xfft\xff", name);
+    r->sample = (aug_sample){.ts_ms = ts, .value = 1.0};
+    r->ws = (wire_series){.key = {r->key, (size_t)n}, .hash = util_hash128_of(r->key, (size_t)n),
+                          .samples = &r->sample, .nsamples = 1};
+    r->g = g;
+    atomic_store(&r->done, false);
+    CHECK_EQ_I64(pthread_create(&r->th, NULL, req_main, r), 0);
+}
+
+static aug_err req_join(req *r)
+{
+    pthread_join(r->th, NULL);
+    return r->err;
+}
+
+static uint64_t commits(ingest *g)
+{
+    ingest_stats st;
+    ingest_stats_get(g, &st);
+    return st.commits;
+}
+
+/* Waits until the writer has n samples queued or held. */
+static bool wait_pending(ingest *g, uint64_t n)
+{
+    for (int i = 0; i < 10000; i++) {
+        ingest_stats st;
+        ingest_stats_get(g, &st);
+        if (st.pending >= n)
+            return true;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+typedef struct fixture {
+    store *s;
+    ingest *g;
+    metrics_registry *reg;
+} fixture;
+
+static void fx_open(fixture *fx)
+{
+    gate(false);
+    fx->s = open_at(tmp_new(), 0, 0);
+    fx->reg = metrics_registry_new();
+    aug_errbuf eb = {{0}};
+    CHECK_EQ_I64(ingest_open(fx->s, &opts, fx->reg, &fx->g, &eb), AUG_OK);
+}
+
+static void fx_close(fixture *fx)
+{
+    gate(false);
+    ingest_close(fx->g);
+    store_close(fx->s);
+    metrics_registry_free(fx->reg);
+    tmp_remove();
+}
+
+static int64_t ts0(void)
+{
+    return ((int64_t)time(NULL) - 2 * 86400) / 3600 * 3600000;
+}
+
+/* Idle: the commit's own flush does not release the request (its meta page
+ * is not flushed yet); the writer flushes at once with store_sync, and the
+ * request is released after that flush and no other commit. */
+static void test_idle_release_waits_for_store_sync(void)
+{
+    fixture fx;
+    fx_open(&fx);
+    uint64_t c0 = commits(fx.g);
+    int s0 = count_of(&started);
+    gate(true);
+    req a;
+    req_start(&a, fx.g, "a", ts0());
+    CHECK(wait_count(&started, s0 + 1)); /* the commit's data flush */
+    CHECK(!atomic_load(&a.done));
+    permit(1, 0);
+    CHECK(wait_count(&started, s0 + 2)); /* store_sync, nothing else queued */
+    CHECK(!atomic_load(&a.done));
+    CHECK_EQ_I64(commits(fx.g), c0 + 1);
+    permit(1, 0);
+    CHECK_EQ_I64(req_join(&a), AUG_OK);
+    CHECK_EQ_I64(count_of(&finished), s0 + 2);
+    CHECK_EQ_I64(commits(fx.g), c0 + 1); /* released by the sync, not by a later commit */
+    CHECK(store_durable(fx.s, store_commit_mark(fx.s)));
+    fx_close(&fx);
+}
+
+/* Busy: a request queued during commit N goes into commit N+1, whose data
+ * flush covers N's meta page and releases N's request before N+1's own;
+ * then the idle sync releases N+1's. */
+static void test_next_commit_releases_previous(void)
+{
+    fixture fx;
+    fx_open(&fx);
+    uint64_t c0 = commits(fx.g);
+    int s0 = count_of(&started);
+    gate(true);
+    req a, b;
+    req_start(&a, fx.g, "a", ts0());
+    CHECK(wait_count(&started, s0 + 1)); /* commit N's data flush */
+    req_start(&b, fx.g, "b", ts0());
+    CHECK(wait_pending(fx.g, 2));
+    permit(1, 0);
+    CHECK(wait_count(&started, s0 + 2)); /* commit N+1's data flush */
+    CHECK(!atomic_load(&a.done));
+    CHECK(!atomic_load(&b.done));
+    permit(1, 0);
+    CHECK_EQ_I64(req_join(&a), AUG_OK); /* released once N+1's flush returned */
+    CHECK_EQ_I64(commits(fx.g), c0 + 2);
+    CHECK(wait_count(&started, s0 + 3)); /* then the idle store_sync for b */
+    CHECK_EQ_I64(count_of(&finished), s0 + 2);
+    CHECK(!atomic_load(&b.done));
+    permit(1, 0);
+    CHECK_EQ_I64(req_join(&b), AUG_OK);
+    CHECK_EQ_I64(commits(fx.g), c0 + 2);
+    fx_close(&fx);
+}
+
+/* A request whose samples are all duplicates changes nothing, so its commit
+ * flushes nothing: it must still wait for the flush that covers the commit
+ * holding the originals. */
+static void test_duplicate_waits_for_original_flush(void)
+{
+    fixture fx;
+    fx_open(&fx);
+    int s0 = count_of(&started);
+    gate(true);
+    req a, b;
+    req_start(&a, fx.g, "a", ts0());
+    CHECK(wait_count(&started, s0 + 1));
+    req_start(&b, fx.g, "a", ts0()); /* the same sample again */
+    CHECK(wait_pending(fx.g, 2));
+    permit(1, 0);
+    /* b's commit writes nothing; the next flush is the idle sync */
+    CHECK(wait_count(&started, s0 + 2));
+    CHECK(!atomic_load(&a.done));
+    CHECK(!atomic_load(&b.done));
+    permit(1, 0);
+    CHECK_EQ_I64(req_join(&a), AUG_OK);
+    CHECK_EQ_I64(req_join(&b), AUG_OK);
+    CHECK_EQ_I64(count_of(&finished), s0 + 2);
+    fx_close(&fx);
+}
+
+/* The flush that would make a commit durable fails: its request gets
+ * AUG_EIO, the store refuses further writes (sticky), and a reopened store
+ * works again. */
+static void test_failed_flush_is_sticky(void)
+{
+    fixture fx;
+    fx_open(&fx);
+    int s0 = count_of(&started);
+    gate(true);
+    req a;
+    req_start(&a, fx.g, "a", ts0());
+    CHECK(wait_count(&started, s0 + 1));
+    permit(1, 0);
+    CHECK(wait_count(&started, s0 + 2)); /* the idle store_sync */
+    permit(1, 1);                        /* fails */
+    CHECK_EQ_I64(req_join(&a), AUG_EIO);
+    CHECK_EQ_I64(store_status(fx.s), AUG_EIO);
+    gate(false);
+    req b;
+    req_start(&b, fx.g, "b", ts0());
+    CHECK_EQ_I64(req_join(&b), AUG_EIO);
+    CHECK_EQ_I64(store_sync(fx.s), AUG_EIO);
+    store_txn *t = NULL;
+    CHECK_EQ_I64(store_txn_begin(fx.s, true, &t), AUG_EIO);
+    CHECK_EQ_I64(store_txn_begin(fx.s, false, &t), AUG_OK); /* reads still work */
+    store_txn_abort(t);
+    ingest_close(fx.g);
+    store_close(fx.s);
+    metrics_registry_free(fx.reg);
+
+    fx.s = open_at(tmp_dir, 0, 0);
+    fx.reg = metrics_registry_new();
+    aug_errbuf eb = {{0}};
+    CHECK_EQ_I64(ingest_open(fx.s, &opts, fx.reg, &fx.g, &eb), AUG_OK);
+    CHECK_EQ_I64(store_status(fx.s), AUG_OK);
+    req_start(&b, fx.g, "b", ts0());
+    CHECK_EQ_I64(req_join(&b), AUG_OK);
+    fx_close(&fx);
+}
+
+/* The next commit's own flush fails: that commit's request gets the
+ * commit's error, and the earlier request, whose meta page that flush was
+ * to carry, gets AUG_EIO rather than a 204. */
+static void test_failed_commit_flush_fails_held_request(void)
+{
+    fixture fx;
+    fx_open(&fx);
+    int s0 = count_of(&started);
+    gate(true);
+    req a, b;
+    req_start(&a, fx.g, "a", ts0());
+    CHECK(wait_count(&started, s0 + 1));
+    req_start(&b, fx.g, "b", ts0());
+    CHECK(wait_pending(fx.g, 2));
+    permit(1, 0);
+    CHECK(wait_count(&started, s0 + 2)); /* commit N+1's data flush */
+    permit(1, 1);                        /* fails */
+    CHECK_EQ_I64(req_join(&b), AUG_EIO);
+    CHECK_EQ_I64(req_join(&a), AUG_EIO);
+    CHECK_EQ_I64(store_status(fx.s), AUG_EIO);
+    fx_close(&fx);
+}
+
+/* Nothing owed: a commit that fails while every earlier commit is durable
+ * is not sticky (as before this protocol: that txn is aborted, the next
+ * one may succeed). */
+static void test_failed_commit_with_nothing_owed_is_not_sticky(void)
+{
+    fixture fx;
+    fx_open(&fx);
+    req a;
+    req_start(&a, fx.g, "a", ts0());
+    CHECK_EQ_I64(req_join(&a), AUG_OK);
+    CHECK(store_durable(fx.s, store_commit_mark(fx.s)));
+    permit(0, 1);
+    req_start(&a, fx.g, "b", ts0());
+    CHECK_EQ_I64(req_join(&a), AUG_EIO);
+    CHECK_EQ_I64(store_status(fx.s), AUG_OK);
+    req_start(&a, fx.g, "b", ts0());
+    CHECK_EQ_I64(req_join(&a), AUG_OK);
+    fx_close(&fx);
+}
+
+CHECK_MAIN(CHECK_CASE(test_idle_release_waits_for_store_sync), CHECK_CASE(test_next_commit_releases_previous),
+           CHECK_CASE(test_duplicate_waits_for_original_flush), CHECK_CASE(test_failed_flush_is_sticky),
+           CHECK_CASE(test_failed_commit_flush_fails_held_request),
+           CHECK_CASE(test_failed_commit_with_nothing_owed_is_not_sticky))
