@@ -378,16 +378,18 @@ static void print_table(FILE *o, const run_info *ri, const decide_sim_result *r)
                 ri->cap_median, p->target);
     else
         fprintf(o, " (from %s)\n", ri->cap_source);
+    double early_pct = a->steps ? 100.0 * (double)a->early_steps / (double)a->steps : 0.0;
     if (ri->perfect)
         fprintf(o, "forecast  PERFECT: the scaler sees the trace's true future (zero-width band), not augur's "
-                   "engine; initial replicas %d\n\n",
-                (int)r->initial_replicas);
+                   "engine; early start on %.1f%% of scored steps; initial replicas %d\n\n",
+                early_pct, (int)r->initial_replicas);
     else
         fprintf(o,
                 "forecast  augur's engine (%s), fed point by point: %ld refits, %ld points not fed (same slot); "
-                "reactive rule on %.1f%% of scored steps; initial replicas %d\n\n",
+                "reactive rule on %.1f%%, early start on %.1f%% of scored steps; initial replicas %d\n\n",
                 fc_kind_name(ri->fd->kind), ri->fd->refits, ri->fd->skipped,
-                a->steps ? 100.0 * (double)a->fallback_steps / (double)a->steps : 0.0, (int)r->initial_replicas);
+                a->steps ? 100.0 * (double)a->fallback_steps / (double)a->steps : 0.0, early_pct,
+                (int)r->initial_replicas);
     fprintf(o, "%-8s %14s %14s %8s %15s\n", "policy", "min_under_cap", "replica_hours", "actions", "peak_shortfall");
     for (int pol = 0; pol < DECIDE_POLICY__COUNT; pol++) {
         const decide_sim_metrics *m = &r->policy[pol];
@@ -428,7 +430,8 @@ static void print_json(FILE *o, const run_info *ri, const decide_sim_result *r)
         json_num(o, m->peak_shortfall);
         fprintf(o, ",\"steps_under_capacity\":%" PRId64, m->steps_under);
         if (pol == DECIDE_POLICY_AUGUR) {
-            fprintf(o, ",\"fallback_steps\":%" PRId64 ",\"under_reduction_vs_hpa\":", m->fallback_steps);
+            fprintf(o, ",\"fallback_steps\":%" PRId64 ",\"early_start_steps\":%" PRId64 ",\"under_reduction_vs_hpa\":",
+                    m->fallback_steps, m->early_steps);
             json_num(o, g.under_cut);
             fputs(",\"replica_hours_vs_oracle\":", o);
             json_num(o, g.cost_ratio);

@@ -94,6 +94,7 @@ typedef struct decide_sim_metrics {
     int64_t steps_under;    /* scored steps under capacity */
     int64_t steps;          /* scored steps */
     int64_t fallback_steps; /* augur only: steps decided by the reactive rule */
+    int64_t early_steps;    /* augur only: steps whose need came from an early start (DECIDE_LIMIT_EARLY) */
     double peak_backlog;    /* augur in queue mode: largest fluid backlog, else 0 */
 } decide_sim_metrics;
 

@@ -231,6 +231,8 @@ static void test_perfect_forecast_equals_the_oracle(void)
     CHECK_NEAR(json_field(a, "replica_hours"), (4.0 * 286 + 12.0 * 50) / 12, 1e-6);
     CHECK_NEAR(json_field(a, "scale_actions"), 1, 0);
     CHECK_NEAR(json_field(a, "goal_met"), 1, 0);
+    /* One jump, as the oracle's: nothing had to start early. */
+    CHECK_NEAR(json_field(a, "early_start_steps"), 0, 0);
 }
 
 /* The table names the capacity it used; the derived default is the median

@@ -174,6 +174,34 @@ static void test_step_trace_known_answer(void)
     CHECK_NEAR(rows[29].fc_mean, 10, 0);
 }
 
+/* Early start in the replay: a scale-up bucket {1, 1/min} adds one replica
+ * per 1-minute step. The 30 at step 10 needs 6 (from 2) and must be
+ * requested by step 8 (lead 2 min). At step k < 8 the point of step 10 can
+ * still be served by K = 10 - k - 2 later requests, so k needs 6 - K =
+ * k - 2: 3, 4, 5 at steps 5, 6, 7 (early starts), 6 at step 8 (the window).
+ * Ready 6 at step 10, never short. */
+static void test_early_start_in_replay(void)
+{
+    make_step_trace();
+    decide_params p = step_scaler();
+    p.up = (decide_bucket){1, 1};
+    decide_sim_params sp;
+    decide_sim_params_init(&sp, &p, 60);
+    oracle_fc o = {.ts = ts, .v = dem, .n = N};
+    sp.forecaster = perfect_forecaster;
+    sp.forecaster_ctx = &o;
+    decide_sim_row rows[N];
+    decide_sim_result r;
+    CHECK_EQ_I64(decide_simulate(&sp, ts, dem, N, rows, &r, NULL), AUG_OK);
+    static const int32_t want[N] = {2, 2, 2, 2, 2, 3, 4, 5, 6, 6, 6, 6, 6, 6, 6,
+                                    6, 6, 6, 6, 6, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2};
+    for (int k = 0; k < N; k++)
+        CHECK_EQ_I64(rows[k].requested[DECIDE_POLICY_AUGUR], want[k]);
+    CHECK_EQ_I64(rows[10].ready[DECIDE_POLICY_AUGUR], 6);
+    CHECK_EQ_I64(r.policy[DECIDE_POLICY_AUGUR].early_steps, 3);
+    CHECK_NEAR(r.policy[DECIDE_POLICY_AUGUR].minutes_under, 0, 0);
+}
+
 /* A 1-minute window makes augur request one step earlier than the oracle
  * (at step 7 for the 30 at step 10): 7×2 + 13×6 + 10×2 = 112 replica-minutes. */
 static void test_window_costs_one_step(void)
@@ -356,6 +384,6 @@ static void test_names(void)
     CHECK_STR(decide_policy_name((decide_policy)7), "?");
 }
 
-CHECK_MAIN(CHECK_CASE(test_step_trace_known_answer), CHECK_CASE(test_window_costs_one_step),
+CHECK_MAIN(CHECK_CASE(test_step_trace_known_answer), CHECK_CASE(test_window_costs_one_step), CHECK_CASE(test_early_start_in_replay),
            CHECK_CASE(test_score_from), CHECK_CASE(test_queue_backlog), CHECK_CASE(test_irregular_trace),
            CHECK_CASE(test_invalid_and_errors), CHECK_CASE(test_names))
