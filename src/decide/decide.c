@@ -22,11 +22,15 @@
  *     need later in the path that the scale-up bucket cannot reach by then
  *     must be started now. With one evaluation per forecast step s (the
  *     daemon evaluates at every forecast update, simulate at every trace
- *     step) and a point at t_i after W, the requests still ready by t_i are
- *     the K = floor((t_i - lead - now) / s) later evaluations, each adding at
- *     most a = min(capacity, per_minute × s / 60). So now needs at least
- *     need(t_i) - K × a; the highest such value over the path raises need_up
- *     and need_hold (a ramp in progress is not scaled back down). Without a
+ *     step; with a cooldown longer than the step only every
+ *     s = step × ceil(cooldown / step) seconds) and a point at t_i after W,
+ *     the requests still ready by t_i are the K = floor((t_i - lead - now) /
+ *     s) later evaluations that may act, each adding at most a =
+ *     min(capacity, per_minute × s / 60). So now needs at least
+ *     min(need(t_i), max) - K × a; the highest such value over the path
+ *     raises need_up and need_hold (a ramp in progress is not scaled back
+ *     down), and the up tolerance does not hold it back (it would make the
+ *     ramp skip steps). Non-finite points after W are skipped. Without a
  *     scale-up bucket there is nothing to start early.
  *  4. Tolerance. Up when need_up > cur × (1 + tol_up): rec = ceil(need_up);
  *     down when need_hold < cur × (1 - tol_down): rec = ceil(need_hold);
@@ -406,7 +410,8 @@ typedef struct eval {
     double early_load;      /* the bound that needs it */
     int64_t early_at;       /* its offset from now */
     double early_add;       /* replicas one later evaluation may add */
-    double early_point_need;/* need at early_at */
+    double early_point_need;/* need at early_at, at most max_replicas */
+    int64_t early_every;    /* seconds between evaluations that may act (step, or the cooldown rounded up to steps) */
 
     double need_up, need_hold;
     int32_t rec, recc, stab, fin;
@@ -524,26 +529,35 @@ static void find_early(eval *e)
     e->early = false;
     if (!e->use_fc || p->up.capacity <= 0)
         return;
-    double add = AUG_MIN(p->up.capacity, p->up.per_minute * (double)fc->step_s / 60.0);
+    /* A cooldown longer than the step lets only every ceil(cooldown / step)-th
+     * evaluation act. */
+    int64_t every = fc->step_s;
+    if (p->cooldown_s > every)
+        every *= (p->cooldown_s + fc->step_s - 1) / fc->step_s;
+    double add = AUG_MIN(p->up.capacity, p->up.per_minute * (double)every / 60.0);
     int64_t ready_by = e->in->now_s + p->lead_time_s;
     double best = e->need_up;
     for (size_t i = e->w_last + 1; i < fc->n; i++) {
         double b = bound_of(&fc->points[i], p->margin);
         if (!isfinite(b))
             continue;
-        int64_t later = (point_t(fc, i) - ready_by) / fc->step_s;
-        double need = need_of(e, b, false) - (double)later * add;
+        /* More than max_replicas is never asked for, so the ramp aims at the
+         * clamped need (a far peak above max would start it too soon). */
+        double at = AUG_MIN(need_of(e, b, false), (double)p->max_replicas);
+        int64_t later = (point_t(fc, i) - ready_by) / every;
+        double need = at - (double)later * add;
         if (need > best) {
             best = need;
             e->early = true;
             e->early_load = b;
             e->early_at = point_t(fc, i) - e->in->now_s;
-            e->early_point_need = need_of(e, b, false);
+            e->early_point_need = at;
         }
     }
     if (e->early) {
         e->early_need = best;
         e->early_add = add;
+        e->early_every = every;
         e->need_up = best;
         e->need_hold = AUG_MAX(e->need_hold, best);
         e->limits |= DECIDE_LIMIT_EARLY;
@@ -706,7 +720,7 @@ static void build_reason(const eval *e, decide_output *out)
         reason_load(&b, e, e->early_load);
         sb_printf(&b, "%s at +%s needs %s, the scale-up limit adds at most %s per %s, so %s now",
                   p->mode == DECIDE_MODE_QUEUE ? "/s" : "", fmt_dur(e->early_at).s, fmt_num(e->early_point_need).s,
-                  fmt_num(e->early_add).s, fmt_dur(e->fc->step_s).s, fmt_num(e->early_need).s);
+                  fmt_num(e->early_add).s, fmt_dur(e->early_every).s, fmt_num(e->early_need).s);
     }
     /* Why the outcome differs from ceil(need). */
     if (e->limits & DECIDE_LIMIT_TOLERANCE)
@@ -784,8 +798,10 @@ aug_err decide_evaluate(const decide_params *p, decide_state *st, const decide_i
         e.need_up = e.need_hold = (double)e.cur; /* no data: hold */
     }
 
-    /* 4. tolerance */
-    bool up = e.need_up > (double)e.cur * (1 + p->tolerance_up);
+    /* 4. tolerance. An early start is sized to the replica: the tolerance
+     * would make the ramp skip steps and arrive short. */
+    bool up = e.need_up > (double)e.cur * (1 + p->tolerance_up) ||
+              ((e.limits & DECIDE_LIMIT_EARLY) && decide_ceil_replicas(e.need_up) > e.cur);
     bool down = !up && e.need_hold < (double)e.cur * (1 - p->tolerance_down);
     /* The need that speaks for the outcome: the window's for a scale-up,
      * the hold range's for a scale-down, else the side that came closest. */

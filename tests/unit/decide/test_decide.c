@@ -621,6 +621,54 @@ static void test_early_start(void)
     CHECK(out.fell_back);
 }
 
+/* The early start under a cooldown, max_replicas and the tolerance (the
+ * bucket is {4, 0.4/min}, steps 5 min, the peak 60 at +30 min needs 12). */
+static void test_early_start_brakes(void)
+{
+    decide_params p = base_params();
+    p.up = (decide_bucket){4, 0.4};
+    decide_state st;
+    double m[] = {10, 10, 10, 10, 10, 60, 10, 10};
+    path_buf pb;
+    decide_input in = {.now_s = T0, .current_replicas = 2, .observed = 10,
+                       .fc = mkpath(&pb, T0, m, 8, DECIDE_MODEL_READY, 0.1)};
+    decide_output out;
+
+    /* Cooldown 15 min: only every third evaluation may act, each adding
+     * min(4, 0.4 × 15) = 4; K = floor(20 / 15) = 1 → 12 - 4 = 8 now, of
+     * which the bucket's 4 tokens allow +4. */
+    p.cooldown_s = 900;
+    decide_state_init(&st, &p);
+    CHECK_EQ_I64(decide_evaluate(&p, &st, &in, &out, NULL), AUG_OK);
+    CHECK_NEAR(out.need, 8, 1e-12);
+    CHECK_EQ_I64(out.desired, 6);
+    CHECK(out.limits & DECIDE_LIMIT_EARLY);
+    CHECK(strstr(out.reason, "adds at most 4 per 15 min, so 8 now") != NULL);
+
+    /* max_replicas 6: the ramp aims at 6, not 12: 6 - 4 × 2 < 2, no early
+     * start (the unclamped 12 - 8 = 4 would have started one). */
+    p.cooldown_s = 0;
+    p.max_replicas = 6;
+    decide_state_init(&st, &p);
+    CHECK_EQ_I64(decide_evaluate(&p, &st, &in, &out, NULL), AUG_OK);
+    CHECK_EQ_I64(out.desired, 2);
+    CHECK_EQ_I64(out.limits & DECIDE_LIMIT_EARLY, 0);
+
+    /* The tolerance does not hold a ramp back: at 40 replicas (W: 200 / 5 =
+     * 40), 250 at +30 min needs 50 - 4 × 2 = 42, within 10% of 40, but the
+     * ramp needs those 2 now. */
+    p.max_replicas = 50;
+    double big[] = {200, 200, 200, 200, 200, 250, 200, 200};
+    decide_state_init(&st, &p);
+    in.current_replicas = 40;
+    in.observed = 200;
+    in.fc = mkpath(&pb, T0, big, 8, DECIDE_MODEL_READY, 0.1);
+    CHECK_EQ_I64(decide_evaluate(&p, &st, &in, &out, NULL), AUG_OK);
+    CHECK_NEAR(out.need, 42, 1e-12);
+    CHECK_EQ_I64(out.desired, 42);
+    CHECK_EQ_I64(out.limits, DECIDE_LIMIT_EARLY);
+}
+
 /* The history is bounded; past 64 falling values it errs on the side of
  * holding replicas. */
 static void test_history_bounded(void)
@@ -767,6 +815,6 @@ CHECK_MAIN(CHECK_CASE(test_utilization_formula), CHECK_CASE(test_utilization_mar
            CHECK_CASE(test_utilization_fraction), CHECK_CASE(test_scale_down_covers_lead), CHECK_CASE(test_tolerance),
            CHECK_CASE(test_clamp), CHECK_CASE(test_stabilization_window), CHECK_CASE(test_cooldown),
            CHECK_CASE(test_bucket_up), CHECK_CASE(test_bucket_down), CHECK_CASE(test_gating_fallback),
-           CHECK_CASE(test_queue_formula), CHECK_CASE(test_prepared), CHECK_CASE(test_early_start), CHECK_CASE(test_history_bounded),
+           CHECK_CASE(test_queue_formula), CHECK_CASE(test_prepared), CHECK_CASE(test_early_start), CHECK_CASE(test_early_start_brakes), CHECK_CASE(test_history_bounded),
            CHECK_CASE(test_invalid), CHECK_CASE(test_clock_backwards), CHECK_CASE(test_names_and_defaults),
            CHECK_CASE(test_gate_horizon))
