@@ -89,7 +89,17 @@
  *    say whether the data pwrite or the fdatasync failed, so it counts as a
  *    failed flush whenever a flush was owed; when none was owed a failed
  *    commit stays what it was before (that txn is aborted, the next one may
- *    succeed).
+ *    succeed). ENOSPC and EDQUOT map to AUG_EIO too (fdatasync itself can
+ *    report them on delayed allocation), so a full disk under load is
+ *    sticky as well: free space, then restart.
+ *    Flushes never overlap (flush_mu around a write commit and around
+ *    store_sync's fdatasync): Linux reports a writeback error to one of two
+ *    concurrent fdatasyncs of a file description only, so a store_sync
+ *    beside a predict or export commit whose flush failed could otherwise
+ *    succeed for a lost meta page. store_sync checks store_status again
+ *    under the lock. A failed meta-page write makes LMDB refuse every txn
+ *    (MDB_PANIC) until reopened; txn_begin latches that into `broken` so
+ *    store_status and /-/ready show it.
  */
 #include "util/common.h"
 #include "storage/records.h"
@@ -314,17 +324,27 @@ aug_err store_sync(store *s)
     aug_err e = store_status(s);
     if (e != AUG_OK)
         return e;
+    /* liblmdb 0.9.24's mdb_env_sync is only fdatasync(me_fd) without
+     * MDB_WRITEMAP, but other versions read the meta page there: map_lock
+     * shared keeps the map in place either way. */
+    if ((e = hold(s)) != AUG_OK)
+        return e;
+    pthread_mutex_lock(&s->flush_mu);
+    /* Checked again under flush_mu: a commit that just failed its flush may
+     * have taken the only error report for the pages this sync would cover. */
+    e = store_status(s);
     uint64_t upto = atomic_load(&s->committed);
-    if (atomic_load(&s->durable) >= upto)
-        return AUG_OK;
-    /* Without MDB_WRITEMAP this is fdatasync(me_fd): it touches neither the
-     * map nor the writer lock, so it needs no map_lock and no txn. */
-    if (mdb_env_sync(s->env, 1) != 0) {
-        atomic_store(&s->flush_failed, true);
-        return AUG_EIO;
+    if (e == AUG_OK && atomic_load(&s->durable) < upto) {
+        if (mdb_env_sync(s->env, 1) != 0) {
+            atomic_store(&s->flush_failed, true);
+            e = AUG_EIO;
+        } else {
+            atomic_raise(&s->durable, upto);
+        }
     }
-    atomic_raise(&s->durable, upto);
-    return AUG_OK;
+    pthread_mutex_unlock(&s->flush_mu);
+    release(s);
+    return e;
 }
 
 static aug_err adopt_foreign_size(store *s)
@@ -376,6 +396,10 @@ aug_err store_txn_begin(store *s, bool write, store_txn **out)
         }
         if (rc != 0) {
             release(s);
+            /* A failed meta-page write leaves LMDB refusing every txn until
+             * the environment is reopened: say so in store_status (ready). */
+            if (rc == MDB_PANIC)
+                atomic_store(&s->broken, true);
             e = store_mdb_err(rc);
             goto fail;
         }
@@ -408,8 +432,10 @@ aug_err store_txn_commit(store_txn *t)
     } else {
         store *s = t->s;
         uint64_t id = mdb_txn_id(t->txn);
+        pthread_mutex_lock(&s->flush_mu);
         bool owed = atomic_load(&s->durable) < atomic_load(&s->committed);
-        e = store_mdb_err(mdb_txn_commit(t->txn)); /* frees the txn even on error */
+        int rc = mdb_txn_commit(t->txn); /* frees the txn even on error */
+        e = store_mdb_err(rc);
         MDB_envinfo info;
         /* map_lock is still held (txn_free releases it), so the meta page
          * mdb_env_info reads cannot be unmapped under us. */
@@ -419,6 +445,7 @@ aug_err store_txn_commit(store_txn *t)
         } else if (e == AUG_EIO && owed) {
             atomic_store(&s->flush_failed, true);
         }
+        pthread_mutex_unlock(&s->flush_mu);
     }
     txn_free(t);
     return e;
@@ -632,7 +659,7 @@ aug_err store_open(const store_opts *opts, store **out, aug_errbuf *eb)
     store *s = aug_calloc(1, sizeof *s);
     if (s == NULL)
         return aug_errf(eb, AUG_ENOMEM, "out of memory opening store");
-    bool lock_ok = false, key_ok = false;
+    bool lock_ok = false, key_ok = false, mu_ok = false;
     int rc;
     s->max_map_bytes = max;
     s->path = aug_strndup(opts->path, strlen(opts->path));
@@ -647,7 +674,8 @@ aug_err store_open(const store_opts *opts, store **out, aug_errbuf *eb)
     lock_ok = pthread_rwlock_init(&s->map_lock, &attr) == 0;
     pthread_rwlockattr_destroy(&attr);
     key_ok = lock_ok && pthread_key_create(&s->held, NULL) == 0;
-    if (!key_ok) {
+    mu_ok = key_ok && pthread_mutex_init(&s->flush_mu, NULL) == 0;
+    if (!mu_ok) {
         e = aug_errf(eb, AUG_ENOMEM, "cannot create store locks");
         goto fail;
     }
@@ -683,6 +711,8 @@ aug_err store_open(const store_opts *opts, store **out, aug_errbuf *eb)
 fail:
     if (s->env != NULL)
         mdb_env_close(s->env);
+    if (mu_ok)
+        pthread_mutex_destroy(&s->flush_mu);
     if (key_ok)
         pthread_key_delete(s->held);
     if (lock_ok)
@@ -702,6 +732,7 @@ void store_close(store *s)
      * reporting success) call store_sync first. */
     (void)store_sync(s);
     mdb_env_close(s->env);
+    pthread_mutex_destroy(&s->flush_mu);
     pthread_key_delete(s->held);
     pthread_rwlock_destroy(&s->map_lock);
     bufs_free(&s->wbufs);

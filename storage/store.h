@@ -138,7 +138,10 @@ void store_txn_abort(store_txn *t);
  * a failed writeback, so the next fdatasync succeeds without writing them).
  * The store then refuses write transactions and store_sync with AUG_EIO and
  * store_status reports it: nothing more can be promised until a restart
- * reopens the store from what is on disk. */
+ * reopens the store from what is on disk. A full disk (ENOSPC) under load
+ * counts as such a failure. LMDB's own panic (MDB_PANIC after a failed
+ * meta-page write) is reported by store_status too, and refuses reads as
+ * well. Flushes of different threads never overlap (store.c note 6). */
 
 /* A mark covering every write commit of this process that returned so far
  * (LMDB's transaction id of the newest). Thread-safe. */

@@ -44,13 +44,21 @@ struct store {
     size_t map_bytes;      /* current map size; written under map_lock exclusive */
     size_t max_map_bytes;
     _Atomic uint64_t grows;
-    _Atomic bool broken;   /* a remap failed and could not be undone: every call → AUG_EIO */
+    _Atomic bool broken;   /* a remap failed and could not be undone, or LMDB panicked
+                            * (MDB_PANIC): every call → AUG_EIO */
     /* Durability (store.c note 6): LMDB txn ids. committed: newest write
      * commit of this process; durable: newest whose meta page a completed
      * flush covered; flush_failed: a flush failed while a commit waited. */
     _Atomic uint64_t committed;
     _Atomic uint64_t durable;
     _Atomic bool flush_failed;
+    /* Serializes flushes of data.mdb: a write commit (its fdatasync and the
+     * bookkeeping above) and store_sync. Linux reports a writeback error to
+     * only one of two overlapping fdatasyncs of one file description, so
+     * without it store_sync could succeed while a concurrent commit got the
+     * error for the meta page store_sync was meant to cover (note 6).
+     * Taken after map_lock. */
+    pthread_mutex_t flush_mu;
     store_bufs wbufs;      /* scratch of write txns (one at a time, LMDB's writer lock) */
 };
 

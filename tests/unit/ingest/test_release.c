@@ -361,7 +361,69 @@ static void test_failed_commit_with_nothing_owed_is_not_sticky(void)
     fx_close(&fx);
 }
 
+/* A write commit on another thread (predict, export) and store_sync never
+ * flush at the same time (storage/store.c flush_mu). Linux reports a
+ * writeback error to only one of two overlapping fdatasyncs of a file, so a
+ * store_sync running beside a commit whose flush failed could succeed for a
+ * meta page that was lost, and a 204 would follow. Here the commit's flush
+ * fails while store_sync waits: store_sync reports the failure and never
+ * flushes itself. */
+typedef struct side_thread {
+    store *s;
+    bool sync; /* store_sync, else one write commit */
+    pthread_t th;
+    aug_err err;
+} side_thread;
+
+static aug_err put_meta(store *s, uint64_t v)
+{
+    store_txn *t = NULL;
+    aug_err e = store_txn_begin(s, true, &t);
+    if (e != AUG_OK)
+        return e;
+    if ((e = store_meta_put(t, "test_release", v)) != AUG_OK) {
+        store_txn_abort(t);
+        return e;
+    }
+    return store_txn_commit(t);
+}
+
+static void *side_main(void *arg)
+{
+    side_thread *x = arg;
+    x->err = x->sync ? store_sync(x->s) : put_meta(x->s, 2);
+    return NULL;
+}
+
+static void test_sync_never_overlaps_a_commit_flush(void)
+{
+    gate(false);
+    store *s = open_at(tmp_new(), 0, 0);
+    CHECK_EQ_I64(put_meta(s, 1), AUG_OK); /* its meta page is owed a flush */
+    int s0 = count_of(&started);
+    gate(true);
+    side_thread c = {.s = s, .sync = false}, y = {.s = s, .sync = true};
+    CHECK_EQ_I64(pthread_create(&c.th, NULL, side_main, &c), 0);
+    CHECK(wait_count(&started, s0 + 1)); /* the commit is inside its data flush */
+    CHECK_EQ_I64(pthread_create(&y.th, NULL, side_main, &y), 0);
+    /* store_sync must wait rather than flush beside it (a slow thread can
+     * make this pass without the lock; it cannot make it fail with it). */
+    struct timespec ts = {0, 50 * 1000000};
+    nanosleep(&ts, NULL);
+    CHECK_EQ_I64(count_of(&started), s0 + 1);
+    permit(1, 1); /* the commit's flush fails */
+    pthread_join(c.th, NULL);
+    pthread_join(y.th, NULL);
+    CHECK_EQ_I64(c.err, AUG_EIO);
+    CHECK_EQ_I64(y.err, AUG_EIO);
+    CHECK_EQ_I64(count_of(&started), s0 + 1); /* store_sync never flushed */
+    CHECK_EQ_I64(store_status(s), AUG_EIO);
+    gate(false);
+    store_close(s);
+    tmp_remove();
+}
+
 CHECK_MAIN(CHECK_CASE(test_idle_release_waits_for_store_sync), CHECK_CASE(test_next_commit_releases_previous),
            CHECK_CASE(test_duplicate_waits_for_original_flush), CHECK_CASE(test_failed_flush_is_sticky),
            CHECK_CASE(test_failed_commit_flush_fails_held_request),
-           CHECK_CASE(test_failed_commit_with_nothing_owed_is_not_sticky))
+           CHECK_CASE(test_failed_commit_with_nothing_owed_is_not_sticky), CHECK_CASE(test_sync_never_overlaps_a_commit_flush))
