@@ -152,8 +152,8 @@
  *    augur_predict_seeded_buckets_total and the group's `seeded`, like a
  *    seed's, and log "forecast gap filled from stored history" with
  *    after=L. Like seeded buckets they train the model only: no points, no
- *    error windows (note 6). Refit: once after the fill only if the gap was
- *    longer than n (L < s - (n+1)·width). Then every bucket the model keeps
+ *    error windows (note 6). Refit: once after the fill only if the gap
+ *    holds n buckets or more (L <= s - (n+1)·width). Then every bucket the model keeps
  *    is from the gap (its run may even have restarted: a gap over the
  *    history does that, forecast.h), and its tuned parameters describe data
  *    it no longer holds: the situation of a new model after its seed. A
@@ -1161,7 +1161,7 @@ static void seed(predict *p, predict_target *t, predict_group *g, int64_t first_
         return;
     /* Gap longer than the history: what the model keeps is all gap (its run
      * may even have restarted), as after a new model's seed (note 10). */
-    bool refit_after = !gap || after < first_s - (history + 1) * w;
+    bool refit_after = !gap || after <= first_s - (history + 1) * w;
     predict_pend *buf = aug_calloc((size_t)slots, sizeof *buf);
     if (buf == NULL) {
         LOG_ERROR("predict", "cannot seed a forecast from stored history", "forecast", t->name, "err",

@@ -1245,13 +1245,14 @@ static void test_gap_fill_after_restart(void)
     h_close(&h);
 }
 
-/* A gap longer than the model's history (two weeks and more of minutes):
- * only the newest 20160 stored minutes right before the first live one are
- * read and learned, never the older part of the gap, and the model is
- * refitted once, as after a seed. */
-static void test_gap_fill_longer_than_history(void)
+/* A gap of g minutes at least as long as the model's history (two weeks
+ * of minutes): only the newest 20160 stored minutes right before the first
+ * live one are read and learned, never the older part of the gap, and the
+ * model is refitted once, as after a seed (a gap of exactly 20160 replaces
+ * the whole kept history too). */
+static void gap_fill_of_history(int64_t G)
 {
-    enum { N1 = 3, G = FC_MAX_HISTORY + 100 };
+    enum { N1 = 3 };
     harness h;
     h_open(&h, "forecasts:\n"
                "  - name: cpu\n"
@@ -1277,6 +1278,12 @@ static void test_gap_fill_longer_than_history(void)
     check_gap_log(&lc, FC_MAX_HISTORY, S - 60 * FC_MAX_HISTORY, S - 60);
     free(lc.buf);
     h_close(&h);
+}
+
+static void test_gap_fill_longer_than_history(void)
+{
+    gap_fill_of_history(FC_MAX_HISTORY + 100);
+    gap_fill_of_history(FC_MAX_HISTORY);
 }
 
 /* No gap: the first live minute after the restart directly follows the
