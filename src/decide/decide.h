@@ -222,8 +222,12 @@ aug_err decide_state_encode(const decide_state *st, int32_t last_desired, uint64
  *                     allocated.
  * fp           [in]   the fingerprint the caller expects.
  * out          [out]  written only on AUG_OK; its history starts at index 0.
- * last_desired [out]  written only on AUG_OK: -1 (none; always for version
- *                     1) or a count within [min_replicas, max_replicas].
+ * last_desired [out]  on AUG_OK: -1 (none; always for version 1) or a count
+ *                     within [min_replicas, max_replicas]. On AUG_ENOTFOUND
+ *                     (an intact record of another definition): its count,
+ *                     >= -1 but NOT checked against p (the replicas running
+ *                     do not depend on the definition; the caller clamps).
+ *                     Otherwise -1.
  * eb                  the detail on error (may be NULL).
  * Returns AUG_OK; AUG_EVERSION for an unknown version byte; AUG_ENOTFOUND
  * when the record was saved under another fingerprint (no state exists for

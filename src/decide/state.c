@@ -126,6 +126,7 @@ aug_err decide_state_decode(aug_bytes in, uint64_t fp, const decide_params *p, d
         return err;
     if (last_desired == NULL)
         return aug_errf(eb, AUG_EINVAL, "decide state: missing argument");
+    *last_desired = -1;
     if (in.p == NULL || in.len < 1)
         return aug_errf(eb, AUG_ECORRUPT, "decide state: empty record");
     if (in.p[0] != STATE_V1 && in.p[0] != STATE_V2)
@@ -145,9 +146,14 @@ aug_err decide_state_decode(aug_bytes in, uint64_t fp, const decide_params *p, d
     uint32_t crc = util_crc32(in.p, in.len - TRAILER);
     if (get_be32(in.p + in.len - TRAILER) != crc)
         return aug_errf(eb, AUG_ECORRUPT, "decide state: checksum mismatch");
-    if (get_be64(in.p + 1) != fp)
+    if (get_be64(in.p + 1) != fp) {
+        /* Another definition's record: its state does not apply, but the
+         * count it last asked for is still what runs (decide.h). */
+        if (hdr == HDR && get_i32(in.p + 41) >= -1)
+            *last_desired = get_i32(in.p + 41);
         return aug_errf(eb, AUG_ENOTFOUND, "decide state: saved for other parameters (fingerprint %016" PRIx64
                         ", expected %016" PRIx64 ")", get_be64(in.p + 1), fp);
+    }
 
     decide_state s;
     memset(&s, 0, sizeof s);

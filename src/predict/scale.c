@@ -72,7 +72,9 @@
  *    name and definition, input selectors) are unchanged keeps its decision
  *    state (stabilization history, buckets, cooldown) and inputs; a changed
  *    one starts afresh but keeps its last emitted time, so its series stay
- *    strictly increasing. Webhook and shadow changes apply without a reset.
+ *    strictly increasing, and its last desired count (clamped to the new
+ *    [min, max]): those replicas still run whatever the definition says.
+ *    Webhook and shadow changes apply without a reset.
  *    A new or changed scaler reads its saved state instead (note 8) and
  *    seeds its inputs from the store (note 9).
  *
@@ -85,7 +87,8 @@
  *    it at start and, at a reload, for every scaler that did not take over
  *    an old one's state: a record with another fingerprint (the decision
  *    parameters, forecast or inputs changed) is not applied and the log
- *    says the scaler starts afresh; an unreadable one is logged as an error
+ *    says the scaler starts afresh, except for its last desired count
+ *    (clamped to [min, max], as at a reload); an unreadable one is logged as an error
  *    and counted, and the scaler starts afresh too. States that changed are
  *    saved together in one write transaction after each round of
  *    evaluations, and at close. Why not batched with the model saves (every
@@ -308,6 +311,9 @@ void predict_scalers_carry(predict_scaler *const *olds, size_t nold, predict_sca
             if (strcmp(o->name, n->name) != 0)
                 continue;
             n->last_emit_ms = o->last_emit_ms; /* the series stay strictly increasing */
+            /* What it last asked for still runs, whatever the new definition. */
+            if (o->last_desired >= 0)
+                n->last_desired = decide_clamp_replicas(o->last_desired, n->dp.min_replicas, n->dp.max_replicas);
             if (o->fp != n->fp)
                 break;
             memcpy(n->in, o->in, sizeof n->in);
@@ -376,10 +382,14 @@ void predict_scale_load(predict *p, predict_scaler *const *sc, size_t n)
             LOG_INFO("scale", "decision state restored", "scaler", s->name, "last_evaluation",
                      LOG_I64(st.last_eval_s), "last_desired", LOG_I64(desired));
         } else if (e == AUG_ENOTFOUND) {
+            /* The replicas it last asked for still run (a selectorless
+             * scaler's current count, note 4), whatever the definition. */
+            if (desired >= 0)
+                s->last_desired = decide_clamp_replicas(desired, s->dp.min_replicas, s->dp.max_replicas);
             LOG_INFO("scale",
                      "saved decision state is for another definition of the scaler (decision parameters, forecast "
                      "or inputs changed), starting afresh",
-                     "scaler", s->name);
+                     "scaler", s->name, "last_desired", LOG_I64(s->last_desired));
         } else {
             metrics_counter_add(p->m_sc_state_load_err, 1);
             LOG_ERROR("scale", "saved decision state unreadable, starting afresh", "scaler", s->name, "err",

@@ -151,8 +151,10 @@ static void test_version1(void)
     CHECK_STR(eb.msg, "decide state: 74 bytes, 46 expected for a history of 0");
     CHECK_EQ_I64(decide_state_decode((aug_bytes){example_v1, 45}, FP, &p, &d, &ld, &eb), AUG_ECORRUPT);
     CHECK_STR(eb.msg, "decide state: 45 bytes, shorter than the 46-byte minimum");
+    ld = 7;
     CHECK_EQ_I64(decide_state_decode((aug_bytes){example_v1, sizeof example_v1}, FP + 1, &p, &d, &ld, NULL),
                  AUG_ENOTFOUND);
+    CHECK_EQ_I64(ld, -1); /* version 1 has no count, also for another definition */
     /* Its ranges are checked as in version 2: 5 scale-up tokens. */
     memcpy(big, example_v1, sizeof example_v1);
     big[25] = 0x40;
@@ -262,10 +264,20 @@ static void test_strict_decoding(void)
     /* 65 history entries. */
     CHECK_EQ_I64(decode_with(patched(buf, 45, (const uint8_t[]){65}, 1), &p), AUG_ECORRUPT);
 
-    /* Another fingerprint: not this scaler's state. */
-    CHECK_EQ_I64(decide_state_decode((aug_bytes){example, sizeof example}, FP + 1, &p, &d, &ld, &eb), AUG_ENOTFOUND);
+    /* Another fingerprint: not this scaler's state, but the count it last
+     * asked for (8) is reported, unchecked against p (max 2 here). */
+    decide_params small = p;
+    small.max_replicas = 2;
+    ld = 0;
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){example, sizeof example}, FP + 1, &small, &d, &ld, &eb),
+                 AUG_ENOTFOUND);
     CHECK_STR(eb.msg, "decide state: saved for other parameters (fingerprint 0102030405060708, expected "
                       "0102030405060709)");
+    CHECK_EQ_I64(ld, 8);
+    /* Anything else wrong: -1. */
+    ld = 0;
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){buf, sizeof buf - 1}, FP + 1, &p, &d, &ld, NULL), AUG_ECORRUPT);
+    CHECK_EQ_I64(ld, -1);
 
     /* Times: last action after the last evaluation (1700000001). */
     CHECK_EQ_I64(decode_with(patched(buf, 17, (const uint8_t[]){0, 0, 0, 0, 0x65, 0x53, 0xf1, 0x01}, 8), &p),

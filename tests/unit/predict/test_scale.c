@@ -395,7 +395,8 @@ static void queue_run(harness *h, int64_t S, const char *reopen_yaml, bool to_v1
  * first decision after the restart is "current 12, hold", exactly as in a
  * daemon that never stopped (it used to be "current 1" again, here refused
  * by the restored cooldown: the scaler would have said 1 replica). A
- * changed definition starts afresh from min_replicas (1 → 12, no cooldown);
+ * changed definition starts afresh (no cooldown, no history) but from the
+ * 12 it asked for, which still run;
  * a record of the old format (version 1) restores the cooldown but not the
  * count, as before: current 1, and the cooldown of the T1 action, 2 min
  * ago, holds it at 1. */
@@ -439,13 +440,14 @@ static void test_queue_current_survives_restart(void)
     h_close(&ref);
     h_close(&h);
 
-    /* max_error 0.4: another definition, a fresh state: current 1 again,
-     * and no cooldown to refuse 1 → 12; then 12 goes on. */
+    /* max_error 0.4: another definition, a fresh state (no cooldown, no
+     * history), but the 12 replicas it asked for still run: current 12. */
     h_open(&h, queue_yaml("0.3"));
     queue_run(&h, S, queue_yaml("0.4"), false, c, d);
-    expect_rounds(c, d, (const int64_t[4]){1, 12, 1, 12}, (const int64_t[4]){12, 12, 12, 12});
+    expect_rounds(c, d, (const int64_t[4]){1, 12, 12, 12}, (const int64_t[4]){12, 12, 12, 12});
     decision_line(&h, 2, line, sizeof line);
-    CHECK(strstr(line, "\"current\":1,\"desired\":12,\"action\":\"scale_up_now\"") != NULL);
+    CHECK(strstr(line, "\"current\":12,\"desired\":12,\"action\":\"hold\"") != NULL);
+    CHECK(strstr(line, "cooldown") == NULL);
     h_close(&h);
 
     /* A version 1 record: the state is restored (no load error; the T1
@@ -568,6 +570,49 @@ static void test_inputs_across_reload(void)
     predict_flush(h.p);
     CHECK_EQ_I64(current_at(&h, (S + 180) * 1000), 6);
     CHECK_EQ_I64(metrics_counter_value(seeded), 2);
+    h_close(&h);
+}
+
+/* A reload that changes a selectorless scaler's definition keeps the count
+ * it asked for (12 replicas still run) although the decision state starts
+ * afresh; a max_replicas below it clamps it. */
+static void test_queue_current_survives_reload(void)
+{
+    int64_t S = base_s();
+    set_now((S + 600) * 1000);
+    harness h;
+    h_open(&h, queue_yaml("0.3"));
+    add_series(h.s, 1, "__name__", "jobs", "job", "a", NULL);
+    double v = TNAN;
+    for (int k = 0; k < 2; k++) {
+        bucket(h.p, 1, STORE_RES_MINUTE, S + 60 * k, 12.0, 0);
+        predict_flush(h.p);
+    }
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_scaling_desired_replicas{scaler=\"q\"}", (S + 120) * 1000, &v), 1);
+    CHECK_NEAR(v, 12, 0);
+    aug_errbuf eb = {{0}};
+    cfg_config *c2 = config_of(queue_yaml("0.4"));
+    CHECK_EQ_I64(predict_reload(h.p, c2, &eb), AUG_OK);
+    cfg_free(c2);
+    bucket(h.p, 1, STORE_RES_MINUTE, S + 120, 12.0, 0);
+    predict_flush(h.p);
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_scaling_current_replicas{scaler=\"q\"}", (S + 180) * 1000, &v), 1);
+    CHECK_NEAR(v, 12, 0);
+
+    /* max_replicas 8: the 12 are clamped to what this definition may ask for. */
+    char y[sizeof cfg_buf];
+    snprintf(y, sizeof y, "%s", queue_yaml("0.4"));
+    char *mx = strstr(y, "max_replicas: 20");
+    CHECK(mx != NULL);
+    if (mx != NULL)
+        memcpy(mx, "max_replicas:  8", 16);
+    c2 = config_of(y);
+    CHECK_EQ_I64(predict_reload(h.p, c2, &eb), AUG_OK);
+    cfg_free(c2);
+    bucket(h.p, 1, STORE_RES_MINUTE, S + 180, 12.0, 0);
+    predict_flush(h.p);
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_scaling_current_replicas{scaler=\"q\"}", (S + 240) * 1000, &v), 1);
+    CHECK_NEAR(v, 8, 0);
     h_close(&h);
 }
 
@@ -849,7 +894,7 @@ static void test_shadow_never_calls(void)
 }
 
 CHECK_MAIN(CHECK_CASE(test_points_and_log), CHECK_CASE(test_decisions_rotation), CHECK_CASE(test_state_survives_restart),
-           CHECK_CASE(test_bad_state_starts_fresh), CHECK_CASE(test_queue_current_survives_restart), CHECK_CASE(test_waits_for_replicas),
+           CHECK_CASE(test_bad_state_starts_fresh), CHECK_CASE(test_queue_current_survives_restart), CHECK_CASE(test_queue_current_survives_reload), CHECK_CASE(test_waits_for_replicas),
            CHECK_CASE(test_inputs_seeded_at_start), CHECK_CASE(test_inputs_across_reload),
            CHECK_CASE(test_webhook_retry), CHECK_CASE(test_webhook_queue_full_drops_oldest),
            CHECK_CASE(test_shadow_never_calls))
