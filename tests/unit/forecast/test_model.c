@@ -1,8 +1,9 @@
 /* Unit tests for the engine (src/forecast/model.c) through the public API:
  * parameters, the time grid (gaps are missing points, older points are
  * rejected), bad values, cold/warming/ready with reasons, interval
- * calibration on noise, constant series, zeros and negatives, bounded
- * memory, the refit schedule and determinism. */
+ * calibration on noise, no replay warm-up errors in the interval rings,
+ * constant series, zeros and negatives, bounded memory, the refit schedule
+ * and determinism. */
 #include "util/common.h"
 
 #include "forecast/fc_impl.h"
@@ -362,11 +363,13 @@ static void test_cold_warming_ready(void)
 
 /* Intervals come from the model's own out-of-sample errors: on a daily
  * sine with Gaussian noise (sd 2) the 80% and 95% intervals cover about
- * 80% and 95% of what happens next, at every lead. The bands run wide:
- * over 29 seeds (CHECK_SEED=1..29 and this test's own) the 80% coverage
- * was 0.848 to 0.905, median 0.875, so the upper bound sits above that
- * spread; a bound inside it would pass or fail with the seed, not with the
- * engine. */
+ * 80% and 95% of what happens next, at every lead. Over 130 seeds
+ * (CHECK_SEED=1..130) the 80% coverage was 0.760 to 0.855 (mean 0.815, sd
+ * 0.015), the 95% coverage 0.953 to 0.980 and the mean 80% width 4.95 to
+ * 6.10; the bounds sit just outside those spreads, so they fail with the
+ * engine, not with the seed. Before the replay's warm-up errors were
+ * dropped from the rings (model.c) the 80% coverage was 0.848 to 0.905 and
+ * the width 6.2 to 7.4. */
 static void test_intervals_calibrated_on_noise(void)
 {
     enum { N = 16 * DAY };
@@ -395,9 +398,38 @@ static void test_intervals_calibrated_on_noise(void)
     double c80 = (double)in80 / (double)tot, c95 = (double)in95 / (double)tot;
     fprintf(stderr, "  coverage 80%%: %.3f, 95%%: %.3f, mean 80%% width %.3f (noise sd 2: ideal 5.13)\n", c80, c95,
             w80 / (double)tot);
-    CHECK(c80 >= 0.74 && c80 <= 0.91);
-    CHECK(c95 >= 0.91 && c95 <= 0.99);
-    CHECK(w80 / (double)tot < 8.0); /* not calibrated by being uselessly wide */
+    CHECK(c80 >= 0.74 && c80 <= 0.88);
+    CHECK(c95 >= 0.93 && c95 <= 0.99);
+    CHECK(w80 / (double)tot < 6.5); /* not calibrated by being uselessly wide */
+    fc_model_free(m);
+}
+
+/* A refit replays the history with every member restarted, and until a
+ * lead bucket has a member with errors of its own the combination borrows
+ * shorter-lead weights: on this sine those day-ahead forecasts miss by
+ * 5-15 (the noise sd is 2). The long-lead rings span the whole history, so
+ * those errors stayed in their tails. Over 150 seeds the largest 10-90%
+ * spread of any ring right after this refit was 9.3 to 20.8 (median 14.4,
+ * the 129-256 ring) before the replay dropped them, 5.5 to 8.2 (median 6.7)
+ * after; the ideal is 5.13. */
+static void test_refit_drops_warmup_errors(void)
+{
+    fc_model *m = new_model(FC_AUTO, STEP, DAY);
+    for (int64_t k = 0; k < 8 * DAY; k++)
+        feed(m, k, sine50(k) + 2.0 * nrand());
+    CHECK(fc_model_refit(m) == AUG_OK);
+    for (int b = 0; b < m->c.nb; b++) {
+        int n = m->tr.en[b];
+        double v[FC_ERRN];
+        CHECK(n >= 16);
+        memcpy(v, m->tr.err + (size_t)b * FC_ERRN, sizeof(double) * (size_t)n);
+        fc_median(v, n); /* sorts */
+        double spread = v[(int)(0.9 * n)] - v[(int)(0.1 * n)];
+        if (!(spread < 9.0))
+            fprintf(stderr, "  bucket %d (leads %d-%d): 10-90%% spread %.2f\n", b, (int)m->c.lead_lo[b],
+                    (int)m->c.lead[b], spread);
+        CHECK(spread < 9.0);
+    }
     fc_model_free(m);
 }
 
@@ -589,7 +621,8 @@ CHECK_MAIN(CHECK_CASE(test_params_rejected), CHECK_CASE(test_periods_follow_step
            CHECK_CASE(test_hourly_cycle_needs_hourly_season), CHECK_CASE(test_names),
            CHECK_CASE(test_bad_points_rejected_model_unchanged), CHECK_CASE(test_gap_is_missing_not_zero),
            CHECK_CASE(test_long_gap_restarts_cold), CHECK_CASE(test_cold_warming_ready),
-           CHECK_CASE(test_intervals_calibrated_on_noise), CHECK_CASE(test_constant_series),
+           CHECK_CASE(test_intervals_calibrated_on_noise), CHECK_CASE(test_refit_drops_warmup_errors),
+           CHECK_CASE(test_constant_series),
            CHECK_CASE(test_zeros_and_negatives), CHECK_CASE(test_memory_bounded), CHECK_CASE(test_refit_schedule),
            CHECK_CASE(test_refit_keeps_model_usable), CHECK_CASE(test_refit_enomem_leaves_model),
            CHECK_CASE(test_deterministic), CHECK_CASE(test_hourly_level_shift))
