@@ -715,7 +715,9 @@ static void build_reason(const eval *e, decide_output *out)
         sb_printf(&b, "hold %d %s", (int)e->cur, replicas_word(e->cur));
     }
 
-    if (e->early) {
+    /* Only when the early start's need is the one that decided (not, say, a
+     * scale-down held by the load observed now). */
+    if (e->early && out->need == e->early_need) {
         sb_printf(&b, "; early start: %s forecast ", bound_name(p->margin));
         reason_load(&b, e, e->early_load);
         sb_printf(&b, "%s at +%s needs %s, the scale-up limit adds at most %s per %s, so %s now",

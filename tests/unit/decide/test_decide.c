@@ -593,6 +593,16 @@ static void test_early_start(void)
     CHECK_EQ_I64(out.desired, 4);
     CHECK_EQ_I64(out.action, DECIDE_SCALE_DOWN);
 
+    /* At 10 replicas with 30 observed now, the hold need is 30 / 5 = 6 > 4:
+     * the early start did not decide and the reason does not name it. */
+    decide_state_init(&st, &p);
+    in.current_replicas = 10;
+    in.observed = 30;
+    CHECK_EQ_I64(decide_evaluate(&p, &st, &in, &out, NULL), AUG_OK);
+    CHECK_EQ_I64(out.desired, 6);
+    CHECK(strstr(out.reason, "early start") == NULL);
+    in.observed = 10;
+
     /* Reachable in time (the peak at +30 min is 20: 4 - 8 < 2): no early start. */
     m[5] = 20;
     decide_state_init(&st, &p);
