@@ -11,7 +11,8 @@
  * writer inside a flush so the test can look at what was released before
  * the flush completed. The writer is the only thread that flushes while a
  * test runs (its housekeeping commits change nothing and flush nothing with
- * these options). */
+ * these options), except in test_sync_never_overlaps_a_commit_flush, which
+ * flushes from two threads on purpose. */
 #include "util/common.h"
 #include "ingest/ingest.h"
 #include "metrics/metrics.h"
@@ -28,7 +29,8 @@ static bool gate_on;     /* flushes wait for a permit */
 static int permits;      /* flushes that may pass the gate */
 static int started;      /* flushes entered */
 static int finished;     /* flushes returned */
-static int fail_next;    /* this many of the next flushes fail with EIO */
+static int fail_next;    /* this many of the next flushes fail with fail_errno */
+static int fail_errno = EIO;
 
 int fdatasync(int fd)
 {
@@ -54,7 +56,7 @@ int fdatasync(int fd)
     pthread_cond_broadcast(&gate_cv);
     pthread_mutex_unlock(&gate_mu);
     if (fail)
-        errno = EIO;
+        errno = fail_errno;
     return rc;
 }
 
@@ -361,6 +363,48 @@ static void test_failed_commit_with_nothing_owed_is_not_sticky(void)
     fx_close(&fx);
 }
 
+/* A full disk: a flush failing with ENOSPC (fdatasync reports it when
+ * delayed allocation finds no space) while a commit waits for it is
+ * treated as any failed flush: the waiting request and every later one get
+ * AUG_EIO (503), never a 204 for samples that may not be on disk, until a
+ * restart (after space was freed) recovers from what the disk holds. */
+static void test_full_disk_is_sticky_until_restart(void)
+{
+    fixture fx;
+    fx_open(&fx);
+    int s0 = count_of(&started);
+    gate(true);
+    req a;
+    req_start(&a, fx.g, "a", ts0());
+    CHECK(wait_count(&started, s0 + 1));
+    permit(1, 0);
+    CHECK(wait_count(&started, s0 + 2)); /* the idle store_sync */
+    pthread_mutex_lock(&gate_mu);
+    fail_errno = ENOSPC;
+    pthread_mutex_unlock(&gate_mu);
+    permit(1, 1);
+    CHECK_EQ_I64(req_join(&a), AUG_EIO);
+    CHECK_EQ_I64(store_status(fx.s), AUG_EIO);
+    gate(false);
+    pthread_mutex_lock(&gate_mu);
+    fail_errno = EIO;
+    pthread_mutex_unlock(&gate_mu);
+    req_start(&a, fx.g, "b", ts0());
+    CHECK_EQ_I64(req_join(&a), AUG_EIO);
+    ingest_close(fx.g);
+    store_close(fx.s);
+    metrics_registry_free(fx.reg);
+
+    fx.s = open_at(tmp_dir, 0, 0);
+    fx.reg = metrics_registry_new();
+    aug_errbuf eb = {{0}};
+    CHECK_EQ_I64(ingest_open(fx.s, &opts, fx.reg, &fx.g, &eb), AUG_OK);
+    CHECK_EQ_I64(store_status(fx.s), AUG_OK);
+    req_start(&a, fx.g, "b", ts0());
+    CHECK_EQ_I64(req_join(&a), AUG_OK);
+    fx_close(&fx);
+}
+
 /* A write commit on another thread (predict, export) and store_sync never
  * flush at the same time (storage/store.c flush_mu). Linux reports a
  * writeback error to only one of two overlapping fdatasyncs of a file, so a
@@ -426,4 +470,5 @@ static void test_sync_never_overlaps_a_commit_flush(void)
 CHECK_MAIN(CHECK_CASE(test_idle_release_waits_for_store_sync), CHECK_CASE(test_next_commit_releases_previous),
            CHECK_CASE(test_duplicate_waits_for_original_flush), CHECK_CASE(test_failed_flush_is_sticky),
            CHECK_CASE(test_failed_commit_flush_fails_held_request),
-           CHECK_CASE(test_failed_commit_with_nothing_owed_is_not_sticky), CHECK_CASE(test_sync_never_overlaps_a_commit_flush))
+           CHECK_CASE(test_failed_commit_with_nothing_owed_is_not_sticky), CHECK_CASE(test_sync_never_overlaps_a_commit_flush),
+           CHECK_CASE(test_full_disk_is_sticky_until_restart))
