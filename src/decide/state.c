@@ -146,11 +146,12 @@ aug_err decide_state_decode(aug_bytes in, uint64_t fp, const decide_params *p, d
     uint32_t crc = util_crc32(in.p, in.len - TRAILER);
     if (get_be32(in.p + in.len - TRAILER) != crc)
         return aug_errf(eb, AUG_ECORRUPT, "decide state: checksum mismatch");
+    int32_t desired = hdr == HDR ? get_i32(in.p + 41) : -1;
     if (get_be64(in.p + 1) != fp) {
         /* Another definition's record: its state does not apply, but the
          * count it last asked for is still what runs (decide.h). */
-        if (hdr == HDR && get_i32(in.p + 41) >= -1)
-            *last_desired = get_i32(in.p + 41);
+        if (desired >= -1)
+            *last_desired = desired;
         return aug_errf(eb, AUG_ENOTFOUND, "decide state: saved for other parameters (fingerprint %016" PRIx64
                         ", expected %016" PRIx64 ")", get_be64(in.p + 1), fp);
     }
@@ -161,7 +162,6 @@ aug_err decide_state_decode(aug_bytes in, uint64_t fp, const decide_params *p, d
     s.last_action_s = u2i(get_be64(in.p + 17));
     s.tokens_up = util_bits_f64(get_be64(in.p + 25));
     s.tokens_down = util_bits_f64(get_be64(in.p + 33));
-    int32_t desired = hdr == HDR ? get_i32(in.p + 41) : -1;
     bool evaluated = s.last_eval_s != DECIDE_NEVER;
     if (evaluated && !ts_ok(s.last_eval_s))
         return aug_errf(eb, AUG_ECORRUPT, "decide state: last evaluation %" PRId64 " out of range", s.last_eval_s);

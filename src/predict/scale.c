@@ -322,7 +322,6 @@ void predict_scalers_carry(predict_scaler *const *olds, size_t nold, predict_sca
             n->st_dirty = o->st_dirty;
             n->st_resumed = true;
             n->due_ms = o->due_ms;
-            n->last_desired = o->last_desired;
             n->pub_eval_s = o->pub_eval_s;
             n->pub_current = o->pub_current;
             n->pub_desired = o->pub_desired;

@@ -280,24 +280,59 @@ static void test_duplicate_waits_for_original_flush(void)
     fx_close(&fx);
 }
 
+/* After a sticky failure: restarting (a reopened store recovers from the
+ * disk) makes writes work again; then closes the fixture. */
+static void restart_writes_again(fixture *fx)
+{
+    ingest_close(fx->g);
+    store_close(fx->s);
+    metrics_registry_free(fx->reg);
+    fx->s = open_at(tmp_dir, 0, 0);
+    fx->reg = metrics_registry_new();
+    aug_errbuf eb = {{0}};
+    CHECK_EQ_I64(ingest_open(fx->s, &opts, fx->reg, &fx->g, &eb), AUG_OK);
+    CHECK_EQ_I64(store_status(fx->s), AUG_OK);
+    req b;
+    req_start(&b, fx->g, "b", ts0());
+    CHECK_EQ_I64(req_join(&b), AUG_OK);
+    fx_close(fx);
+}
+
+static void set_fail_errno(int e)
+{
+    pthread_mutex_lock(&gate_mu);
+    fail_errno = e;
+    pthread_mutex_unlock(&gate_mu);
+}
+
+/* Opens fx; one request's commit flushes, then the idle store_sync that
+ * would make it durable fails with errno err: the request gets AUG_EIO and
+ * the store turns sticky. Leaves the gate open and fail_errno at EIO. */
+static void fail_idle_flush(fixture *fx, int err)
+{
+    fx_open(fx);
+    int s0 = count_of(&started);
+    gate(true);
+    req a;
+    req_start(&a, fx->g, "a", ts0());
+    CHECK(wait_count(&started, s0 + 1));
+    permit(1, 0);
+    CHECK(wait_count(&started, s0 + 2)); /* the idle store_sync */
+    set_fail_errno(err);
+    permit(1, 1); /* fails */
+    CHECK_EQ_I64(req_join(&a), AUG_EIO);
+    CHECK_EQ_I64(store_status(fx->s), AUG_EIO);
+    gate(false);
+    set_fail_errno(EIO);
+}
+
 /* The flush that would make a commit durable fails: its request gets
  * AUG_EIO, the store refuses further writes (sticky), and a reopened store
  * works again. */
 static void test_failed_flush_is_sticky(void)
 {
     fixture fx;
-    fx_open(&fx);
-    int s0 = count_of(&started);
-    gate(true);
-    req a;
-    req_start(&a, fx.g, "a", ts0());
-    CHECK(wait_count(&started, s0 + 1));
-    permit(1, 0);
-    CHECK(wait_count(&started, s0 + 2)); /* the idle store_sync */
-    permit(1, 1);                        /* fails */
-    CHECK_EQ_I64(req_join(&a), AUG_EIO);
-    CHECK_EQ_I64(store_status(fx.s), AUG_EIO);
-    gate(false);
+    fail_idle_flush(&fx, EIO);
     req b;
     req_start(&b, fx.g, "b", ts0());
     CHECK_EQ_I64(req_join(&b), AUG_EIO);
@@ -306,18 +341,7 @@ static void test_failed_flush_is_sticky(void)
     CHECK_EQ_I64(store_txn_begin(fx.s, true, &t), AUG_EIO);
     CHECK_EQ_I64(store_txn_begin(fx.s, false, &t), AUG_OK); /* reads still work */
     store_txn_abort(t);
-    ingest_close(fx.g);
-    store_close(fx.s);
-    metrics_registry_free(fx.reg);
-
-    fx.s = open_at(tmp_dir, 0, 0);
-    fx.reg = metrics_registry_new();
-    aug_errbuf eb = {{0}};
-    CHECK_EQ_I64(ingest_open(fx.s, &opts, fx.reg, &fx.g, &eb), AUG_OK);
-    CHECK_EQ_I64(store_status(fx.s), AUG_OK);
-    req_start(&b, fx.g, "b", ts0());
-    CHECK_EQ_I64(req_join(&b), AUG_OK);
-    fx_close(&fx);
+    restart_writes_again(&fx);
 }
 
 /* The next commit's own flush fails: that commit's request gets the
@@ -371,38 +395,11 @@ static void test_failed_commit_with_nothing_owed_is_not_sticky(void)
 static void test_full_disk_is_sticky_until_restart(void)
 {
     fixture fx;
-    fx_open(&fx);
-    int s0 = count_of(&started);
-    gate(true);
+    fail_idle_flush(&fx, ENOSPC);
     req a;
-    req_start(&a, fx.g, "a", ts0());
-    CHECK(wait_count(&started, s0 + 1));
-    permit(1, 0);
-    CHECK(wait_count(&started, s0 + 2)); /* the idle store_sync */
-    pthread_mutex_lock(&gate_mu);
-    fail_errno = ENOSPC;
-    pthread_mutex_unlock(&gate_mu);
-    permit(1, 1);
-    CHECK_EQ_I64(req_join(&a), AUG_EIO);
-    CHECK_EQ_I64(store_status(fx.s), AUG_EIO);
-    gate(false);
-    pthread_mutex_lock(&gate_mu);
-    fail_errno = EIO;
-    pthread_mutex_unlock(&gate_mu);
     req_start(&a, fx.g, "b", ts0());
     CHECK_EQ_I64(req_join(&a), AUG_EIO);
-    ingest_close(fx.g);
-    store_close(fx.s);
-    metrics_registry_free(fx.reg);
-
-    fx.s = open_at(tmp_dir, 0, 0);
-    fx.reg = metrics_registry_new();
-    aug_errbuf eb = {{0}};
-    CHECK_EQ_I64(ingest_open(fx.s, &opts, fx.reg, &fx.g, &eb), AUG_OK);
-    CHECK_EQ_I64(store_status(fx.s), AUG_OK);
-    req_start(&a, fx.g, "b", ts0());
-    CHECK_EQ_I64(req_join(&a), AUG_OK);
-    fx_close(&fx);
+    restart_writes_again(&fx);
 }
 
 /* A write commit on another thread (predict, export) and store_sync never
