@@ -173,6 +173,10 @@ typedef struct cfg_rate_limit {
     int64_t burst;            /* token bucket size, in replicas */
     int64_t stabilization_ms; /* a change must be wanted this long first */
     double tolerance;         /* no change while the need is within this fraction of the current count */
+    /* scale_down only: a scale-down stops at what the floor_quantile hour of
+     * the last floor_window needed; 0 = off */
+    double floor_quantile;
+    int64_t floor_window_ms;
 } cfg_rate_limit;
 
 typedef struct cfg_basic_auth {

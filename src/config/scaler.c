@@ -38,6 +38,8 @@ aug_err cfg_scaler_decide_params(const cfg_scaler *s, decide_params *out, aug_er
     p.stabilization_s = ms_to_s_up(s->scale_down.stabilization_ms);
     p.tolerance_up = s->scale_up.tolerance;
     p.tolerance_down = s->scale_down.tolerance;
+    p.floor_quantile = s->scale_down.floor_quantile;
+    p.floor_window_s = s->scale_down.floor_window_ms / 1000 / 3600 * 3600;
     p.cooldown_s = ms_to_s_up(s->cooldown_ms);
     p.max_error = s->max_error;
     if (queue) {

@@ -26,6 +26,8 @@
  *                         milliseconds → seconds, rounded up
  *   scale_up / scale_down {capacity = burst, per_minute = max_per_minute}
  *   scale_up/scale_down.tolerance  tolerance_up / tolerance_down, as written
+ *   scale_down.floor_quantile      floor_quantile, as written
+ *   scale_down.floor_window        floor_window_s: whole hours (rounded down)
  *   capacity_per_replica  utilization: 0 (the forecast is a per-replica
  *                         utilization; simulate sets its own capacity)
  *   service_time_s        queue: the configured duration; with a selector,

@@ -167,6 +167,11 @@ static const cfg_row scaler_rows[] = {
      .min = "0", .max = "24h", .doc = "A scale-down must be wanted this long (the highest wish in it wins)."},
     {K("scale_down.tolerance", CFG_T_FLOAT, cfg_scaler, scale_down.tolerance), .def = "0.1", .min = "0",
      .max = "0.99", .doc = "Sensitivity: no scale-down while the need is at least current × (1 - tolerance)."},
+    {K("scale_down.floor_quantile", CFG_T_FLOAT, cfg_scaler, scale_down.floor_quantile), .def = "0", .min = "0",
+     .max = "1", .doc = "Scale-down floor: a scale-down stops at the replicas this quantile of the hours of "
+                        "floor_window needed (hourly mean load; 0.5: the median hour); never scales up; 0 = off."},
+    {K("scale_down.floor_window", CFG_T_DURATION, cfg_scaler, scale_down.floor_window_ms), .def = "7d",
+     .min = "1h", .max = "14d", .doc = "Hours the scale-down floor looks back on (whole hours count)."},
     {K("cooldown", CFG_T_DURATION, cfg_scaler, cooldown_ms), .def = "3m", .min = "0", .max = "24h",
      .doc = "Least time between two actions of this scaler."},
     {K("max_error", CFG_T_FLOAT, cfg_scaler, max_error), .def = "0.3", .min = "0", .max = "10",

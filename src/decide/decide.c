@@ -199,6 +199,8 @@ void decide_params_init(decide_params *p, decide_mode mode)
         .max_error = 0.5,
         .tolerance_up = 0.1,
         .tolerance_down = 0.1,
+        .floor_quantile = 0,
+        .floor_window_s = 7 * 86400,
         .capacity_per_replica = 0,
         .service_time_s = 0.05,
         .target_latency_s = 0.5,
@@ -252,6 +254,11 @@ aug_err decide_params_check(const decide_params *p, aug_errbuf *eb)
         return aug_errf(eb, AUG_EINVAL, "decide: tolerance_up %g not in [0, 1)", p->tolerance_up);
     if (!(p->tolerance_down >= 0 && p->tolerance_down < 1))
         return aug_errf(eb, AUG_EINVAL, "decide: tolerance_down %g not in [0, 1)", p->tolerance_down);
+    if (!(p->floor_quantile >= 0 && p->floor_quantile <= 1))
+        return aug_errf(eb, AUG_EINVAL, "decide: floor_quantile %g not in [0, 1]", p->floor_quantile);
+    if (p->floor_quantile > 0 && (p->floor_window_s < 3600 || p->floor_window_s > DECIDE_FLOOR_HOURS * INT64_C(3600)))
+        return aug_errf(eb, AUG_EINVAL, "decide: floor_window %" PRId64 " s not in [1 h, %d h]", p->floor_window_s,
+                        DECIDE_FLOOR_HOURS);
     if (p->mode == DECIDE_MODE_UTILIZATION) {
         if (!(p->capacity_per_replica >= 0 && isfinite(p->capacity_per_replica)))
             return aug_errf(eb, AUG_EINVAL, "decide: capacity_per_replica %g not finite and >= 0",
@@ -279,6 +286,9 @@ void decide_state_init(decide_state *st, const decide_params *p)
     st->last_action_s = DECIDE_NEVER;
     st->tokens_up = p->up.capacity;
     st->tokens_down = p->down.capacity;
+    st->floor_hour = DECIDE_NEVER;
+    for (size_t i = 0; i < DECIDE_FLOOR_HOURS; i++)
+        st->floor_mean[i] = NAN;
 }
 
 static uint32_t hist_at(const decide_state *st, uint32_t i)
@@ -295,6 +305,12 @@ bool decide_state_check(const decide_state *st)
         if (st->hist_ts[a] > st->hist_ts[b] || st->hist_rec[a] <= st->hist_rec[b])
             return false;
     }
+    if (!(isfinite(st->floor_sum) && st->floor_sum >= 0) ||
+        (st->floor_hour == DECIDE_NEVER && (st->floor_sum != 0 || st->floor_cnt != 0)))
+        return false;
+    for (size_t i = 0; i < DECIDE_FLOOR_HOURS; i++)
+        if (!isnan(st->floor_mean[i]) && !(isfinite(st->floor_mean[i]) && st->floor_mean[i] >= 0))
+            return false;
     return isfinite(st->tokens_up) && st->tokens_up >= 0 && isfinite(st->tokens_down) && st->tokens_down >= 0;
 }
 
@@ -415,6 +431,10 @@ typedef struct eval {
 
     double need_up, need_hold;
     int32_t rec, recc, stab, fin;
+    /* scale-down floor (p->floor_quantile > 0) */
+    int32_t floor;        /* replicas, clamped; -1: none (no hour with data yet) */
+    double floor_need;    /* the quantile of the hourly means */
+    int32_t floor_from;   /* the scale-down target it stopped (DECIDE_LIMIT_FLOOR) */
     uint32_t limits;
     int64_t since;        /* seconds since the last action (INT64_MAX: never) */
     int32_t bucket_allow; /* replicas the bucket allowed when it cut */
@@ -443,6 +463,65 @@ static double need_of(const eval *e, double load, bool with_backlog)
     if (p->capacity_per_replica > 0)
         return load / (p->capacity_per_replica * p->target);
     return (double)e->cur * load / p->target;
+}
+
+/* ------------------------------------------------- scale-down floor */
+
+/* The UTC hour t falls in, rounded towards minus infinity. */
+static int64_t hour_of(int64_t t)
+{
+    return t >= 0 ? t / 3600 : -((-t + 3599) / 3600);
+}
+
+/* Adds `need` (NaN: nothing observed) to the hour of t, first closing the
+ * hours before it: their means shift into floor_mean, hours without an
+ * evaluation become NaN. t never goes backwards (step 1). */
+static void floor_track(decide_state *s, int64_t t, double need)
+{
+    int64_t h = hour_of(t);
+    if (s->floor_hour != DECIDE_NEVER && h > s->floor_hour) {
+        int64_t gap = h - s->floor_hour;
+        float mean = s->floor_cnt > 0 ? (float)(s->floor_sum / (double)s->floor_cnt) : NAN;
+        size_t shift = gap < DECIDE_FLOOR_HOURS ? (size_t)gap : DECIDE_FLOOR_HOURS;
+        memmove(s->floor_mean + shift, s->floor_mean, (DECIDE_FLOOR_HOURS - shift) * sizeof *s->floor_mean);
+        for (size_t i = 0; i < shift; i++)
+            s->floor_mean[i] = NAN;
+        if (gap <= DECIDE_FLOOR_HOURS)
+            s->floor_mean[gap - 1] = mean;
+        s->floor_sum = 0;
+        s->floor_cnt = 0;
+    }
+    if (s->floor_hour == DECIDE_NEVER || h > s->floor_hour)
+        s->floor_hour = h;
+    /* Capped so that a mean always fits a float; a need that high is far
+     * above any max_replicas anyway. */
+    if (isfinite(need) && s->floor_cnt < UINT32_MAX) {
+        s->floor_sum += AUG_MIN(need, (double)INT32_MAX);
+        s->floor_cnt++;
+    }
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* The floor_quantile-quantile of the closed hours' means within the floor
+ * window: the smallest mean with at least that share of the hours at or
+ * below it (so 0.5 of 168 hours is the 84th smallest). NaN with no hour. */
+static double floor_need(const decide_state *s, const decide_params *p)
+{
+    float v[DECIDE_FLOOR_HOURS];
+    size_t n = 0, w = (size_t)(p->floor_window_s / 3600);
+    for (size_t i = 0; i < w && i < DECIDE_FLOOR_HOURS; i++)
+        if (!isnan(s->floor_mean[i]))
+            v[n++] = s->floor_mean[i];
+    if (n == 0)
+        return (double)NAN;
+    qsort(v, n, sizeof *v, cmp_float);
+    size_t k = (size_t)ceil(p->floor_quantile * (double)n - 1e-9);
+    return (double)v[AUG_MAX(k, (size_t)1) - 1];
 }
 
 /* Step 2: decides whether the forecast is used and finds the window. */
@@ -734,7 +813,15 @@ static void build_reason(const eval *e, decide_output *out)
         sb_printf(&b, "; raised to min %d", (int)p->min_replicas);
     if (e->limits & DECIDE_LIMIT_STABILIZED)
         sb_printf(&b, "; scale-down to %d held at %d: highest recommendation in the last %s", (int)e->recc,
-                  (int)e->stab, fmt_dur(p->stabilization_s).s);
+                  (int)(e->limits & DECIDE_LIMIT_FLOOR ? e->floor_from : e->stab), fmt_dur(p->stabilization_s).s);
+    if (e->limits & DECIDE_LIMIT_FLOOR) {
+        sb_printf(&b, "; scale-down to %d stops at the floor %d: the ", (int)e->floor_from, (int)e->stab);
+        if (p->floor_quantile == 0.5)
+            sb_printf(&b, "median");
+        else
+            sb_printf(&b, "p%s", fmt_num(p->floor_quantile * 100).s);
+        sb_printf(&b, " hour of the last %s needed %s", fmt_dur(p->floor_window_s).s, fmt_num(e->floor_need).s);
+    }
     if (e->limits & DECIDE_LIMIT_COOLDOWN)
         sb_printf(&b, "; wanted %d, but the last action was %s ago (cooldown %s)", (int)e->stab,
                   fmt_dur(e->since).s, fmt_dur(p->cooldown_s).s);
@@ -788,6 +875,11 @@ aug_err decide_evaluate(const decide_params *p, decide_state *st, const decide_i
     if (p->mode == DECIDE_MODE_QUEUE)
         e.backlog_need = in->queue_length / p->target_latency_s * e.svc / p->concurrency;
 
+    /* The floor learns the load observed now before it is read, so the hour
+     * just closed counts. */
+    if (p->floor_quantile > 0)
+        floor_track(&s, e.t, isfinite(in->observed) ? need_of(&e, in->observed, false) : (double)NAN);
+
     /* 2-3. gate and need */
     gate_forecast(&e);
     if (e.use_fc) {
@@ -823,6 +915,21 @@ aug_err decide_evaluate(const decide_params *p, decide_state *st, const decide_i
         e.stab = AUG_MIN(e.cur, win_max);
         if (e.stab > e.recc)
             e.limits |= DECIDE_LIMIT_STABILIZED;
+    }
+
+    /* 6b. floor: a scale-down stops at it; it never scales up by itself */
+    e.floor = -1;
+    if (p->floor_quantile > 0) {
+        e.floor_need = floor_need(&s, p);
+        if (!isnan(e.floor_need)) {
+            e.floor = decide_clamp_replicas(decide_ceil_replicas(e.floor_need), p->min_replicas, p->max_replicas);
+            int32_t stop = AUG_MIN(e.cur, e.floor);
+            if (e.stab < e.cur && stop > e.stab) {
+                e.floor_from = e.stab;
+                e.stab = stop;
+                e.limits |= DECIDE_LIMIT_FLOOR;
+            }
+        }
     }
 
     /* 7-8. cooldown, buckets */
@@ -879,6 +986,7 @@ aug_err decide_evaluate(const decide_params *p, decide_state *st, const decide_i
         .limits = e.limits,
         .need = need,
         .recommended = e.recc,
+        .floor = e.floor,
         .predicted_peak = e.use_fc ? e.peak : in->observed,
     };
     build_reason(&e, out);

@@ -85,6 +85,15 @@ typedef struct decide_params {
      * tolerance_down). The Kubernetes HPA uses 0.1 for both. */
     double tolerance_up;
     double tolerance_down;
+    /* Scale-down floor: a scale-down stops at the replicas that the
+     * floor_quantile-quantile hour of the last floor_window_s needed (hourly
+     * means of the need of the observed load, see decide_state). It never
+     * scales up by itself. 0 = off; else in (0, 1], and floor_window_s in
+     * [3600, DECIDE_FLOOR_HOURS × 3600] (whole hours count). The observed
+     * load must be in replicas' terms: capacity_per_replica > 0, queue mode,
+     * or a utilization fraction (then the need is current × load / target). */
+    double floor_quantile;
+    int64_t floor_window_s;
     /* Utilization mode: load units one replica serves at 100% (e.g. 250
      * req/s). 0 means the load is itself a utilization fraction averaged over
      * the current replicas (e.g. CPU 0.84), so need = current × load / target. */
@@ -165,6 +174,9 @@ typedef struct decide_input {
 
 #define DECIDE_NEVER INT64_MIN
 
+/* Hours of need means the scale-down floor can look back on (14 days). */
+#define DECIDE_FLOOR_HOURS 336
+
 /* Times (now_s, forecast origins, saved state times) lie in
  * [-DECIDE_TS_LIMIT, DECIDE_TS_LIMIT] (about ±year 5138), so that sums of a
  * time and a duration cannot overflow int64. */
@@ -179,6 +191,15 @@ typedef struct decide_state {
     uint32_t hist_len;
     int64_t hist_ts[DECIDE_HISTORY_MAX];
     int32_t hist_rec[DECIDE_HISTORY_MAX];
+    /* Scale-down floor (kept only when floor_quantile > 0): the need of the
+     * observed load (need_of without backlog) at each evaluation, averaged per
+     * UTC hour. floor_hour is the hour (t / 3600, rounded down) being summed,
+     * DECIDE_NEVER before the first; floor_mean[i] is the mean of hour
+     * floor_hour - 1 - i, NaN for an hour without an observed load. */
+    int64_t floor_hour;
+    double floor_sum;
+    uint32_t floor_cnt;
+    float floor_mean[DECIDE_FLOOR_HOURS];
 } decide_state;
 
 /* Starts a scaler's state: no history, no action yet, both buckets full. */
@@ -186,7 +207,8 @@ void decide_state_init(decide_state *st, const decide_params *p);
 
 /* Invariant check for AUG_DEBUG_ASSERT: history timestamps non-decreasing and
  * recommendations strictly decreasing front to back, counts in range, tokens
- * finite and >= 0. */
+ * finite and >= 0; floor sum finite and >= 0 (0 with no hour), hourly means
+ * NaN or finite and >= 0. */
 bool decide_state_check(const decide_state *st);
 
 /* ---- the saved state (byte format at the top of src/decide/state.c) ----
@@ -200,11 +222,12 @@ bool decide_state_check(const decide_state *st);
  * successful decide_evaluate, -1 for none): the engine neither reads nor
  * keeps it, the record only carries it next to the state. */
 
-/* Bytes decide_state_encode writes at most (50 + 12 × DECIDE_HISTORY_MAX). */
-#define DECIDE_STATE_BLOB_MAX (50 + 12 * DECIDE_HISTORY_MAX)
+/* Bytes decide_state_encode writes at most (72 + 12 × DECIDE_HISTORY_MAX + 4
+ * × DECIDE_FLOOR_HOURS). */
+#define DECIDE_STATE_BLOB_MAX (72 + 12 * DECIDE_HISTORY_MAX + 4 * DECIDE_FLOOR_HOURS)
 
 /* Encodes *st, last_desired and the caller's fingerprint fp into buf (the
- * current version, 2).
+ * current version, 3).
  * st           [in]   a state that passes decide_state_check.
  * last_desired [in]   the desired count of the last decision; -1: none (only
  *                     -1 while st was never evaluated).
@@ -216,8 +239,9 @@ bool decide_state_check(const decide_state *st);
 aug_err decide_state_encode(const decide_state *st, int32_t last_desired, uint64_t fp, uint8_t *buf, size_t cap,
                             size_t *len);
 
-/* Decodes a saved state (version 2, or version 1 which has no last desired
- * count) for parameters p (checked: decide_params_check).
+/* Decodes a saved state (version 3; version 2, which has no floor hours, and
+ * version 1, which has no last desired count either) for parameters p
+ * (checked: decide_params_check).
  * in           [in]   the bytes; nothing is read outside them, nothing is
  *                     allocated.
  * fp           [in]   the fingerprint the caller expects.
@@ -235,7 +259,8 @@ aug_err decide_state_encode(const decide_state *st, int32_t last_desired, uint64
  * (length, checksum, a time out of range or after the last evaluation,
  * tokens outside [0, capacity], a recommendation or last desired count
  * outside [min_replicas, max_replicas], a last desired count without an
- * evaluation, a history failing decide_state_check); AUG_EINVAL for invalid
+ * evaluation, a history failing decide_state_check, a floor hour after the
+ * last evaluation or a floor mean negative or infinite); AUG_EINVAL for invalid
  * p or a NULL last_desired. */
 aug_err decide_state_decode(aug_bytes in, uint64_t fp, const decide_params *p, decide_state *out,
                             int32_t *last_desired, aug_errbuf *eb);
@@ -268,6 +293,7 @@ enum {
     /* the need comes from a later forecast point that the scale-up bucket
      * could not reach in time if started later (early start) */
     DECIDE_LIMIT_EARLY = 1u << 7,
+    DECIDE_LIMIT_FLOOR = 1u << 8,     /* scale-down stopped at the floor */
 };
 
 #define DECIDE_REASON_MAX 512
@@ -279,6 +305,7 @@ typedef struct decide_output {
     uint32_t limits;        /* DECIDE_LIMIT_* bits */
     double need;            /* replicas the rule asked for, before rounding */
     int32_t recommended;    /* ceil(need) after tolerance and clamping (stored in the history) */
+    int32_t floor;          /* the scale-down floor in force (clamped to [min, max]); -1: none */
     /* Highest decision-bound forecast over the path (load units); the
      * observed load when the forecast was not used; NaN if neither. */
     double predicted_peak;
