@@ -168,8 +168,7 @@ static const cfg_row scaler_rows[] = {
     {K("scale_down.tolerance", CFG_T_FLOAT, cfg_scaler, scale_down.tolerance), .def = "0.1", .min = "0",
      .max = "0.99", .doc = "Sensitivity: no scale-down while the need is at least current × (1 - tolerance)."},
     {K("scale_down.floor_quantile", CFG_T_FLOAT, cfg_scaler, scale_down.floor_quantile), .def = "0", .min = "0",
-     .max = "1", .doc = "Scale-down floor: a scale-down stops at the replicas this quantile of the hours of "
-                        "floor_window needed (hourly mean load; 0.5: the median hour); never scales up; 0 = off."},
+     .max = "1", .doc = "A scale-down stops at what this quantile of floor_window's hours needed (0.5: median); 0 = off."},
     {K("scale_down.floor_window", CFG_T_DURATION, cfg_scaler, scale_down.floor_window_ms), .def = "7d",
      .min = "1h", .max = "14d", .doc = "Hours the scale-down floor looks back on (whole hours count)."},
     {K("cooldown", CFG_T_DURATION, cfg_scaler, cooldown_ms), .def = "3m", .min = "0", .max = "24h",

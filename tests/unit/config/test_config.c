@@ -236,7 +236,7 @@ static void test_table_defaults_and_bounds_parse(void)
                 "remote_write: [{url: 'http://x'}]\n");
     CHECK(c != NULL);
     cfg_free(c);
-    CHECK_EQ_I64(cfg_key_count(), 4 + 11 + 6 + 9 + 29 + 11 + 18); /* 29 scaler keys; 11: webhook http client keys */
+    CHECK_EQ_I64(cfg_key_count(), 4 + 11 + 6 + 9 + 31 + 11 + 18); /* 31 scaler keys; 11: webhook http client keys */
     char buf[128];
     cfg_key_info k = cfg_key_get(0, buf, sizeof buf);
     CHECK_STR(k.path, "storage.minute_retention");
