@@ -371,6 +371,9 @@ static void print_table(FILE *o, const run_info *ri, const decide_sim_result *r)
     fprintf(o, "          up %g/min burst %g, down %g/min burst %g, stabilization %s, cooldown %s, max_error %g\n",
             p->up.per_minute, p->up.capacity, p->down.per_minute, p->down.capacity,
             fmt_secs(p->stabilization_s, b3, sizeof b3), fmt_secs(p->cooldown_s, b4, sizeof b4), p->max_error);
+    if (p->floor_quantile > 0)
+        fprintf(o, "          scale-down floor: quantile %g of the last %s's hourly lows\n", p->floor_quantile,
+                fmt_secs(p->floor_window_s, b1, sizeof b1));
     fprintf(o, "capacity  %.6g demand units per replica at 100%%", r->capacity_per_replica);
     if (strcmp(ri->cap_source, "derived") == 0)
         fprintf(o, " (derived: the median non-zero demand %.6g needs 5 replicas at target %g; --capacity "
@@ -379,16 +382,18 @@ static void print_table(FILE *o, const run_info *ri, const decide_sim_result *r)
     else
         fprintf(o, " (from %s)\n", ri->cap_source);
     double early_pct = a->steps ? 100.0 * (double)a->early_steps / (double)a->steps : 0.0;
+    double floor_pct = a->steps ? 100.0 * (double)a->floor_steps / (double)a->steps : 0.0;
     if (ri->perfect)
         fprintf(o, "forecast  PERFECT: the scaler sees the trace's true future (zero-width band), not augur's "
-                   "engine; early start on %.1f%% of scored steps; initial replicas %d\n\n",
-                early_pct, (int)r->initial_replicas);
+                   "engine; early start on %.1f%%, floor held on %.1f%% of scored steps; initial replicas %d\n\n",
+                early_pct, floor_pct, (int)r->initial_replicas);
     else
         fprintf(o,
                 "forecast  augur's engine (%s), fed point by point: %ld refits, %ld points not fed (same slot); "
-                "reactive rule on %.1f%%, early start on %.1f%% of scored steps; initial replicas %d\n\n",
+                "reactive rule on %.1f%%, early start on %.1f%%, floor held on %.1f%% of scored steps; initial "
+                "replicas %d\n\n",
                 fc_kind_name(ri->fd->kind), ri->fd->refits, ri->fd->skipped,
-                a->steps ? 100.0 * (double)a->fallback_steps / (double)a->steps : 0.0, early_pct,
+                a->steps ? 100.0 * (double)a->fallback_steps / (double)a->steps : 0.0, early_pct, floor_pct,
                 (int)r->initial_replicas);
     fprintf(o, "%-8s %14s %14s %8s %15s\n", "policy", "min_under_cap", "replica_hours", "actions", "peak_shortfall");
     for (int pol = 0; pol < DECIDE_POLICY__COUNT; pol++) {
@@ -430,8 +435,9 @@ static void print_json(FILE *o, const run_info *ri, const decide_sim_result *r)
         json_num(o, m->peak_shortfall);
         fprintf(o, ",\"steps_under_capacity\":%" PRId64, m->steps_under);
         if (pol == DECIDE_POLICY_AUGUR) {
-            fprintf(o, ",\"fallback_steps\":%" PRId64 ",\"early_start_steps\":%" PRId64 ",\"under_reduction_vs_hpa\":",
-                    m->fallback_steps, m->early_steps);
+            fprintf(o, ",\"fallback_steps\":%" PRId64 ",\"early_start_steps\":%" PRId64 ",\"floor_steps\":%" PRId64
+                       ",\"under_reduction_vs_hpa\":",
+                    m->fallback_steps, m->early_steps, m->floor_steps);
             json_num(o, g.under_cut);
             fputs(",\"replica_hours_vs_oracle\":", o);
             json_num(o, g.cost_ratio);

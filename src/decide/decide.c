@@ -288,7 +288,8 @@ void decide_state_init(decide_state *st, const decide_params *p)
     st->tokens_down = p->down.capacity;
     st->floor_hour = DECIDE_NEVER;
     for (size_t i = 0; i < DECIDE_FLOOR_HOURS; i++)
-        st->floor_mean[i] = NAN;
+        st->floor_lows[i] = NAN;
+    st->floor_low = NAN;
 }
 
 static uint32_t hist_at(const decide_state *st, uint32_t i)
@@ -305,11 +306,11 @@ bool decide_state_check(const decide_state *st)
         if (st->hist_ts[a] > st->hist_ts[b] || st->hist_rec[a] <= st->hist_rec[b])
             return false;
     }
-    if (!(isfinite(st->floor_sum) && st->floor_sum >= 0) ||
-        (st->floor_hour == DECIDE_NEVER && (st->floor_sum != 0 || st->floor_cnt != 0)))
+    if ((!isnan(st->floor_low) && !(isfinite(st->floor_low) && st->floor_low >= 0)) ||
+        (st->floor_hour == DECIDE_NEVER && !isnan(st->floor_low)))
         return false;
     for (size_t i = 0; i < DECIDE_FLOOR_HOURS; i++)
-        if (!isnan(st->floor_mean[i]) && !(isfinite(st->floor_mean[i]) && st->floor_mean[i] >= 0))
+        if (!isnan(st->floor_lows[i]) && !(isfinite(st->floor_lows[i]) && st->floor_lows[i] >= 0))
             return false;
     return isfinite(st->tokens_up) && st->tokens_up >= 0 && isfinite(st->tokens_down) && st->tokens_down >= 0;
 }
@@ -433,7 +434,7 @@ typedef struct eval {
     int32_t rec, recc, stab, fin;
     /* scale-down floor (p->floor_quantile > 0) */
     int32_t floor;        /* replicas, clamped; -1: none (no hour with data yet) */
-    double floor_need;    /* the quantile of the hourly means */
+    double floor_need;    /* the quantile of the hourly lows */
     int32_t floor_from;   /* the scale-down target it stopped (DECIDE_LIMIT_FLOOR) */
     uint32_t limits;
     int64_t since;        /* seconds since the last action (INT64_MAX: never) */
@@ -474,30 +475,29 @@ static int64_t hour_of(int64_t t)
 }
 
 /* Adds `need` (NaN: nothing observed) to the hour of t, first closing the
- * hours before it: their means shift into floor_mean, hours without an
+ * hours before it: their lows shift into floor_lows, hours without an
  * evaluation become NaN. t never goes backwards (step 1). */
 static void floor_track(decide_state *s, int64_t t, double need)
 {
     int64_t h = hour_of(t);
     if (s->floor_hour != DECIDE_NEVER && h > s->floor_hour) {
         int64_t gap = h - s->floor_hour;
-        float mean = s->floor_cnt > 0 ? (float)(s->floor_sum / (double)s->floor_cnt) : NAN;
         size_t shift = gap < DECIDE_FLOOR_HOURS ? (size_t)gap : DECIDE_FLOOR_HOURS;
-        memmove(s->floor_mean + shift, s->floor_mean, (DECIDE_FLOOR_HOURS - shift) * sizeof *s->floor_mean);
+        memmove(s->floor_lows + shift, s->floor_lows, (DECIDE_FLOOR_HOURS - shift) * sizeof *s->floor_lows);
         for (size_t i = 0; i < shift; i++)
-            s->floor_mean[i] = NAN;
+            s->floor_lows[i] = NAN;
         if (gap <= DECIDE_FLOOR_HOURS)
-            s->floor_mean[gap - 1] = mean;
-        s->floor_sum = 0;
-        s->floor_cnt = 0;
+            s->floor_lows[gap - 1] = (float)s->floor_low;
+        s->floor_low = (double)NAN;
     }
     if (s->floor_hour == DECIDE_NEVER || h > s->floor_hour)
         s->floor_hour = h;
-    /* Capped so that a mean always fits a float; a need that high is far
-     * above any max_replicas anyway. */
-    if (isfinite(need) && s->floor_cnt < UINT32_MAX) {
-        s->floor_sum += AUG_MIN(need, (double)INT32_MAX);
-        s->floor_cnt++;
+    /* Capped so that it always fits a float; a need that high is far above
+     * any max_replicas anyway. */
+    if (isfinite(need)) {
+        need = AUG_MIN(need, (double)INT32_MAX);
+        if (isnan(s->floor_low) || need < s->floor_low)
+            s->floor_low = need;
     }
 }
 
@@ -507,16 +507,16 @@ static int cmp_float(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The floor_quantile-quantile of the closed hours' means within the floor
- * window: the smallest mean with at least that share of the hours at or
+/* The floor_quantile-quantile of the closed hours' lows within the floor
+ * window: the smallest low with at least that share of the hours at or
  * below it (so 0.5 of 168 hours is the 84th smallest). NaN with no hour. */
 static double floor_need(const decide_state *s, const decide_params *p)
 {
     float v[DECIDE_FLOOR_HOURS];
     size_t n = 0, w = (size_t)(p->floor_window_s / 3600);
     for (size_t i = 0; i < w && i < DECIDE_FLOOR_HOURS; i++)
-        if (!isnan(s->floor_mean[i]))
-            v[n++] = s->floor_mean[i];
+        if (!isnan(s->floor_lows[i]))
+            v[n++] = s->floor_lows[i];
     if (n == 0)
         return (double)NAN;
     qsort(v, n, sizeof *v, cmp_float);
@@ -815,12 +815,13 @@ static void build_reason(const eval *e, decide_output *out)
         sb_printf(&b, "; scale-down to %d held at %d: highest recommendation in the last %s", (int)e->recc,
                   (int)(e->limits & DECIDE_LIMIT_FLOOR ? e->floor_from : e->stab), fmt_dur(p->stabilization_s).s);
     if (e->limits & DECIDE_LIMIT_FLOOR) {
-        sb_printf(&b, "; scale-down to %d stops at the floor %d: the ", (int)e->floor_from, (int)e->stab);
+        sb_printf(&b, "; floor %d (the ", (int)e->floor);
         if (p->floor_quantile == 0.5)
             sb_printf(&b, "median");
         else
             sb_printf(&b, "p%s", fmt_num(p->floor_quantile * 100).s);
-        sb_printf(&b, " hour of the last %s needed %s", fmt_dur(p->floor_window_s).s, fmt_num(e->floor_need).s);
+        sb_printf(&b, " hour of the last %s needed at least %s): scale-down to %d held at %d", fmt_dur(p->floor_window_s).s,
+                  fmt_num(e->floor_need).s, (int)e->floor_from, (int)e->stab);
     }
     if (e->limits & DECIDE_LIMIT_COOLDOWN)
         sb_printf(&b, "; wanted %d, but the last action was %s ago (cooldown %s)", (int)e->stab,

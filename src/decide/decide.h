@@ -86,9 +86,9 @@ typedef struct decide_params {
     double tolerance_up;
     double tolerance_down;
     /* Scale-down floor: a scale-down stops at the replicas that the
-     * floor_quantile-quantile hour of the last floor_window_s needed (hourly
-     * means of the need of the observed load, see decide_state). It never
-     * scales up by itself. 0 = off; else in (0, 1], and floor_window_s in
+     * floor_quantile-quantile hour of the last floor_window_s needed at least
+     * (each hour's lowest need of the observed load, see decide_state). It
+     * never scales up by itself. 0 = off; else in (0, 1], and floor_window_s in
      * [3600, DECIDE_FLOOR_HOURS × 3600] (whole hours count). The observed
      * load must be in replicas' terms: capacity_per_replica > 0, queue mode,
      * or a utilization fraction (then the need is current × load / target). */
@@ -191,15 +191,15 @@ typedef struct decide_state {
     uint32_t hist_len;
     int64_t hist_ts[DECIDE_HISTORY_MAX];
     int32_t hist_rec[DECIDE_HISTORY_MAX];
-    /* Scale-down floor (kept only when floor_quantile > 0): the need of the
-     * observed load (need_of without backlog) at each evaluation, averaged per
-     * UTC hour. floor_hour is the hour (t / 3600, rounded down) being summed,
-     * DECIDE_NEVER before the first; floor_mean[i] is the mean of hour
-     * floor_hour - 1 - i, NaN for an hour without an observed load. */
+    /* Scale-down floor (kept only when floor_quantile > 0): the lowest need
+     * of the observed load (need_of without backlog) per UTC hour, the base
+     * load a burst does not inflate. floor_hour is the hour (t / 3600, rounded
+     * down) being watched, DECIDE_NEVER before the first; floor_low its lowest
+     * need so far (NaN: none); floor_lows[i] that of hour floor_hour - 1 - i
+     * (NaN for an hour without an observed load). */
     int64_t floor_hour;
-    double floor_sum;
-    uint32_t floor_cnt;
-    float floor_mean[DECIDE_FLOOR_HOURS];
+    double floor_low;
+    float floor_lows[DECIDE_FLOOR_HOURS];
 } decide_state;
 
 /* Starts a scaler's state: no history, no action yet, both buckets full. */
@@ -207,8 +207,8 @@ void decide_state_init(decide_state *st, const decide_params *p);
 
 /* Invariant check for AUG_DEBUG_ASSERT: history timestamps non-decreasing and
  * recommendations strictly decreasing front to back, counts in range, tokens
- * finite and >= 0; floor sum finite and >= 0 (0 with no hour), hourly means
- * NaN or finite and >= 0. */
+ * finite and >= 0; floor lows NaN or finite and >= 0 (floor_low NaN while
+ * floor_hour is DECIDE_NEVER). */
 bool decide_state_check(const decide_state *st);
 
 /* ---- the saved state (byte format at the top of src/decide/state.c) ----
@@ -260,7 +260,7 @@ aug_err decide_state_encode(const decide_state *st, int32_t last_desired, uint64
  * tokens outside [0, capacity], a recommendation or last desired count
  * outside [min_replicas, max_replicas], a last desired count without an
  * evaluation, a history failing decide_state_check, a floor hour after the
- * last evaluation or a floor mean negative or infinite); AUG_EINVAL for invalid
+ * last evaluation or a floor low negative or infinite); AUG_EINVAL for invalid
  * p or a NULL last_desired. */
 aug_err decide_state_decode(aug_bytes in, uint64_t fp, const decide_params *p, decide_state *out,
                             int32_t *last_desired, aug_errbuf *eb);

@@ -288,6 +288,8 @@ aug_err decide_simulate(const decide_sim_params *sp, const int64_t *ts, const do
                 m->fallback_steps++;
             if (pol == DECIDE_POLICY_AUGUR && (dout.limits & DECIDE_LIMIT_EARLY))
                 m->early_steps++;
+            if (pol == DECIDE_POLICY_AUGUR && (dout.limits & DECIDE_LIMIT_FLOOR))
+                m->floor_steps++;
         }
     }
     *out = res;

@@ -95,6 +95,7 @@ typedef struct decide_sim_metrics {
     int64_t steps;          /* scored steps */
     int64_t fallback_steps; /* augur only: steps decided by the reactive rule */
     int64_t early_steps;    /* augur only: steps whose need came from an early start (DECIDE_LIMIT_EARLY) */
+    int64_t floor_steps;    /* augur only: steps whose scale-down stopped at the floor (DECIDE_LIMIT_FLOOR) */
     double peak_backlog;    /* augur in queue mode: largest fluid backlog, else 0 */
 } decide_sim_metrics;
 

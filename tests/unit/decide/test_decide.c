@@ -740,6 +740,17 @@ static void test_invalid(void)
     p.capacity_per_replica = 0;
     p.min_replicas = 0;
     CHECK_EQ_I64(decide_params_check(&p, &eb), AUG_EINVAL);
+    p = good;
+    p.floor_quantile = 1.5;
+    CHECK_EQ_I64(decide_params_check(&p, &eb), AUG_EINVAL);
+    CHECK(strstr(eb.msg, "floor_quantile") != NULL);
+    p = good;
+    p.floor_quantile = 0.5;
+    p.floor_window_s = 1800;
+    CHECK_EQ_I64(decide_params_check(&p, &eb), AUG_EINVAL);
+    CHECK(strstr(eb.msg, "floor_window") != NULL);
+    p.floor_window_s = (DECIDE_FLOOR_HOURS + 1) * INT64_C(3600);
+    CHECK_EQ_I64(decide_params_check(&p, &eb), AUG_EINVAL);
 
     in.current_replicas = -1;
     CHECK_EQ_I64(decide_evaluate(&good, &st, &in, &out, &eb), AUG_EINVAL);
@@ -767,6 +778,112 @@ static void test_invalid(void)
 
     CHECK(memcmp(&st, &st0, sizeof st) == 0);
     CHECK(memcmp(&out, &out0, sizeof out) == 0);
+}
+
+/* The scale-down floor: the lowest need of the observed load (load / 5
+ * here) per UTC hour; a scale-down stops at ceil(quantile of the closed
+ * hours' lows in the window), and the floor never scales up by itself. */
+static void test_scale_down_floor(void)
+{
+    decide_params p = base_params();
+    p.floor_quantile = 0.5;
+    p.floor_window_s = 4 * 3600;
+    decide_state st;
+    decide_state_init(&st, &p);
+    const int64_t h0 = INT64_C(1699999200); /* 472222 × 3600: an hour's start */
+
+    /* Hour 0: loads 30 and 20 need 6 and 4 → low 4. No hour is closed yet,
+     * so there is no floor: 10 → 6 → 4 go through. */
+    decide_output out = eval_flat(&p, &st, h0, 10, 30);
+    CHECK_EQ_I64(out.floor, -1);
+    CHECK_EQ_I64(out.desired, 6);
+    out = eval_flat(&p, &st, h0 + 1800, 6, 20);
+    CHECK_EQ_I64(out.desired, 4);
+    /* Hour 1: 40 → 8. Hour 2: nothing observed. Hour 3: 15 and 10 → 2. */
+    out = eval_flat(&p, &st, h0 + 3600, 4, 40);
+    CHECK_EQ_I64(out.floor, 4); /* only hour 0 is closed: its 4 */
+    CHECK_EQ_I64(out.desired, 8);
+    out = eval_flat(&p, &st, h0 + 3 * 3600, 8, 15);
+    out = eval_flat(&p, &st, h0 + 3 * 3600 + 600, 8, 10);
+    /* Hour 3 is open; closed, newest first: hour 2 (nothing), 1, 0. */
+    CHECK_EQ_I64(st.floor_hour, 472225);
+    CHECK(isnan(st.floor_lows[0]));
+    CHECK_NEAR(st.floor_lows[1], 8, 0);
+    CHECK_NEAR(st.floor_lows[2], 4, 0);
+    CHECK_NEAR(st.floor_low, 2, 0);
+
+    /* Hour 4, cur 10, load 5 → need 1 → rec 1. Closed hours in the 4 h
+     * window: 3 → 2, 2 → none, 1 → 8, 0 → 4; the median of {2, 4, 8} (the
+     * smallest with at least half at or below it) is 4 → the scale-down
+     * stops at 4. */
+    out = eval_flat(&p, &st, h0 + 4 * 3600, 10, 5);
+    CHECK_EQ_I64(out.recommended, 1);
+    CHECK_EQ_I64(out.floor, 4);
+    CHECK_EQ_I64(out.desired, 4);
+    CHECK_EQ_I64(out.action, DECIDE_SCALE_DOWN);
+    CHECK(out.limits & DECIDE_LIMIT_FLOOR);
+    CHECK(strstr(out.reason, "-6 replicas (10 → 4); floor 4 (the median hour of the last 4 h needed at least 4): "
+                             "scale-down to 1 held at 4") != NULL);
+    /* Below the floor already: holds 3, does not scale up to 4. */
+    out = eval_flat(&p, &st, h0 + 4 * 3600 + 60, 3, 5);
+    CHECK_EQ_I64(out.desired, 3);
+    CHECK_EQ_I64(out.action, DECIDE_HOLD);
+    CHECK(strstr(out.reason, "hold 3 replicas; floor 4 (the median hour of the last 4 h needed at least 4): "
+                             "scale-down to 1 held at 3") != NULL);
+    /* A scale-up is the forecast's: 60 → 12, the floor is not named. */
+    out = eval_flat(&p, &st, h0 + 4 * 3600 + 120, 3, 60);
+    CHECK_EQ_I64(out.desired, 12);
+    CHECK_EQ_I64(out.limits & DECIDE_LIMIT_FLOOR, 0);
+    CHECK(strstr(out.reason, "floor") == NULL);
+
+    /* A burst does not raise an hour's low: hour 4's is 1. At hour 7 the
+     * window holds hours 6, 5 (nothing), 4 (1) and 3 (2); hours 0-2 have
+     * left it. The median of {1, 2} is 1: no floor above the need. */
+    out = eval_flat(&p, &st, h0 + 7 * 3600, 12, 5);
+    CHECK_NEAR(st.floor_lows[2], 1, 0);
+    CHECK_EQ_I64(out.floor, 1);
+    CHECK_EQ_I64(out.desired, 1);
+    CHECK_EQ_I64(out.limits & DECIDE_LIMIT_FLOOR, 0);
+    /* The 75th percentile of the same hours is 2; the reason names p75. */
+    decide_params p75 = p;
+    p75.floor_quantile = 0.75;
+    decide_state st75;
+    decide_state_init(&st75, &p75);
+    for (int h = 0; h < 4; h++) /* lows 1.4, 4.6, none, 2 */
+        if (h != 2)
+            (void)eval_flat(&p75, &st75, h0 + h * 3600, 5, h == 0 ? 7 : h == 1 ? 23 : 10);
+    out = eval_flat(&p75, &st75, h0 + 4 * 3600, 12, 5);
+    CHECK_EQ_I64(out.desired, 5);
+    CHECK(strstr(out.reason, "floor 5 (the p75 hour of the last 4 h needed at least 4.6)") != NULL);
+
+    /* More than 336 idle hours forget everything: no floor. */
+    out = eval_flat(&p, &st, h0 + 400 * 3600, 12, 5);
+    CHECK_EQ_I64(out.floor, -1);
+    CHECK_EQ_I64(out.desired, 1);
+    CHECK(decide_state_check(&st));
+
+    /* Without the floor nothing is tracked. */
+    decide_params off = base_params();
+    decide_state so;
+    decide_state_init(&so, &off);
+    out = eval_flat(&off, &so, h0, 10, 5);
+    out = eval_flat(&off, &so, h0 + 7200, 10, 5);
+    CHECK_EQ_I64(out.floor, -1);
+    CHECK_EQ_I64(so.floor_hour, DECIDE_NEVER);
+
+    /* Utilization as a fraction: the need is current × load / target, so 4
+     * replicas at 50% (target 50%) need 4, and that is the floor an hour on. */
+    decide_params fr = base_params();
+    fr.capacity_per_replica = 0;
+    fr.floor_quantile = 0.5;
+    fr.floor_window_s = 3600;
+    decide_state sf;
+    decide_state_init(&sf, &fr);
+    out = eval_flat(&fr, &sf, h0, 4, 0.5);
+    out = eval_flat(&fr, &sf, h0 + 3600, 4, 0.1);
+    CHECK_EQ_I64(out.recommended, 1);
+    CHECK_EQ_I64(out.desired, 4);
+    CHECK(out.limits & DECIDE_LIMIT_FLOOR);
 }
 
 /* A clock step backwards refills nothing and keeps the state's time. */
@@ -825,6 +942,6 @@ CHECK_MAIN(CHECK_CASE(test_utilization_formula), CHECK_CASE(test_utilization_mar
            CHECK_CASE(test_utilization_fraction), CHECK_CASE(test_scale_down_covers_lead), CHECK_CASE(test_tolerance),
            CHECK_CASE(test_clamp), CHECK_CASE(test_stabilization_window), CHECK_CASE(test_cooldown),
            CHECK_CASE(test_bucket_up), CHECK_CASE(test_bucket_down), CHECK_CASE(test_gating_fallback),
-           CHECK_CASE(test_queue_formula), CHECK_CASE(test_prepared), CHECK_CASE(test_early_start), CHECK_CASE(test_early_start_brakes), CHECK_CASE(test_history_bounded),
+           CHECK_CASE(test_queue_formula), CHECK_CASE(test_prepared), CHECK_CASE(test_early_start), CHECK_CASE(test_early_start_brakes), CHECK_CASE(test_history_bounded), CHECK_CASE(test_scale_down_floor),
            CHECK_CASE(test_invalid), CHECK_CASE(test_clock_backwards), CHECK_CASE(test_names_and_defaults),
            CHECK_CASE(test_gate_horizon))

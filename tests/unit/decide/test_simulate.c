@@ -202,6 +202,70 @@ static void test_early_start_in_replay(void)
     CHECK_NEAR(r.policy[DECIDE_POLICY_AUGUR].minutes_under, 0, 0);
 }
 
+/* A forecaster that repeats the last value: it cannot see a return. */
+static aug_err last_value_forecaster(void *ctx, int64_t t, double v, size_t h, decide_forecast_path *out)
+{
+    AUG_UNUSED(ctx);
+    out->origin_s = t;
+    out->step_s = 300;
+    out->model = DECIDE_MODEL_READY;
+    out->recent_error = 0;
+    out->n = h;
+    for (size_t i = 0; i < h; i++)
+        out->points[i] = (decide_point){v, v, v, v, v};
+    return AUG_OK;
+}
+
+/* The scale-down floor across a dip. 5-minute steps from an hour's start:
+ * demand 50 (need 10) for 6 h, 10 (need 2) for 1 h, then 50 again for 1 h;
+ * lead 10 min, so a replica asked for at step k is ready at k + 2.
+ * Without the floor augur follows the dip to 2 at step 72 and asks for 10
+ * again at step 84, ready at 86: steps 84 and 85 are short (10 minutes), and
+ * it pays (72 × 10 + 12 × 2 + 12 × 10) × 5 / 60 = 72 replica-hours.
+ * With floor_quantile 0.5 over 6 h the closed hours 0-5 each needed at least
+ * 10, so the scale-down at step 72 stops at 10 (12 steps held); at step 84
+ * the lows of hours 1-6 are {10 × 5, 2}, median 10. Never short, 96 × 10 ×
+ * 5 / 60 = 80 replica-hours, no action. */
+static void test_floor_holds_through_a_dip(void)
+{
+    enum { NS = 96 };
+    int64_t t[NS];
+    double d[NS];
+    for (int k = 0; k < NS; k++) {
+        t[k] = INT64_C(1699999200) + 300 * k;
+        d[k] = k >= 72 && k < 84 ? 10 : 50;
+    }
+    decide_params p = step_scaler();
+    p.lead_time_s = 600;
+    for (int with_floor = 0; with_floor < 2; with_floor++) {
+        p.floor_quantile = with_floor ? 0.5 : 0;
+        p.floor_window_s = 6 * 3600;
+        decide_sim_params sp;
+        decide_sim_params_init(&sp, &p, 300);
+        sp.forecaster = last_value_forecaster;
+        decide_sim_row rows[NS];
+        decide_sim_result r;
+        CHECK_EQ_I64(decide_simulate(&sp, t, d, NS, rows, &r, NULL), AUG_OK);
+        const decide_sim_metrics *a = &r.policy[DECIDE_POLICY_AUGUR];
+        if (!with_floor) {
+            CHECK_EQ_I64(rows[72].requested[DECIDE_POLICY_AUGUR], 2);
+            CHECK_EQ_I64(rows[84].requested[DECIDE_POLICY_AUGUR], 10);
+            CHECK_EQ_I64(rows[85].ready[DECIDE_POLICY_AUGUR], 2);
+            CHECK_NEAR(a->minutes_under, 10, 0);
+            CHECK_NEAR(a->replica_hours, 72, 1e-9);
+            CHECK_EQ_I64(a->actions, 2);
+            CHECK_EQ_I64(a->floor_steps, 0);
+        } else {
+            for (int k = 0; k < NS; k++)
+                CHECK_EQ_I64(rows[k].requested[DECIDE_POLICY_AUGUR], 10);
+            CHECK_NEAR(a->minutes_under, 0, 0);
+            CHECK_NEAR(a->replica_hours, 80, 1e-9);
+            CHECK_EQ_I64(a->actions, 0);
+            CHECK_EQ_I64(a->floor_steps, 12);
+        }
+    }
+}
+
 /* A 1-minute window makes augur request one step earlier than the oracle
  * (at step 7 for the 30 at step 10): 7×2 + 13×6 + 10×2 = 112 replica-minutes. */
 static void test_window_costs_one_step(void)
@@ -384,6 +448,6 @@ static void test_names(void)
     CHECK_STR(decide_policy_name((decide_policy)7), "?");
 }
 
-CHECK_MAIN(CHECK_CASE(test_step_trace_known_answer), CHECK_CASE(test_window_costs_one_step), CHECK_CASE(test_early_start_in_replay),
+CHECK_MAIN(CHECK_CASE(test_step_trace_known_answer), CHECK_CASE(test_window_costs_one_step), CHECK_CASE(test_early_start_in_replay), CHECK_CASE(test_floor_holds_through_a_dip),
            CHECK_CASE(test_score_from), CHECK_CASE(test_queue_backlog), CHECK_CASE(test_irregular_trace),
            CHECK_CASE(test_invalid_and_errors), CHECK_CASE(test_names))
