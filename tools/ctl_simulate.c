@@ -372,7 +372,7 @@ static void print_table(FILE *o, const run_info *ri, const decide_sim_result *r)
             p->up.per_minute, p->up.capacity, p->down.per_minute, p->down.capacity,
             fmt_secs(p->stabilization_s, b3, sizeof b3), fmt_secs(p->cooldown_s, b4, sizeof b4), p->max_error);
     if (p->floor_quantile > 0)
-        fprintf(o, "          scale-down floor: quantile %g of the last %s's hourly lows\n", p->floor_quantile,
+        fprintf(o, "          scale-down floor: quantile %g of the hourly lows over the last %s\n", p->floor_quantile,
                 fmt_secs(p->floor_window_s, b1, sizeof b1));
     fprintf(o, "capacity  %.6g demand units per replica at 100%%", r->capacity_per_replica);
     if (strcmp(ri->cap_source, "derived") == 0)

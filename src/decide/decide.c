@@ -38,6 +38,16 @@
  *  5. Clamp rec to [min, max]; it is pushed into the history.
  *  6. Stabilize (HPA): rec > cur stands; otherwise the result is
  *     min(cur, highest rec in (t - stabilization, t]).
+ *     Floor (floor_quantile > 0): a scale-down then stops at min(cur, F),
+ *     F = ceil(the floor_quantile-quantile of the lowest need of each closed
+ *     UTC hour of the last floor_window), clamped; F never raises cur.
+ *     Why hours and their lows: a scale-down cannot be undone faster than
+ *     the lead time, and a dip or collapse the forecast follows down usually
+ *     ends in a return to the usual load; the lowest need of an hour is the
+ *     base load a burst does not inflate, so the floor remembers what the
+ *     service usually runs at without paying for its peaks. The need of the
+ *     observed load is recorded at every evaluation (floor_track) before the
+ *     floor is read, so the hour just closed counts.
  *  7. Cooldown: a change within cooldown_s of the last action is refused.
  *  8. Buckets: a change is cut to floor(tokens) replicas.
  *  9. Clamp again (bounds beat the cooldown and the buckets), spend tokens,
