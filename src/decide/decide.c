@@ -299,7 +299,7 @@ void decide_state_init(decide_state *st, const decide_params *p)
     st->floor_hour = DECIDE_NEVER;
     for (size_t i = 0; i < DECIDE_FLOOR_HOURS; i++)
         st->floor_lows[i] = NAN;
-    st->floor_low = NAN;
+    st->floor_low = (double)NAN;
 }
 
 static uint32_t hist_at(const decide_state *st, uint32_t i)
