@@ -202,6 +202,11 @@ typedef struct decide_state {
     float floor_mean[DECIDE_FLOOR_HOURS];
 } decide_state;
 
+/* The UTC hour t falls in (t / 3600 rounded towards minus infinity), as
+ * decide_state.floor_hour counts it; the saved-state decoder checks against
+ * it. t within [-DECIDE_TS_LIMIT, DECIDE_TS_LIMIT]. */
+int64_t decide_floor_hour(int64_t t);
+
 /* Starts a scaler's state: no history, no action yet, both buckets full. */
 void decide_state_init(decide_state *st, const decide_params *p);
 
