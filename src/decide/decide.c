@@ -478,8 +478,7 @@ static double need_of(const eval *e, double load, bool with_backlog)
 
 /* ------------------------------------------------- scale-down floor */
 
-/* The UTC hour t falls in, rounded towards minus infinity. */
-static int64_t hour_of(int64_t t)
+int64_t decide_floor_hour(int64_t t)
 {
     return t >= 0 ? t / 3600 : -((-t + 3599) / 3600);
 }
@@ -489,7 +488,7 @@ static int64_t hour_of(int64_t t)
  * evaluation become NaN. t never goes backwards (step 1). */
 static void floor_track(decide_state *s, int64_t t, double need)
 {
-    int64_t h = hour_of(t);
+    int64_t h = decide_floor_hour(t);
     if (s->floor_hour != DECIDE_NEVER && h > s->floor_hour) {
         int64_t gap = h - s->floor_hour;
         size_t shift = gap < DECIDE_FLOOR_HOURS ? (size_t)gap : DECIDE_FLOOR_HOURS;

@@ -202,6 +202,11 @@ typedef struct decide_state {
     float floor_lows[DECIDE_FLOOR_HOURS];
 } decide_state;
 
+/* The UTC hour t falls in (t / 3600 rounded towards minus infinity), as
+ * decide_state.floor_hour counts it; the saved-state decoder checks against
+ * it. t within [-DECIDE_TS_LIMIT, DECIDE_TS_LIMIT]. */
+int64_t decide_floor_hour(int64_t t);
+
 /* Starts a scaler's state: no history, no action yet, both buckets full. */
 void decide_state_init(decide_state *st, const decide_params *p);
 
@@ -222,9 +227,9 @@ bool decide_state_check(const decide_state *st);
  * successful decide_evaluate, -1 for none): the engine neither reads nor
  * keeps it, the record only carries it next to the state. */
 
-/* Bytes decide_state_encode writes at most (72 + 12 × DECIDE_HISTORY_MAX + 4
+/* Bytes decide_state_encode writes at most (68 + 12 × DECIDE_HISTORY_MAX + 4
  * × DECIDE_FLOOR_HOURS). */
-#define DECIDE_STATE_BLOB_MAX (72 + 12 * DECIDE_HISTORY_MAX + 4 * DECIDE_FLOOR_HOURS)
+#define DECIDE_STATE_BLOB_MAX (68 + 12 * DECIDE_HISTORY_MAX + 4 * DECIDE_FLOOR_HOURS)
 
 /* Encodes *st, last_desired and the caller's fingerprint fp into buf (the
  * current version, 3).

@@ -95,7 +95,7 @@
  *    60 updates): the state changes exactly when an action spends tokens
  *    and starts a cooldown, and a crash that lost that would let the
  *    restarted daemon repeat the action at once, which is what persisting
- *    is for. The cost is one small transaction (about 50-820 bytes per
+ *    is for. The cost is one small transaction (about 68 bytes to 2.2 KB per
  *    scaler) per bucket of the scalers' forecasts, a minute at the finest,
  *    next to the ingest writer's several commits per second. A failed save
  *    is logged, counted and retried after the next evaluation.
@@ -103,7 +103,7 @@
  *    version 1) restores the rest; the count stays unknown, so a scaler
  *    without a replicas selector starts from min_replicas as it did then.
  *    Records of scalers removed from the config stay in the store (under
- *    1 KB each) and are used again if the scaler comes back unchanged.
+ *    2.2 KB each) and are used again if the scaler comes back unchanged.
  *
  * 9. Seeding inputs. Without it a scaler built at start or by a reload
  *    would know only the input series whose bucket closed since, and sum a
@@ -169,6 +169,10 @@ static uint64_t fnv_str(const char *s, uint64_t h)
         (h) = util_fnv1a64(&v_, sizeof v_, (h));                                                                            \
     } while (0)
 
+/* The scale-down floor's quantile and window are left out on purpose: the
+ * hourly lows the state keeps depend only on the need formula (hashed), not
+ * on which quantile of which window reads them, so a reload that changes
+ * them keeps the state and its lows. */
 static uint64_t params_hash(const decide_params *d, uint64_t h)
 {
     FNV_VAL(h, (int)d->mode);

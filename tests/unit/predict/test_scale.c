@@ -329,19 +329,22 @@ static size_t saved_q(store *s, uint8_t *buf, size_t cap)
 }
 
 /* Rewrites q's saved record as augur wrote it before the last desired count
- * was kept (state.c version 1: no bytes 41-44, its own CRC). */
+ * was kept (state.c version 1: no bytes 41-44, no floor, its own CRC). q
+ * has no floor, so its version 3 record ends with the 18 bytes of an empty
+ * one. */
 static void downgrade_q_to_v1(store *s)
 {
-    uint8_t v2[DECIDE_STATE_BLOB_MAX], v1[DECIDE_STATE_BLOB_MAX];
-    size_t n = saved_q(s, v2, sizeof v2);
-    CHECK(n >= 50);
-    if (n < 50)
+    uint8_t v3[DECIDE_STATE_BLOB_MAX], v1[DECIDE_STATE_BLOB_MAX];
+    size_t n = saved_q(s, v3, sizeof v3);
+    CHECK(n >= 68);
+    if (n < 68)
         return;
-    CHECK_EQ_I64(v2[0], 2);
+    CHECK_EQ_I64(v3[0], 3);
+    CHECK_EQ_I64((int64_t)n, 68 + 12 * v3[45]);
     v1[0] = 1;
-    memcpy(v1 + 1, v2 + 1, 40);
-    memcpy(v1 + 41, v2 + 45, n - 49);
-    size_t m = n - 4;
+    memcpy(v1 + 1, v3 + 1, 40);
+    memcpy(v1 + 41, v3 + 45, 1 + 12 * (size_t)v3[45]);
+    size_t m = n - 4 - 18;
     uint32_t c = util_crc32(v1, m - 4);
     for (int i = 0; i < 4; i++)
         v1[m - 4 + (size_t)i] = (uint8_t)(c >> (24 - 8 * i));
@@ -429,13 +432,13 @@ static void test_queue_current_survives_restart(void)
     aug_free(js);
     metrics_counter *lerr = metrics_counter_get(h.reg, "augur_scaler_state_errors_total", NULL, "op=\"load\"");
     CHECK_EQ_I64(metrics_counter_value(lerr), 0);
-    /* The record saved at the last close holds the count, version 2. */
+    /* The record saved at the last close holds the count, version 3. */
     predict_close(h.p);
     uint8_t rec[DECIDE_STATE_BLOB_MAX];
     size_t n = saved_q(h.s, rec, sizeof rec);
-    CHECK(n >= 50);
-    CHECK_EQ_I64(rec[0], 2);
-    CHECK_EQ_I64(n >= 50 ? (int64_t)get_be32(rec + 41) : -1, 12);
+    CHECK(n >= 68);
+    CHECK_EQ_I64(rec[0], 3);
+    CHECK_EQ_I64(n >= 68 ? (int64_t)get_be32(rec + 41) : -1, 12);
     h_open_predict(&h);
     h_close(&ref);
     h_close(&h);
