@@ -60,6 +60,8 @@
  *  I2. Front to back, hist_ts is non-decreasing and hist_rec strictly
  *      decreasing (a monotonic deque: the front is the window maximum).
  *  I3. tokens are finite and >= 0.
+ *  I4. floor_low and every floor_lows[i] are NaN (nothing observed) or
+ *      finite and >= 0; floor_low is NaN while floor_hour is DECIDE_NEVER.
  * The state is written only at the end of a successful evaluation (a local
  * copy is worked on), so a failed call changes nothing.
  *
