@@ -256,6 +256,41 @@ static void test_state_survives_restart(void)
     h_close(&h);
 }
 
+/* The scale-down floor's hourly lows survive a restart (state.c version
+ * 3). Reactive rule as above (lead 20m): need = 4 × cpu / 0.5. An hour of
+ * cpu 0.9 (need 7.2 at every bucket end in it), then a restart; the first
+ * evaluation after it sees cpu 0.2 (need 1.6 → 2), and the floor from the
+ * saved closed hour (ceil 7.2 = 8) holds the current 4. A state without the
+ * lows would have no floor: 4 → 3 (the 1-token scale-down bucket). */
+static void test_floor_survives_restart(void)
+{
+    int64_t S = util_now_ms() / 3600000 * 3600 - 3 * 3600; /* an hour's start */
+    harness h;
+    h_open(&h, web_yaml("    lead_time: 20m\n"
+                        "    scale_down:\n      stabilization: 0\n      floor_quantile: 0.5\n"
+                        "      floor_window: 1h\n"));
+    CHECK_EQ_I64(predict_set_decisions_dir(h.p, h.dir, PREDICT_DECISIONS_MAX_BYTES), AUG_OK);
+    add_web_series(&h);
+    /* Buckets of hour 0; the last ends at S + 3600, in hour 1, which closes
+     * hour 0 with its low 7.2. */
+    for (int k = 0; k < 60; k++) {
+        set_now((S + 60 * (k + 1)) * 1000); /* each bucket closes live */
+        feed_minute(&h, S + 60 * k, 0.9);
+    }
+    predict_close(h.p);
+    h_open_predict(&h);
+    CHECK_EQ_I64(predict_set_decisions_dir(h.p, h.dir, PREDICT_DECISIONS_MAX_BYTES), AUG_OK);
+    set_now((S + 3660) * 1000);
+    feed_minute(&h, S + 3600, 0.2);
+    CHECK_EQ_I64(desired_at(&h, (S + 3660) * 1000), 4);
+    char line[4096];
+    decision_line(&h, 60, line, sizeof line);
+    CHECK(strstr(line, "\"desired\":4,\"action\":\"hold\"") != NULL);
+    CHECK(strstr(line, "floor 8 (the median hour of the last 1 h needed at least 7.2): scale-down to 2 held at 4") !=
+          NULL);
+    h_close(&h);
+}
+
 /* An unreadable saved state: logged, counted, and the scaler decides from a
  * fresh state (T1 as above: 8). */
 static void test_bad_state_starts_fresh(void)
@@ -896,7 +931,7 @@ static void test_shadow_never_calls(void)
     recv_stop(&r);
 }
 
-CHECK_MAIN(CHECK_CASE(test_points_and_log), CHECK_CASE(test_decisions_rotation), CHECK_CASE(test_state_survives_restart),
+CHECK_MAIN(CHECK_CASE(test_points_and_log), CHECK_CASE(test_decisions_rotation), CHECK_CASE(test_state_survives_restart), CHECK_CASE(test_floor_survives_restart),
            CHECK_CASE(test_bad_state_starts_fresh), CHECK_CASE(test_queue_current_survives_restart), CHECK_CASE(test_queue_current_survives_reload), CHECK_CASE(test_waits_for_replicas),
            CHECK_CASE(test_inputs_seeded_at_start), CHECK_CASE(test_inputs_across_reload),
            CHECK_CASE(test_webhook_retry), CHECK_CASE(test_webhook_queue_full_drops_oldest),
