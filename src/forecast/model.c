@@ -52,7 +52,9 @@
  * slot; the seasonal naive member skips flagged slots, so an isolated spike
  * is not repeated a day later. When shift_m flagged points in a row have the
  * same sign they are a level shift, not outliers, and their flags are
- * cleared. The other members have their own robust filter (members.c).
+ * cleared. A point flagged at the slot one season after a flagged one
+ * clears both flags: a burst that recurs at its time of day is the season.
+ * The other members have their own robust filter (members.c).
  *
  * States and transitions (computed by state_of from the counters, never
  * stored):
@@ -565,6 +567,18 @@ static void flag_outlier(fc_model *m, int64_t k, int64_t k_lo, double y, double 
     double mae1 = t->ns[FC_NMEM][0] >= FC_WMIN ? mae_of(t, FC_NMEM, 0) : FC_NAN;
     double e = y - combo1;
     bool out = !isnan(y) && !isnan(combo1) && mae1 > 0 && fabs(e) > FC_OUT_C * mae1;
+    int64_t prev = k - m->c.p1;
+    if (out && m->c.p1 > 0 && prev >= k_lo) {
+        fc_ctx x = {.c = &m->c, .flag = m->flag};
+        if (fc_flagged(&x, prev)) {
+            /* The same slot a season ago was an outlier too: a burst that
+             * recurs at its time of day is the season, not an outlier.
+             * Unflagged, seasonal naive repeats it; flagged, every
+             * occurrence would be missed and flagged again, forever. */
+            set_flag(m, prev, false);
+            out = false;
+        }
+    }
     set_flag(m, k, out);
     if (!out) {
         if (!isnan(y))

@@ -252,6 +252,45 @@ static void test_first_day_burst_not_in_season(void)
     fc_model_free(m);
 }
 
+/* A burst at the same time every day (a nightly batch, network_in's bursts
+ * at fixed minutes) is the season, not an outlier: from day 4 on, slot 100
+ * is +200 every day. The engine flags the first one; the second one at the
+ * same slot unflags both, so seasonal naive repeats the burst. From the end
+ * of day 9, seasonal naive forecasts at least 3/4 of it for slot 100 of
+ * day 10; the combination at least 1/5 (Holt-Winters and the regression
+ * winsorize the burst and keep about 70% of the weight at 24 h, measured:
+ * 58 of 200). Without the recurrence rule every occurrence was flagged in
+ * turn and the burst was never forecast (measured: -8.7 and 0.3). */
+static double burst_truth(int64_t k)
+{
+    return spike_truth(k) + (k >= 4 * DAY && k % DAY == 100 ? 200.0 : 0.0);
+}
+
+static void check_daily_burst(fc_kind kind, double at_least)
+{
+    fc_model *m = new_model(kind, STEP, DAY);
+    int64_t end = 10 * DAY - 1;
+    for (int64_t k = 0; k <= end; k++)
+        feed(m, k, burst_truth(k) + (urand() - 0.5));
+    fc_forecast f[DAY];
+    CHECK_EQ_I64(fc_model_predict(m, DAY, f), AUG_OK);
+    double got = f[100].mean - spike_truth(end + 101);
+    if (!(got >= at_least))
+        fprintf(stderr, "  %s: forecast of the daily burst %.4g above the sine (burst 200)\n", fc_kind_name(kind), got);
+    CHECK(got >= at_least);
+    fc_model_free(m);
+}
+
+static void test_daily_burst_snaive(void)
+{
+    check_daily_burst(FC_SNAIVE, 150.0);
+}
+
+static void test_daily_burst_auto(void)
+{
+    check_daily_burst(FC_AUTO, 40.0);
+}
+
 /* Seasonal naive (K = 1) repeats yesterday, spike included, unless the
  * engine flagged it; the seasonal median (K >= 3) does not either way. */
 static void test_spike_seasonal_median(void)
@@ -306,6 +345,7 @@ CHECK_MAIN(CHECK_CASE(test_sine_snaive_exact), CHECK_CASE(test_sine_holt_winters
            CHECK_CASE(test_step_adapted_auto), CHECK_CASE(test_step_adapted_snaive),
            CHECK_CASE(test_step_adapted_flat), CHECK_CASE(test_step_seasonal_median_lag),
            CHECK_CASE(test_spike_absorbed_holt_winters), CHECK_CASE(test_spike_absorbed_fourier),
-           CHECK_CASE(test_spike_absorbed_auto), CHECK_CASE(test_first_day_burst_not_in_season),
+           CHECK_CASE(test_spike_absorbed_auto), CHECK_CASE(test_first_day_burst_not_in_season), CHECK_CASE(test_daily_burst_snaive),
+           CHECK_CASE(test_daily_burst_auto),
            CHECK_CASE(test_spike_seasonal_median),
            CHECK_CASE(test_robust_filter))
