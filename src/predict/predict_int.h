@@ -192,6 +192,7 @@ typedef struct predict_scaler {
     int32_t pub_current, pub_desired;
     decide_action pub_action;
     bool pub_fell_back;
+    int32_t pub_floor; /* the scale-down floor in force; -1: none */
     double pub_peak;
     char pub_reason[DECIDE_REASON_MAX];
 } predict_scaler;

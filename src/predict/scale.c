@@ -283,6 +283,7 @@ static aug_err scaler_new(const cfg_scaler *s, const predict_tset *ts, predict_s
     sc->last_desired = -1;
     sc->pub_eval_s = INT64_MIN;
     sc->pub_peak = DNAN;
+    sc->pub_floor = -1;
     snprintf(sc->pub_reason, sizeof sc->pub_reason, "waiting for the first forecast of %s", sc->t->name);
     *out = sc;
     return AUG_OK;
@@ -331,6 +332,7 @@ void predict_scalers_carry(predict_scaler *const *olds, size_t nold, predict_sca
             n->pub_desired = o->pub_desired;
             n->pub_action = o->pub_action;
             n->pub_fell_back = o->pub_fell_back;
+            n->pub_floor = o->pub_floor;
             n->pub_peak = o->pub_peak;
             memcpy(n->pub_reason, o->pub_reason, sizeof n->pub_reason);
             break;
@@ -712,12 +714,13 @@ static void fmt_num(double v, char *out, size_t cap)
 static size_t decision_json(const predict_scaler *sc, int64_t T, double observed, const decide_output *o,
                             int32_t current, char *buf, size_t cap)
 {
-    char name[256], reason[DECIDE_REASON_MAX * 2], peak[32], obs[32], when[32];
+    char name[256], reason[DECIDE_REASON_MAX * 2], peak[32], obs[32], when[32], floor[16];
     /* Cut (never inside an escape or a character) if over these buffers. */
     util_json_escape(name, sizeof name, sc->name, strlen(sc->name), NULL);
     util_json_escape(reason, sizeof reason, o->reason, strlen(o->reason), NULL);
     fmt_num(o->predicted_peak, peak, sizeof peak);
     fmt_num(observed, obs, sizeof obs);
+    fmt_num(o->floor >= 0 ? (double)o->floor : DNAN, floor, sizeof floor);
     time_t ts = (time_t)(T / 1000);
     struct tm tm;
     gmtime_r(&ts, &tm);
@@ -725,9 +728,9 @@ static size_t decision_json(const predict_scaler *sc, int64_t T, double observed
     int n = snprintf(buf, cap,
                      "{\"ts\":%" PRId64 ",\"time\":\"%s\",\"scaler\":\"%s\",\"mode\":\"%s\",\"shadow\":%s,"
                      "\"current\":%" PRId32 ",\"desired\":%" PRId32 ",\"action\":\"%s\",\"fell_back\":%s,"
-                     "\"observed\":%s,\"predicted_peak\":%s,\"reason\":\"%s\"}",
+                     "\"floor\":%s,\"observed\":%s,\"predicted_peak\":%s,\"reason\":\"%s\"}",
                      T / 1000, when, name, mode_names[sc->mode], sc->shadow ? "true" : "false", current, o->desired,
-                     decide_action_name(o->action), o->fell_back ? "true" : "false", obs, peak, reason);
+                     decide_action_name(o->action), o->fell_back ? "true" : "false", floor, obs, peak, reason);
     return n > 0 ? AUG_MIN((size_t)n, cap - 1) : 0;
 }
 
@@ -847,6 +850,7 @@ static bool evaluate(predict *p, predict_scaler *sc, int64_t T)
     sc->pub_desired = out.desired;
     sc->pub_action = out.action;
     sc->pub_fell_back = out.fell_back;
+    sc->pub_floor = out.floor;
     sc->pub_peak = out.predicted_peak;
     memcpy(sc->pub_reason, out.reason, sizeof sc->pub_reason);
     pthread_rwlock_unlock(&p->lock);

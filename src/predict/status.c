@@ -240,11 +240,15 @@ aug_err predict_scalers_json(predict *p, char **out, size_t *len)
         util_json_buf_fmt(&b, ",\"webhook\":%s", sc->webhook_url != NULL ? "true" : "false");
         if (sc->pub_eval_s == INT64_MIN) {
             util_json_buf_lit(&b, ",\"current\":null,\"desired\":null,\"action\":null,\"fell_back\":null,"
-                       "\"predicted_peak\":null,\"last_evaluation\":null");
+                       "\"floor\":null,\"predicted_peak\":null,\"last_evaluation\":null");
         } else {
             util_json_buf_fmt(&b, ",\"current\":%" PRId32 ",\"desired\":%" PRId32 ",\"action\":\"%s\",\"fell_back\":%s",
                    sc->pub_current, sc->pub_desired, decide_action_name(sc->pub_action),
                    sc->pub_fell_back ? "true" : "false");
+            if (sc->pub_floor >= 0)
+                util_json_buf_fmt(&b, ",\"floor\":%" PRId32, sc->pub_floor);
+            else
+                util_json_buf_lit(&b, ",\"floor\":null");
             util_json_buf_lit(&b, ",\"predicted_peak\":");
             util_json_buf_num(&b, sc->pub_peak);
             util_json_buf_fmt(&b, ",\"last_evaluation\":%" PRId64, sc->pub_eval_s);

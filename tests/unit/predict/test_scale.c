@@ -81,7 +81,7 @@ static void test_points_and_log(void)
     snprintf(want, sizeof want, "{\"ts\":%" PRId64 ",", S + 60);
     CHECK(strncmp(log, want, strlen(want)) == 0);
     CHECK(strstr(log, "\"scaler\":\"web\",\"mode\":\"utilization\",\"shadow\":true,\"current\":4,\"desired\":8,"
-                      "\"action\":\"scale_up_now\",\"fell_back\":true") != NULL);
+                      "\"action\":\"scale_up_now\",\"fell_back\":true,\"floor\":null,") != NULL);
     CHECK(strstr(log, "\"reason\":\"") != NULL);
     CHECK(strstr(log, "\"observed\":0.9,\"predicted_peak\":0.9,\"reason\":\"model in cold start → reactive rule: "
                       "utilization 90% now over 4 replicas, target 50% → +4 replicas (4 → 8)") != NULL);
@@ -91,6 +91,7 @@ static void test_points_and_log(void)
     CHECK_EQ_I64(predict_scalers_json(h.p, &js, &jl), AUG_OK);
     CHECK(strstr(js, "\"name\":\"web\",\"mode\":\"utilization\",\"shadow\":true,\"forecast\":\"cpu\"") != NULL);
     CHECK(strstr(js, "\"current\":4,\"desired\":8,\"action\":\"scale_up_now\"") != NULL);
+    CHECK(strstr(js, "\"fell_back\":true,\"floor\":null,") != NULL);
     char le[64];
     snprintf(le, sizeof le, "\"last_evaluation\":%" PRId64, S + 60);
     CHECK(strstr(js, le) != NULL);
@@ -285,7 +286,12 @@ static void test_floor_survives_restart(void)
     CHECK_EQ_I64(desired_at(&h, (S + 3660) * 1000), 4);
     char line[4096];
     decision_line(&h, 60, line, sizeof line);
-    CHECK(strstr(line, "\"desired\":4,\"action\":\"hold\"") != NULL);
+    CHECK(strstr(line, "\"desired\":4,\"action\":\"hold\",\"fell_back\":true,\"floor\":8,") != NULL);
+    char *js = NULL;
+    size_t jl = 0;
+    CHECK_EQ_I64(predict_scalers_json(h.p, &js, &jl), AUG_OK);
+    CHECK(js != NULL && strstr(js, "\"floor\":8,") != NULL);
+    aug_free(js);
     CHECK(strstr(line, "floor 8 (the median hour of the last 1 h needed at least 7.2): scale-down to 2 held at 4") !=
           NULL);
     h_close(&h);
