@@ -505,8 +505,8 @@ static void floor_track(decide_state *s, int64_t t, double need)
         s->floor_hour = h;
     /* Capped so that it always fits a float; a need that high is far above
      * any max_replicas anyway. */
-    if (isfinite(need)) {
-        need = AUG_MIN(need, (double)INT32_MAX);
+    if (!isnan(need)) {
+        need = AUG_MIN(need, (double)INT32_MAX); /* an overflow to +inf is a huge need, not "none" */
         if (isnan(s->floor_low) || need < s->floor_low)
             s->floor_low = need;
     }

@@ -26,7 +26,8 @@
  *   45       1    n u8 (0..64): stabilization history entries, then n ×
  *   46       12     ts i64, recommendation i32, oldest (front) first
  *   46+12n   8    floor_hour i64: the UTC hour being watched (INT64_MIN:
- *                 none, always so while floor_quantile is 0)
+ *                 none: the floor was never on; a state saved with it on
+ *                 keeps its hours if it is turned off, scale.c note 7)
  *   54+12n   8    floor_low f64: the lowest need in that hour so far (NaN:
  *                 none yet)
  *   62+12n   2    m u16 (0..336): hourly lows stored, then m ×
@@ -107,6 +108,10 @@
 #define FLOOR 18      /* version 3: floor_hour i64, floor_low f64, m u16 */
 #define LOW 4         /* an hourly low, f32 */
 #define TRAILER 4     /* CRC-32 */
+/* The highest floor low: the engine caps a need at INT32_MAX (decide.c
+ * floor_track), which is 2^31 once its hour closes into a float. A larger
+ * one would become +inf in that float and poison the state. */
+#define LOW_MAX 2147483648.0
 
 /* The f32 counterparts of util/bits.h's: only this record stores floats. */
 static uint32_t f32_bits(float f)
@@ -192,13 +197,13 @@ static aug_err floor_decode(const uint8_t *f, size_t m, decide_state *s, aug_err
         /* The hour watched is the one of an evaluation, the last at the latest. */
         return aug_errf(eb, AUG_ECORRUPT, "decide state: floor hour %" PRId64 " not within the evaluations", hour);
     }
-    if (!isnan(low) && !(isfinite(low) && low >= 0))
-        return aug_errf(eb, AUG_ECORRUPT, "decide state: floor low %g not finite and >= 0", low);
+    if (!isnan(low) && !(low >= 0 && low <= LOW_MAX))
+        return aug_errf(eb, AUG_ECORRUPT, "decide state: floor low %g not in [0, 2^31]", low);
     const uint8_t *q = f + FLOOR;
     for (size_t i = 0; i < m; i++, q += LOW) {
         float v = bits_f32(get_be32(q));
-        if (!isnan(v) && !(isfinite(v) && v >= 0))
-            return aug_errf(eb, AUG_ECORRUPT, "decide state: floor hour low %zu is %g, not finite and >= 0", i,
+        if (!isnan(v) && !(v >= 0 && (double)v <= LOW_MAX))
+            return aug_errf(eb, AUG_ECORRUPT, "decide state: floor hour low %zu is %g, not in [0, 2^31]", i,
                             (double)v);
         /* The encoder stops at the last low: one encoding per state. */
         if (isnan(v) && i == m - 1)

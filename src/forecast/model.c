@@ -52,8 +52,10 @@
  * slot; the seasonal naive member skips flagged slots, so an isolated spike
  * is not repeated a day later. When shift_m flagged points in a row have the
  * same sign they are a level shift, not outliers, and their flags are
- * cleared. A point flagged at the slot one season after a flagged one
- * clears both flags: a burst that recurs at its time of day is the season.
+ * cleared. A point flagged at the slot one season after a flagged one that
+ * was off the same way by a like amount (within 3x, both measured from the
+ * new point's forecast) clears both flags: a burst that recurs at its time
+ * of day is the season.
  * The other members have their own robust filter (members.c).
  *
  * States and transitions (computed by state_of from the counters, never
@@ -570,11 +572,14 @@ static void flag_outlier(fc_model *m, int64_t k, int64_t k_lo, double y, double 
     int64_t prev = k - m->c.p1;
     if (out && m->c.p1 > 0 && prev >= k_lo) {
         fc_ctx x = {.c = &m->c, .flag = m->flag};
-        if (fc_flagged(&x, prev)) {
-            /* The same slot a season ago was an outlier too: a burst that
-             * recurs at its time of day is the season, not an outlier.
-             * Unflagged, seasonal naive repeats it; flagged, every
-             * occurrence would be missed and flagged again, forever. */
+        double dp = m->hist[prev % m->c.cap] - combo1;
+        if (fc_flagged(&x, prev) && dp * e > 0 && fabs(dp) <= 3 * fabs(e) && fabs(e) <= 3 * fabs(dp)) {
+            /* The same slot a season ago was an outlier too, off the same
+             * way by a like amount: a burst that recurs at its time of day
+             * is the season, not an outlier. Unflagged, seasonal naive
+             * repeats it; flagged, every occurrence would be missed and
+             * flagged again, forever. A drop a day after a spike, or a
+             * bump a day after a far larger one, are not a recurrence. */
             set_flag(m, prev, false);
             out = false;
         }

@@ -68,8 +68,9 @@
  *    call in flight finishes (bounded by its timeout), no retry starts, and
  *    queued calls are dropped (counted).
  *
- * 7. Reload. A scaler whose name and fingerprint (decide params, target
- *    name and definition, input selectors) are unchanged keeps its decision
+ * 7. Reload. A scaler whose name and fingerprint (decide params but the
+ *    floor's quantile and window, target name and definition, input
+ *    selectors) are unchanged keeps its decision
  *    state (stabilization history, buckets, cooldown) and inputs; a changed
  *    one starts afresh but keeps its last emitted time, so its series stay
  *    strictly increasing, and its last desired count (clamped to the new
@@ -79,7 +80,8 @@
  *    seeds its inputs from the store (note 9).
  *
  * 8. Persistence. The decision state (last evaluation and action, both
- *    token buckets, the stabilization history) and the scaler's last
+ *    token buckets, the stabilization history, the scale-down floor's
+ *    hourly lows) and the scaler's last
  *    desired count (note 4) are one record
  *    (decide_state_encode; byte format at the top of src/decide/state.c)
  *    in the blob table under "sc/" + name (names are at most 128 bytes),

@@ -5,7 +5,9 @@
  * Times decide_evaluate on a moving sine-shaped forecast, with the default
  * brakes plus a cooldown, for a 64-point path (an hour at 1-minute steps)
  * and a 1440-point path (a 24 h horizon: the early start scans the whole
- * path), with and without a scale-up bucket. Filling the path is included.
+ * path), with and without a scale-up bucket, and with a scale-down floor
+ * over 14 days (336 closed hours sorted at every call: its worst case).
+ * Filling the path is included.
  *
  * How augur's scaler does on real demand traces is measured with the real
  * forecast engine by `augurctl simulate` (tools/simulate_table.py, figures
@@ -23,7 +25,7 @@ static double now_s(void)
     return (double)tsp.tv_sec + (double)tsp.tv_nsec * 1e-9;
 }
 
-static void bench_evaluate(size_t n, bool up_bucket, int iters)
+static void bench_evaluate(size_t n, bool up_bucket, bool floor, int iters)
 {
     decide_params p;
     decide_params_init(&p, DECIDE_MODE_UTILIZATION);
@@ -31,6 +33,10 @@ static void bench_evaluate(size_t n, bool up_bucket, int iters)
     p.cooldown_s = 60;
     if (!up_bucket)
         p.up = (decide_bucket){0, 0};
+    if (floor) {
+        p.floor_quantile = 0.5;
+        p.floor_window_s = DECIDE_FLOOR_HOURS * INT64_C(3600);
+    }
     decide_state st;
     decide_state_init(&st, &p);
     decide_point *pts = calloc(n, sizeof *pts);
@@ -56,17 +62,18 @@ static void bench_evaluate(size_t n, bool up_bucket, int iters)
         sum += cur;
     }
     double dt = now_s() - t0;
-    printf("decide_evaluate: %7.0f ns per call, %4zu-point path, scale-up bucket %s (%d evaluations incl. filling "
-           "the path and the reason; checksum %" PRId64 ")\n",
-           dt / iters * 1e9, n, up_bucket ? "on " : "off", iters, sum);
+    printf("decide_evaluate: %7.0f ns per call, %4zu-point path, scale-up bucket %s, floor %s (%d evaluations incl. "
+           "filling the path and the reason; checksum %" PRId64 ")\n",
+           dt / iters * 1e9, n, up_bucket ? "on " : "off", floor ? "on " : "off", iters, sum);
     free(pts);
 }
 
 int main(void)
 {
-    bench_evaluate(64, false, 1000000);
-    bench_evaluate(64, true, 1000000);
-    bench_evaluate(1440, false, 100000);
-    bench_evaluate(1440, true, 100000);
+    bench_evaluate(64, false, false, 1000000);
+    bench_evaluate(64, true, false, 1000000);
+    bench_evaluate(64, true, true, 1000000);
+    bench_evaluate(1440, false, false, 100000);
+    bench_evaluate(1440, true, false, 100000);
     return 0;
 }

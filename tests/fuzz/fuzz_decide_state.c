@@ -71,6 +71,13 @@ static void check(const uint8_t *data, size_t size, const decide_params *p)
     decide_output out;
     if (decide_evaluate(p, &st, &in, &out, NULL) != AUG_OK)
         abort(); /* a decoded state is usable as is */
+    /* ... and stays so: an hour later its open floor hour has closed, and
+     * the state still passes its checks and encodes. */
+    in.now_s += 3600;
+    if (in.now_s <= DECIDE_TS_LIMIT &&
+        (decide_evaluate(p, &st, &in, &out, NULL) != AUG_OK || !decide_state_check(&st) ||
+         decide_state_encode(&st, out.desired, fp, buf, sizeof buf, &len) != AUG_OK))
+        abort();
 }
 
 static void check_both(const uint8_t *data, size_t size)

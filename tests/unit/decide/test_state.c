@@ -583,7 +583,7 @@ static void test_strict_floor(void)
     CHECK_EQ_I64(decide_state_decode(patched(buf, EX_FLOOR_LOW, (const uint8_t[]){0xbf, 0xf0, 0, 0, 0, 0, 0, 0}, 8),
                                      FP, &p, &d, &ld, &eb),
                  AUG_ECORRUPT);
-    CHECK_STR(eb.msg, "decide state: floor low -1 not finite and >= 0");
+    CHECK_STR(eb.msg, "decide state: floor low -1 not in [0, 2^31]");
     CHECK_EQ_I64(decode_with(patched(buf, EX_FLOOR_LOW, (const uint8_t[]){0x7f, 0xf0, 0, 0, 0, 0, 0, 0}, 8), &p),
                  AUG_ECORRUPT);
     CHECK_EQ_I64(decode_with(patched(buf, EX_FLOOR_LOW, (const uint8_t[]){0x7f, 0xf8, 0, 0, 0, 0, 0, 0}, 8), &p),
@@ -594,7 +594,7 @@ static void test_strict_floor(void)
     CHECK_EQ_I64(decide_state_decode(patched(buf, EX_FLOOR_LOWS, (const uint8_t[]){0xc0, 0x90, 0, 0}, 4), FP, &p,
                                      &d, &ld, &eb),
                  AUG_ECORRUPT);
-    CHECK_STR(eb.msg, "decide state: floor hour low 0 is -4.5, not finite and >= 0");
+    CHECK_STR(eb.msg, "decide state: floor hour low 0 is -4.5, not in [0, 2^31]");
     CHECK_EQ_I64(decode_with(patched(buf, EX_FLOOR_LOWS + 8, (const uint8_t[]){0x7f, 0x80, 0, 0}, 4), &p),
                  AUG_ECORRUPT);
     CHECK_EQ_I64(decode_with(patched(buf, EX_FLOOR_LOWS + 8, (const uint8_t[]){0xff, 0x80, 0, 0}, 4), &p),
@@ -605,8 +605,49 @@ static void test_strict_floor(void)
     CHECK_STR(eb.msg, "decide state: the last of 3 floor hour lows is none");
     /* A low of 0 is a low (an hour with no load). */
     CHECK_EQ_I64(decode_with(patched(buf, EX_FLOOR_LOWS + 8, (const uint8_t[]){0, 0, 0, 0}, 4), &p), AUG_OK);
+    /* 2^31 (the engine's cap, as a float) is the highest low; 2^32 is
+     * refused, as a stored low. */
+    CHECK_EQ_I64(decode_with(patched(buf, EX_FLOOR_LOWS + 8, (const uint8_t[]){0x4f, 0x00, 0, 0}, 4), &p), AUG_OK);
+    CHECK_EQ_I64(decode_with(patched(buf, EX_FLOOR_LOWS + 8, (const uint8_t[]){0x4f, 0x80, 0, 0}, 4), &p),
+                 AUG_ECORRUPT);
+}
+
+/* The open hour's low is refused above the engine's cap (found in review):
+ * 1e300 passed as "finite and >= 0", became +inf in its float when the
+ * hour closed, and the state then failed its invariants, so the scaler
+ * could neither decide nor be saved again. The engine's own highest low
+ * (a need capped at INT32_MAX) decodes and stays usable across the hour's
+ * close. */
+static void test_floor_low_within_the_engine_cap(void)
+{
+    decide_params p = defaults();
+    p.floor_quantile = 0.5;
+    decide_state st;
+    decide_state_init(&st, &p);
+    st.last_eval_s = 1700000000;
+    st.floor_hour = decide_floor_hour(1700000000);
+    st.floor_low = (double)INT32_MAX;
+    uint8_t buf[DECIDE_STATE_BLOB_MAX], pb[DECIDE_STATE_BLOB_MAX];
+    size_t len = 0;
+    CHECK_EQ_I64(decide_state_encode(&st, -1, FP, buf, sizeof buf, &len), AUG_OK);
+    CHECK_EQ_I64(len, 68);
+    decide_state d;
+    int32_t ld = 0;
+    aug_errbuf eb = {{0}};
+    CHECK_EQ_I64(decide_state_decode((aug_bytes){buf, len}, FP, &p, &d, &ld, &eb), AUG_OK);
+    decide_input in = {.now_s = 1700000000 + 3600, .current_replicas = 2, .observed = 0.5};
+    decide_output out;
+    CHECK_EQ_I64(decide_evaluate(&p, &d, &in, &out, &eb), AUG_OK);
+    CHECK(decide_state_check(&d));
+    CHECK_NEAR(d.floor_lows[0], 2147483648.0, 0);
+    CHECK_EQ_I64(decide_state_encode(&d, out.desired, FP, pb, sizeof pb, &len), AUG_OK);
+    /* 1e300 at the open hour's low (offset 54: no history). */
+    static const uint8_t huge[8] = {0x7e, 0x37, 0xe4, 0x3c, 0x88, 0x00, 0x75, 0x9c};
+    CHECK_EQ_I64(decide_state_decode(patched_from(pb, buf, 68, 54, huge, 8), FP, &p, &d, &ld, &eb), AUG_ECORRUPT);
+    CHECK_STR(eb.msg, "decide state: floor low 1e+300 not in [0, 2^31]");
 }
 
 CHECK_MAIN(CHECK_CASE(test_worked_example), CHECK_CASE(test_version2), CHECK_CASE(test_version1),
            CHECK_CASE(test_round_trip_same_decision), CHECK_CASE(test_round_trip_floor),
-           CHECK_CASE(test_strict_decoding), CHECK_CASE(test_strict_floor))
+           CHECK_CASE(test_strict_decoding), CHECK_CASE(test_strict_floor),
+           CHECK_CASE(test_floor_low_within_the_engine_cap))
