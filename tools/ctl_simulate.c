@@ -466,7 +466,7 @@ static int write_timeline(const char *path, const decide_sim_row *rows, size_t n
     for (int pol = 0; pol < DECIDE_POLICY__COUNT; pol++)
         fprintf(o, ",%s_requested,%s_ready", decide_policy_name((decide_policy)pol),
                 decide_policy_name((decide_policy)pol));
-    fputs(",forecast_mean,forecast_lo,forecast_hi,augur_action,augur_reactive\n", o);
+    fputs(",forecast_mean,forecast_lo,forecast_hi,augur_action,augur_reactive,augur_floor\n", o);
     for (size_t k = 0; k < n; k++) {
         const decide_sim_row *w = &rows[k];
         fprintf(o, "%" PRId64, w->ts_s);
@@ -476,7 +476,10 @@ static int write_timeline(const char *path, const decide_sim_row *rows, size_t n
         csv_num(o, w->fc_mean);
         csv_num(o, w->fc_lo);
         csv_num(o, w->fc_hi);
-        fprintf(o, ",%s,%d\n", decide_action_name(w->action), w->fell_back ? 1 : 0);
+        fprintf(o, ",%s,%d,", decide_action_name(w->action), w->fell_back ? 1 : 0);
+        if (w->floor >= 0)
+            fprintf(o, "%d", (int)w->floor);
+        fputc('\n', o);
     }
     if (fclose(o) != 0) {
         fprintf(stderr, TOOL ": writing %s: %s\n", path, strerror(errno));

@@ -201,7 +201,8 @@ aug_err decide_simulate(const decide_sim_params *sp, const int64_t *ts, const do
     if (rows != NULL) {
         for (size_t k = 0; k < n; k++)
             rows[k] = (decide_sim_row){
-                .ts_s = ts[k], .demand = d[k], .fc_mean = (double)NAN, .fc_lo = (double)NAN, .fc_hi = (double)NAN};
+                .ts_s = ts[k], .demand = d[k], .fc_mean = (double)NAN, .fc_lo = (double)NAN, .fc_hi = (double)NAN,
+                .floor = -1};
     }
 
     decide_state st;
@@ -253,6 +254,7 @@ aug_err decide_simulate(const decide_sim_params *sp, const int64_t *ts, const do
         if (rows != NULL) {
             rows[k].action = dout.action;
             rows[k].fell_back = dout.fell_back;
+            rows[k].floor = dout.floor;
             store_band(sp, ts, n, k, &fc, rows);
         }
 

@@ -111,6 +111,7 @@ typedef struct decide_sim_row {
     double fc_mean, fc_lo, fc_hi;
     decide_action action; /* augur's action at this step */
     bool fell_back;       /* augur used the reactive rule */
+    int32_t floor;        /* augur's scale-down floor in force (decide_output.floor); -1: none */
 } decide_sim_row;
 
 typedef struct decide_sim_result {

@@ -181,9 +181,9 @@ static void test_step_trace_known_answer(void)
     char line[512];
     CHECK(fgets(line, sizeof line, f) != NULL);
     CHECK_STR(line, "timestamp,demand,augur_requested,augur_ready,hpa_requested,hpa_ready,oracle_requested,"
-                    "oracle_ready,forecast_mean,forecast_lo,forecast_hi,augur_action,augur_reactive\n");
+                    "oracle_ready,forecast_mean,forecast_lo,forecast_hi,augur_action,augur_reactive,augur_floor\n");
     int rows = 0, last_req = -1;
-    bool req_ok = true, before_ok = true, ts_ok = true, hpa_ok = true, oracle_ok = true;
+    bool req_ok = true, before_ok = true, ts_ok = true, hpa_ok = true, oracle_ok = true, floor_ok = true;
     while (fgets(line, sizeof line, f) != NULL) {
         long long ts;
         double dem;
@@ -200,6 +200,7 @@ static void test_step_trace_known_answer(void)
         hpa_ok &= hr == (rows < S ? 4 : 12) && hd == (rows < S + 2 ? 4 : 12);
         oracle_ok &= orq == (rows < S - 2 ? 4 : 12) && od == (rows < S ? 4 : 12);
         last_req = ar;
+        floor_ok &= strcmp(line + strlen(line) - 2, ",\n") == 0; /* no floor configured: empty */
         rows++;
     }
     fclose(f);
@@ -209,6 +210,7 @@ static void test_step_trace_known_answer(void)
     CHECK(before_ok);
     CHECK(hpa_ok);
     CHECK(oracle_ok);
+    CHECK(floor_ok);
     CHECK_EQ_I64(last_req, 12);
     remove(tmp_timeline);
 }

@@ -255,7 +255,11 @@ static void test_floor_holds_through_a_dip(void)
             CHECK_NEAR(a->replica_hours, 72, 1e-9);
             CHECK_EQ_I64(a->actions, 2);
             CHECK_EQ_I64(a->floor_steps, 0);
+            CHECK_EQ_I64(rows[72].floor, -1);
         } else {
+            CHECK_EQ_I64(rows[11].floor, -1); /* hour 0 not closed yet */
+            CHECK_EQ_I64(rows[12].floor, 10);
+            CHECK_EQ_I64(rows[72].floor, 10);
             for (int k = 0; k < NS; k++)
                 CHECK_EQ_I64(rows[k].requested[DECIDE_POLICY_AUGUR], 10);
             CHECK_NEAR(a->minutes_under, 0, 0);
