@@ -438,6 +438,10 @@ static void test_errors_types_and_ranges(void)
     CHECK(fails_at("scalers: [{name: s, forecast: f, replicas: up, target: 0}]\n", 1, 56, "must be greater than 0"));
     CHECK(fails_at("scalers: [{name: s, forecast: f, replicas: up, target: 0.7, scale_down: {tolerance: 1}}]\n", 1,
                    85, "1 is above the maximum 0.99"));
+    CHECK(fails_at("scalers: [{name: s, forecast: f, replicas: up, target: 0.7, scale_down: {floor_quantile: 1.5}}]\n",
+                   1, 90, "1.5 is above the maximum 1"));
+    CHECK(fails_at("scalers: [{name: s, forecast: f, replicas: up, target: 0.7, scale_down: {floor_window: 30m}}]\n",
+                   1, 88, "30m is below the minimum 1h"));
     CHECK(fails_at("remote_write: [{url: 'http://x', headers: [a]}]\n", 1, 43, "expected a mapping of names"));
     CHECK(fails_at("web:\n  read_concurrency: {a: 1}\n", 2, 21, "expected an integer, got a mapping"));
     CHECK(fails_at("[1, 2]\n", 1, 1, "the config must be a mapping of sections"));

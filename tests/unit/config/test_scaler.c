@@ -41,7 +41,8 @@ static void test_utilization_fields(void)
                          "    min_replicas: 2\n"
                          "    max_replicas: 1000\n"
                          "    scale_up: {max_per_minute: 6, burst: 20, tolerance: 0.05}\n"
-                         "    scale_down: {max_per_minute: 0.5, stabilization: 30m, tolerance: 0.25}\n"
+                         "    scale_down: {max_per_minute: 0.5, stabilization: 30m, tolerance: 0.25,\n"
+                         "                 floor_quantile: 0.4, floor_window: 90m}\n"
                          "    cooldown: 90s\n"
                          "    max_error: 0.4\n");
     CHECK(c != NULL);
@@ -66,6 +67,8 @@ static void test_utilization_fields(void)
     CHECK_NEAR(p.max_error, 0.4, 0);
     CHECK_NEAR(p.tolerance_up, 0.05, 0);
     CHECK_NEAR(p.tolerance_down, 0.25, 0);
+    CHECK_NEAR(p.floor_quantile, 0.4, 0);
+    CHECK_EQ_I64(p.floor_window_s, 3600); /* whole hours: 90m rounds down to 1 h */
     CHECK_NEAR(p.capacity_per_replica, 0, 0);
     cfg_free(c);
 }
@@ -83,7 +86,7 @@ static void test_defaults_follow_the_config_table(void)
     CHECK_EQ_I64(cfg_scaler_decide_params(&c->scalers[0], &p, NULL), AUG_OK);
     /* docs/config.md: lead 5m, window 15m, upper80, [1, 10], up 4/min burst 4,
      * down 1/min burst 1 stabilization 5m, cooldown 3m, max_error 0.3,
-     * tolerances 0.1. */
+     * tolerances 0.1, no floor (its window 7d). */
     CHECK_EQ_I64(p.lead_time_s, 300);
     CHECK_EQ_I64(p.window_s, 900);
     CHECK_EQ_I64(p.margin, DECIDE_MARGIN_80);
@@ -98,6 +101,8 @@ static void test_defaults_follow_the_config_table(void)
     CHECK_NEAR(p.max_error, 0.3, 0);
     CHECK_NEAR(p.tolerance_up, 0.1, 0);
     CHECK_NEAR(p.tolerance_down, 0.1, 0);
+    CHECK_NEAR(p.floor_quantile, 0, 0);
+    CHECK_EQ_I64(p.floor_window_s, 7 * 86400);
     cfg_free(c);
 }
 
