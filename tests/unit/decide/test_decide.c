@@ -886,6 +886,54 @@ static void test_scale_down_floor(void)
     CHECK(out.limits & DECIDE_LIMIT_FLOOR);
 }
 
+/* The floor over many hours of varied lows equals a sorted reference's,
+ * for several quantiles and a window shorter than the history (the
+ * selection in floor_need reorders its copy, never the answer). One
+ * evaluation per hour at load 5 × (r + 0.5) makes each hour's low r + 0.5
+ * (exact in a float), so the floor is ceil = r + 1 of the chosen hour. */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void test_floor_quantile_matches_a_sort(void)
+{
+    static const double qs[] = {0.01, 0.25, 0.5, 0.9, 1};
+    const int64_t h0 = INT64_C(1699999200);
+    uint32_t seed = 12345;
+    for (size_t qi = 0; qi < AUG_ARRAY_LEN(qs); qi++) {
+        decide_params p = base_params();
+        p.floor_quantile = qs[qi];
+        p.floor_window_s = 48 * 3600;
+        decide_state st;
+        decide_state_init(&st, &p);
+        double lows[120];
+        bool all_ok = true;
+        for (int h = 0; h < 120; h++) {
+            seed = seed * 1103515245u + 12345u;
+            int r = (int)((seed >> 16) % 49);
+            decide_output out = eval_flat(&p, &st, h0 + h * INT64_C(3600), 50, 5.0 * (r + 0.5));
+            int from = h > 48 ? h - 48 : 0, n = h - from;
+            int32_t want = -1;
+            if (n > 0) {
+                double v[48];
+                memcpy(v, lows + from, (size_t)n * sizeof *v);
+                qsort(v, (size_t)n, sizeof *v, cmp_double);
+                int k = (int)ceil(qs[qi] * n - 1e-9);
+                want = (int32_t)ceil(v[(k < 1 ? 1 : k) - 1]);
+            }
+            if (out.floor != want) {
+                fprintf(stderr, "  q %g hour %d: floor %d, sorted reference %d\n", qs[qi], h, (int)out.floor,
+                        (int)want);
+                all_ok = false;
+            }
+            lows[h] = r + 0.5;
+        }
+        CHECK(all_ok);
+    }
+}
+
 /* A clock step backwards refills nothing and keeps the state's time. */
 static void test_clock_backwards(void)
 {
@@ -942,6 +990,6 @@ CHECK_MAIN(CHECK_CASE(test_utilization_formula), CHECK_CASE(test_utilization_mar
            CHECK_CASE(test_utilization_fraction), CHECK_CASE(test_scale_down_covers_lead), CHECK_CASE(test_tolerance),
            CHECK_CASE(test_clamp), CHECK_CASE(test_stabilization_window), CHECK_CASE(test_cooldown),
            CHECK_CASE(test_bucket_up), CHECK_CASE(test_bucket_down), CHECK_CASE(test_gating_fallback),
-           CHECK_CASE(test_queue_formula), CHECK_CASE(test_prepared), CHECK_CASE(test_early_start), CHECK_CASE(test_early_start_brakes), CHECK_CASE(test_history_bounded), CHECK_CASE(test_scale_down_floor),
+           CHECK_CASE(test_queue_formula), CHECK_CASE(test_prepared), CHECK_CASE(test_early_start), CHECK_CASE(test_early_start_brakes), CHECK_CASE(test_history_bounded), CHECK_CASE(test_scale_down_floor), CHECK_CASE(test_floor_quantile_matches_a_sort),
            CHECK_CASE(test_invalid), CHECK_CASE(test_clock_backwards), CHECK_CASE(test_names_and_defaults),
            CHECK_CASE(test_gate_horizon))
