@@ -113,21 +113,6 @@
  * one would become +inf in that float and poison the state. */
 #define LOW_MAX 2147483648.0
 
-/* The f32 counterparts of util/bits.h's: only this record stores floats. */
-static uint32_t f32_bits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-static float bits_f32(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
 aug_err decide_state_encode(const decide_state *st, int32_t last_desired, uint64_t fp, uint8_t *buf, size_t cap,
                             size_t *len)
 {
@@ -160,7 +145,7 @@ aug_err decide_state_encode(const decide_state *st, int32_t last_desired, uint64
     q[17] = (uint8_t)m;
     q += FLOOR;
     for (size_t i = 0; i < m; i++, q += LOW)
-        put_be32(q, f32_bits(st->floor_lows[i]));
+        put_be32(q, util_f32_bits(st->floor_lows[i]));
     put_be32(q, util_crc32(buf, (size_t)(q - buf)));
     *len = need;
     return AUG_OK;
@@ -201,7 +186,7 @@ static aug_err floor_decode(const uint8_t *f, size_t m, decide_state *s, aug_err
         return aug_errf(eb, AUG_ECORRUPT, "decide state: floor low %g not in [0, 2^31]", low);
     const uint8_t *q = f + FLOOR;
     for (size_t i = 0; i < m; i++, q += LOW) {
-        float v = bits_f32(get_be32(q));
+        float v = util_bits_f32(get_be32(q));
         if (!isnan(v) && !(v >= 0 && (double)v <= LOW_MAX))
             return aug_errf(eb, AUG_ECORRUPT, "decide state: floor hour low %zu is %g, not in [0, 2^31]", i,
                             (double)v);

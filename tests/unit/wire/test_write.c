@@ -4,6 +4,7 @@
 #include "util/common.h"
 #include "util/arena.h"
 #include "util/assert.h"
+#include "util/bits.h"
 #include "util/mem.h"
 #include "wire/wire.h"
 #include "wire/wire_int.h"
@@ -13,20 +14,6 @@
 #include "pbw.h"
 
 #define ARENA_CAP ((size_t)64 << 20)
-
-static uint64_t bits_of(double v)
-{
-    uint64_t b;
-    memcpy(&b, &v, sizeof b);
-    return b;
-}
-
-static double from_bits(uint64_t b)
-{
-    double v;
-    memcpy(&v, &b, sizeof v);
-    return v;
-}
 
 static aug_str S(const char *s)
 {
@@ -130,7 +117,7 @@ static void test_roundtrip_and_key(void)
         CHECK_EQ_I64(s->nsamples, in[i].nsamples);
         for (size_t j = 0; j < s->nsamples && j < in[i].nsamples; j++) {
             CHECK_EQ_I64(s->samples[j].ts_ms, in[i].samples[j].ts_ms);
-            CHECK(bits_of(s->samples[j].value) == bits_of(in[i].samples[j].value));
+            CHECK(util_f64_bits(s->samples[j].value) == util_f64_bits(in[i].samples[j].value));
         }
         util_hash128 h = util_hash128_of(s->key.p, s->key.len);
         CHECK(h.lo == s->hash.lo && h.hi == s->hash.hi);
@@ -155,7 +142,7 @@ static void test_nan_bits_preserved(void)
     aug_label l[] = {{S("__name__"), S("x")}};
     aug_sample smp[AUG_ARRAY_LEN(vals)];
     for (size_t i = 0; i < AUG_ARRAY_LEN(vals); i++)
-        smp[i] = (aug_sample){.ts_ms = (int64_t)i, .value = from_bits(vals[i])};
+        smp[i] = (aug_sample){.ts_ms = (int64_t)i, .value = util_bits_f64(vals[i])};
     wire_series s = {.labels = l, .nlabels = 1, .samples = smp, .nsamples = AUG_ARRAY_LEN(vals)};
     uint8_t *body;
     size_t len;
@@ -167,7 +154,7 @@ static void test_nan_bits_preserved(void)
     CHECK_EQ_I64(decode_body(body, len, &lim, &a, &r, &eb), AUG_OK);
     CHECK_EQ_I64(r.series[0].nsamples, AUG_ARRAY_LEN(vals));
     for (size_t i = 0; i < AUG_ARRAY_LEN(vals) && i < r.series[0].nsamples; i++) {
-        CHECK(bits_of(r.series[0].samples[i].value) == vals[i]);
+        CHECK(util_f64_bits(r.series[0].samples[i].value) == vals[i]);
         CHECK_EQ_I64(r.series[0].samples[i].ts_ms, (int64_t)i);
     }
     util_arena_free(a);
@@ -182,7 +169,7 @@ static void test_nan_bits_preserved(void)
     pbw_msg(&ts, 2, &smpw);
     pbw_msg(&req, 1, &ts);
     CHECK_EQ_I64(decode_pb(&req, &lim, &a, &r, &eb), AUG_OK);
-    CHECK(bits_of(r.series[0].samples[0].value) == 0x7ff0000000000002ULL);
+    CHECK(util_f64_bits(r.series[0].samples[0].value) == 0x7ff0000000000002ULL);
     CHECK_EQ_I64(r.series[0].samples[0].ts_ms, 77);
     util_arena_free(a);
     pbw_free(&req);
@@ -530,7 +517,7 @@ static void test_protobuf_structure(void)
         CHECK(str_eq(r.series[0].labels[1].name, "job"));
         CHECK(str_eq(r.series[0].labels[1].value, "node"));
         CHECK_EQ_I64(r.series[0].samples[0].ts_ms, -1700000000000);
-        CHECK(bits_of(r.series[0].samples[0].value) == 0);
+        CHECK(util_f64_bits(r.series[0].samples[0].value) == 0);
         CHECK_EQ_I64(r.series[0].samples[1].ts_ms, 0);
     }
     util_arena_free(a);
@@ -593,7 +580,7 @@ static void random_series(aug_label *ls, size_t *nl, aug_sample *sm, size_t *ns)
     *ns = check_rand() % 4;
     for (size_t i = 0; i < *ns; i++) {
         uint64_t r = check_rand();
-        double v = r % 7 == 0 ? from_bits(0x7ff0000000000002ULL) : (double)(int64_t)(r >> 20) / 1000.0;
+        double v = r % 7 == 0 ? util_bits_f64(0x7ff0000000000002ULL) : (double)(int64_t)(r >> 20) / 1000.0;
         sm[i] = (aug_sample){.ts_ms = (int64_t)(check_rand() >> 22) - (1LL << 40), .value = v};
     }
 }
