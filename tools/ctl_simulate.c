@@ -425,6 +425,8 @@ static void print_json(FILE *o, const run_info *ri, const decide_sim_result *r)
         json_num(o, r->capacity_per_replica);
         fputs(",\"capacity_source\":", o);
         json_str(o, ri->cap_source);
+        fprintf(o, ",\"lead_time_s\":%" PRId64 ",\"target\":", ri->p->lead_time_s);
+        json_num(o, ri->p->target);
         fputs(",\"forecast\":", o);
         json_str(o, ri->perfect ? "perfect" : "engine");
         fputs(",\"minutes_under_capacity\":", o);

@@ -150,6 +150,8 @@ static void test_step_trace_known_answer(void)
     CHECK(strstr(a, "\"forecast\":\"engine\"") != NULL);
     CHECK_NEAR(json_field(a, "capacity_per_replica"), 10, 0);
     CHECK_NEAR(json_field(a, "step_s"), 300, 0);
+    CHECK_NEAR(json_field(a, "lead_time_s"), 600, 0);
+    CHECK_NEAR(json_field(o, "target"), 0.5, 0);
     CHECK_NEAR(json_field(a, "scored_steps"), N, 0);
 
     /* HPA, exactly. */
