@@ -174,15 +174,11 @@ def run(augurctl, config, data, rel, step, factor):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--augurctl", default="build/tools/augurctl")
-    ap.add_argument("--config", default="config/simulate.yml")
-    ap.add_argument("--data", default="../shared/data")
-    ap.add_argument("--jobs", type=int, default=2)
+    simulate_table.add_common_args(ap)
     ap.add_argument("--factor", type=float, default=3.0, help="burst threshold, x the median non-zero need")
     ap.add_argument("traces", nargs="*", help="trace names (file names without .csv); default: all")
     a = ap.parse_args()
-    with open(os.path.join(a.data, "series.csv")) as f:
-        series = [(r["path"], int(r["step_s"])) for r in csv.DictReader(f)]
+    series = simulate_table.read_series(a.data)
     if a.traces:
         series = [s for s in series if os.path.basename(s[0]).removesuffix(".csv") in a.traces]
     with concurrent.futures.ThreadPoolExecutor(a.jobs) as ex:

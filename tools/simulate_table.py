@@ -34,20 +34,30 @@ def run(augurctl, config, data, rel, step, extra):
     return rel, rows, p.stderr.strip()
 
 
+def add_common_args(ap):
+    """The options every tool that runs the reference traces takes."""
+    ap.add_argument("--augurctl", default="build/tools/augurctl")
+    ap.add_argument("--config", default="config/simulate.yml")
+    ap.add_argument("--data", default="../shared/data")
+    ap.add_argument("--jobs", type=int, default=2)
+
+
+def read_series(data):
+    """(path relative to data, step in seconds) of every trace in series.csv."""
+    with open(os.path.join(data, "series.csv")) as f:
+        return [(r["path"], int(r["step_s"])) for r in csv.DictReader(f)]
+
+
 def fmt(x, nd=0):
     return f"{x:,.{nd}f}" if x is not None else "-"
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--augurctl", default="build/tools/augurctl")
-    ap.add_argument("--config", default="config/simulate.yml")
-    ap.add_argument("--data", default="../shared/data")
-    ap.add_argument("--jobs", type=int, default=2)
+    add_common_args(ap)
     ap.add_argument("extra", nargs="*", help="more augurctl simulate arguments (after --)")
     a = ap.parse_args()
-    with open(os.path.join(a.data, "series.csv")) as f:
-        series = [(r["path"], int(r["step_s"])) for r in csv.DictReader(f)]
+    series = read_series(a.data)
     with concurrent.futures.ThreadPoolExecutor(a.jobs) as ex:
         results = list(ex.map(lambda s: run(a.augurctl, a.config, a.data, s[0], s[1], a.extra), series))
     print("| trace | min under cap augur / hpa / oracle | fewer than hpa | replica-h augur / hpa / oracle "
