@@ -1506,6 +1506,12 @@ static void validate_scalers(ldr *L)
                 key_err(L, in, "target", "target is a fraction of a replica's capacity in (0, 1], not %g",
                         s->target);
         }
+        /* need = current × utilization / target: with no replica running
+         * there is no utilization to scale from, so the engine needs one. */
+        if (s->mode == CFG_MODE_UTILIZATION && s->min_replicas < 1)
+            key_err(L, in, "min_replicas",
+                    "min_replicas must be at least 1 in utilization mode: a utilization is measured on running "
+                    "replicas, so 0 replicas could never scale up");
         if (s->scale_up.stabilization_ms > 0) {
             char d[32];
             key_err(L, in, "scale_up.stabilization",

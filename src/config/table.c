@@ -148,7 +148,7 @@ static const cfg_row scaler_rows[] = {
     {K("margin", CFG_T_ENUM, cfg_scaler, margin), .names = margins, .def = "upper80",
      .doc = "Safety margin: plan on the forecast mean (none) or an interval's upper bound."},
     {K("min_replicas", CFG_T_INT, cfg_scaler, min_replicas), .def = "1", .min = "0", .max = "100_000",
-     .doc = "Fewest replicas ever asked for."},
+     .doc = "Fewest replicas ever asked for; at least 1 in utilization mode."},
     {K("max_replicas", CFG_T_INT, cfg_scaler, max_replicas), .def = "10", .min = "1", .max = "100_000",
      .doc = "Most replicas ever asked for; at least min_replicas."},
     {K("scale_up.max_per_minute", CFG_T_FLOAT, cfg_scaler, scale_up.max_per_minute), .def = "4",

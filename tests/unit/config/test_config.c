@@ -583,6 +583,17 @@ static void test_errors_engine_limits(void)
                    "percentage (0.7)"));
     snprintf(y, sizeof y, "%sscalers: [{name: w, forecast: f, replicas: up, target: 250}]\n", fc);
     CHECK(fails_at(y, 2, 56, "scalers[0].target: target is a fraction of a replica's capacity in (0, 1], not 250"));
+    /* The daemon refused this at start and reload, without a line, while
+     * check config passed it. */
+    snprintf(y, sizeof y, "%sscalers: [{name: w, forecast: f, replicas: up, target: 0.7, min_replicas: 0}]\n", fc);
+    CHECK(fails_at(y, 2, 75, "scalers[0].min_replicas: min_replicas must be at least 1 in utilization mode"));
+    snprintf(y, sizeof y,
+             "%sscalers: [{name: w, mode: queue, arrival_rate: f, service_time: 50ms, target_latency: 1s, "
+             "min_replicas: 0}]\n",
+             fc);
+    cfg_config *q = load_ok(y);
+    CHECK(q != NULL);
+    cfg_free(q);
     snprintf(y, sizeof y,
              "%sscalers:\n  - name: w\n    forecast: f\n    replicas: up\n    target: 1\n"
              "    scale_up:\n      stabilization: 2m\n",
