@@ -50,7 +50,7 @@ static const char *const margins[] = {"none", "upper80", "upper95", NULL};
     {K(pre "tls.key_file", CFG_T_PATH, st, f.tls.key_file), .defdoc = "none",                             \
      .doc = "Client key (with cert_file)."},                                                              \
     {K(pre "tls.server_name", CFG_T_STRING, st, f.tls.server_name), .defdoc = "the url's host",           \
-     .doc = "Name to verify the server certificate against."},                                            \
+     .doc = "Name to verify the server certificate against; https urls only."},                                            \
     {K(pre "tls.insecure_skip_verify", CFG_T_BOOL, st, f.tls.insecure_skip_verify), .def = "false",       \
      .doc = "Do not verify the server certificate (testing only)."}
 
