@@ -1418,13 +1418,13 @@ static bool header_token(const char *s)
  * same rules and messages for both. reserved: the headers augur sets itself
  * on that kind of request, lower case, "authorization" first (its message
  * points at the auth keys). */
-static void validate_http_client(ldr *L, inst *in, const char *pre, const cfg_http_client *h,
+static void validate_http_client(ldr *L, inst *in, const char *pre, const char *url, const cfg_http_client *h,
                                  const char *const *reserved)
 {
-    enum { TOKEN, TOKEN_FILE, USER, PASSWORD, PASSWORD_FILE, CERT, KEY, HEADERS, NKEYS };
+    enum { TOKEN, TOKEN_FILE, USER, PASSWORD, PASSWORD_FILE, CERT, KEY, HEADERS, SERVER_NAME, NKEYS };
     static const char *const names[NKEYS] = {"bearer_token",        "bearer_token_file",        "basic_auth.username",
                                              "basic_auth.password", "basic_auth.password_file", "tls.cert_file",
-                                             "tls.key_file",        "headers"};
+                                             "tls.key_file",        "headers",                  "tls.server_name"};
     char k[NKEYS][48];
     bool g[NKEYS];
     for (int i = 0; i < NKEYS; i++) {
@@ -1442,6 +1442,10 @@ static void validate_http_client(ldr *L, inst *in, const char *pre, const cfg_ht
         key_err(L, in, g[PASSWORD] ? k[PASSWORD] : k[PASSWORD_FILE], "basic_auth needs a username");
     if (g[CERT] != g[KEY])
         key_err(L, in, g[CERT] ? k[CERT] : k[KEY], "tls.cert_file and tls.key_file go together");
+    /* The HTTP client (src/export/client.c) refuses it when the target is
+     * built, which for remote_write is after a reload has been swapped in. */
+    if (g[SERVER_NAME] && url != NULL && strncmp(url, "https://", 8) != 0)
+        key_err(L, in, k[SERVER_NAME], "tls.server_name needs an https url");
     for (size_t i = 0; i < h->headers.n; i++) {
         const cfg_pair *p = &h->headers.v[i];
         if (p->name == NULL || p->value == NULL)
@@ -1506,6 +1510,12 @@ static void validate_scalers(ldr *L)
                 key_err(L, in, "target", "target is a fraction of a replica's capacity in (0, 1], not %g",
                         s->target);
         }
+        /* need = current × utilization / target: with no replica running
+         * there is no utilization to scale from, so the engine needs one. */
+        if (s->mode == CFG_MODE_UTILIZATION && s->min_replicas < 1)
+            key_err(L, in, "min_replicas",
+                    "min_replicas must be at least 1 in utilization mode: a utilization is measured on running "
+                    "replicas, so 0 replicas could never scale up");
         if (s->scale_up.stabilization_ms > 0) {
             char d[32];
             key_err(L, in, "scale_up.stabilization",
@@ -1527,7 +1537,7 @@ static void validate_scalers(ldr *L)
                 }
             }
         } else {
-            validate_http_client(L, in, "webhook.", &s->webhook.http, webhook_reserved);
+            validate_http_client(L, in, "webhook.", s->webhook.url, &s->webhook.http, webhook_reserved);
         }
     }
 }
@@ -1545,7 +1555,7 @@ static void validate_remote_write(ldr *L)
         if (r->name == NULL)
             r->name = r->url; /* the documented default */
         check_unique_name(L, si, k, "name", "remote_write name");
-        validate_http_client(L, in, "", &r->http, reserved);
+        validate_http_client(L, in, "", r->url, &r->http, reserved);
         if (r->min_backoff_ms > r->max_backoff_ms)
             key_err(L, in, given(in, "max_backoff") ? "max_backoff" : "min_backoff",
                     "max_backoff must be at least min_backoff");

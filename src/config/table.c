@@ -50,7 +50,7 @@ static const char *const margins[] = {"none", "upper80", "upper95", NULL};
     {K(pre "tls.key_file", CFG_T_PATH, st, f.tls.key_file), .defdoc = "none",                             \
      .doc = "Client key (with cert_file)."},                                                              \
     {K(pre "tls.server_name", CFG_T_STRING, st, f.tls.server_name), .defdoc = "the url's host",           \
-     .doc = "Name to verify the server certificate against."},                                            \
+     .doc = "Name to verify the server certificate against; https urls only."},                                            \
     {K(pre "tls.insecure_skip_verify", CFG_T_BOOL, st, f.tls.insecure_skip_verify), .def = "false",       \
      .doc = "Do not verify the server certificate (testing only)."}
 
@@ -148,7 +148,7 @@ static const cfg_row scaler_rows[] = {
     {K("margin", CFG_T_ENUM, cfg_scaler, margin), .names = margins, .def = "upper80",
      .doc = "Safety margin: plan on the forecast mean (none) or an interval's upper bound."},
     {K("min_replicas", CFG_T_INT, cfg_scaler, min_replicas), .def = "1", .min = "0", .max = "100_000",
-     .doc = "Fewest replicas ever asked for."},
+     .doc = "Fewest replicas ever asked for; at least 1 in utilization mode."},
     {K("max_replicas", CFG_T_INT, cfg_scaler, max_replicas), .def = "10", .min = "1", .max = "100_000",
      .doc = "Most replicas ever asked for; at least min_replicas."},
     {K("scale_up.max_per_minute", CFG_T_FLOAT, cfg_scaler, scale_up.max_per_minute), .def = "4",

@@ -1439,7 +1439,7 @@ static aug_err encode_group(predict *p, const predict_target *t, const predict_g
 aug_err predict_write_txn(predict *p, aug_err (*fn)(void *arg, store_txn *txn), void *arg)
 {
     aug_err e = AUG_OK;
-    for (int attempt = 0; attempt < 3; attempt++) {
+    for (int attempt = 0;; attempt++) {
         store_txn *txn = NULL;
         e = store_txn_begin(p->s, true, &txn);
         if (e == AUG_OK)
@@ -1448,9 +1448,11 @@ aug_err predict_write_txn(predict *p, aug_err (*fn)(void *arg, store_txn *txn), 
             e = store_txn_commit(txn);
         else
             store_txn_abort(txn);
-        if (e != AUG_EFULL || store_map_grow(p->s) != AUG_OK)
+        /* Grown: retry, up to three attempts. The last attempt's AUG_EFULL
+         * is returned: nothing was written, so the caller keeps its records
+         * dirty and saves them again later. */
+        if (e != AUG_EFULL || attempt == 2 || store_map_grow(p->s) != AUG_OK)
             break;
-        e = AUG_OK; /* grown: retry */
     }
     return e;
 }

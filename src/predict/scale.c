@@ -16,7 +16,8 @@
  *    last sample of its newest closed bucket is kept (up to
  *    PREDICT_SCALER_MAX_INPUTS series per input); the input's value is the
  *    sum over its series whose newest bucket is at most STALE_BUCKETS
- *    buckets older than the newest of any (a stopped series drops out).
+ *    buckets older than the newest of any (a stopped series drops out, and
+ *    its slot goes to the next new series once the table is full).
  *    Live events and seeding (note 9) both go through input_put, so one
  *    series has one entry whichever set it first.
  *
@@ -459,12 +460,22 @@ static bool input_usable(uint32_t count, double last)
 
 /* Takes the closed bucket (start_s, last) of series id for input k: the
  * newer bucket replaces the series' entry, a new series gets one while
- * there is room (else counted). Live events and seeding both go through
- * here, so a seeded series is updated in place by its later events. */
+ * there is room, else the slot of the oldest series if that one no longer
+ * counts (input_value's staleness rule, with this bucket among the newest),
+ * else it is refused (counted). Reusing stale slots is what keeps series
+ * churn (pods, a restarted exporter's new labels) from filling the table
+ * with series that stopped and refusing the live ones. Live events and
+ * seeding both go through here, so a seeded series is updated in place by
+ * its later events. */
 static void input_put(predict *p, predict_scaler *sc, int k, uint32_t id, int64_t start_s, double last)
 {
+    int64_t newest = start_s;
+    uint32_t oldest = 0;
     for (uint32_t i = 0; i < sc->nin[k]; i++) {
         predict_sin *in = &sc->in[k][i];
+        newest = AUG_MAX(newest, in->start_s);
+        if (in->start_s < sc->in[k][oldest].start_s)
+            oldest = i;
         if (in->id != id)
             continue;
         if (start_s > in->start_s) {
@@ -473,11 +484,13 @@ static void input_put(predict *p, predict_scaler *sc, int k, uint32_t id, int64_
         }
         return;
     }
-    if (sc->nin[k] == PREDICT_SCALER_MAX_INPUTS) {
+    predict_sin fresh = {.id = id, .start_s = start_s, .last = last};
+    if (sc->nin[k] < PREDICT_SCALER_MAX_INPUTS)
+        sc->in[k][sc->nin[k]++] = fresh;
+    else if (sc->in[k][oldest].start_s < fresh_from(sc, newest))
+        sc->in[k][oldest] = fresh;
+    else
         metrics_counter_add(p->m_sc_inputs_refused, 1);
-        return;
-    }
-    sc->in[k][sc->nin[k]++] = (predict_sin){.id = id, .start_s = start_s, .last = last};
 }
 
 void predict_scale_input(predict *p, const predict_member *m, const predict_event *ev)

@@ -583,6 +583,17 @@ static void test_errors_engine_limits(void)
                    "percentage (0.7)"));
     snprintf(y, sizeof y, "%sscalers: [{name: w, forecast: f, replicas: up, target: 250}]\n", fc);
     CHECK(fails_at(y, 2, 56, "scalers[0].target: target is a fraction of a replica's capacity in (0, 1], not 250"));
+    /* The daemon refused this at start and reload, without a line, while
+     * check config passed it. */
+    snprintf(y, sizeof y, "%sscalers: [{name: w, forecast: f, replicas: up, target: 0.7, min_replicas: 0}]\n", fc);
+    CHECK(fails_at(y, 2, 75, "scalers[0].min_replicas: min_replicas must be at least 1 in utilization mode"));
+    snprintf(y, sizeof y,
+             "%sscalers: [{name: w, mode: queue, arrival_rate: f, service_time: 50ms, target_latency: 1s, "
+             "min_replicas: 0}]\n",
+             fc);
+    cfg_config *q = load_ok(y);
+    CHECK(q != NULL);
+    cfg_free(q);
     snprintf(y, sizeof y,
              "%sscalers:\n  - name: w\n    forecast: f\n    replicas: up\n    target: 1\n"
              "    scale_up:\n      stabilization: 2m\n",
@@ -706,6 +717,16 @@ static void test_errors_cross_key_rules(void)
                    1, 88, "set password or password_file, not both"));
     CHECK(fails_at("remote_write: [{url: 'http://x', tls: {cert_file: /c}}]\n", 1, 51,
                    "tls.cert_file and tls.key_file go together"));
+    /* Refused by the exporter only when it starts: after a reload had
+     * already been swapped in, leaving no exporter. */
+    CHECK(fails_at("remote_write: [{url: 'http://x', tls: {server_name: h}}]\n", 1, 53,
+                   "remote_write[0].tls.server_name: tls.server_name needs an https url"));
+    CHECK(fails_at("scalers: [{name: w, mode: queue, arrival_rate: f, service_time: 1s, target_latency: 1s, "
+                   "webhook: {url: 'http://x', tls: {server_name: h}}}]\nforecasts: [{name: f, series: up}]\n",
+                   1, 135, "scalers[0].webhook.tls.server_name: tls.server_name needs an https url"));
+    cfg_config *sn = load_ok("remote_write: [{url: 'https://x', tls: {server_name: h}}]\n");
+    CHECK(sn != NULL);
+    cfg_free(sn);
     CHECK(fails_at("remote_write: [{url: 'http://x', min_backoff: 2s, max_backoff: 1s}]\n", 1, 64,
                    "max_backoff must be at least min_backoff"));
     CHECK(fails_at("remote_write: [{url: 'http://x', headers: {Authorization: x}}]\n", 1, 43,

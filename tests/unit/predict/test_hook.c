@@ -174,7 +174,9 @@ static void test_tls_and_client_cert(void)
 }
 
 /* server_name on an http url: the scalers cannot be built, with
- * remote_write's message, so start-up (and a reload) fails. */
+ * remote_write's message, so start-up (and a reload) fails. The config
+ * loader refuses it first (test_config.c); the url is changed after loading
+ * to reach the client's own check. */
 static void test_server_name_needs_https(void)
 {
     harness h;
@@ -183,8 +185,12 @@ static void test_server_name_needs_https(void)
     h.s = store_at(h.dirbuf);
     h.cfg = config_of(web_yaml("    shadow: false\n"
                                "    webhook:\n"
-                               "      url: http://127.0.0.1:9/scale\n"
+                               "      url: https://127.0.0.1:9/scale\n"
                                "      tls: {server_name: augur-test.invalid}\n"));
+    cfg_scaler plain = h.cfg->scalers[0];
+    plain.webhook.url = "http://127.0.0.1:9/scale";
+    const cfg_scaler *loaded = h.cfg->scalers;
+    h.cfg->scalers = &plain;
     h.reg = metrics_registry_new();
     rec_init(&h.rec);
     aug_errbuf eb = {{0}};
@@ -194,6 +200,7 @@ static void test_server_name_needs_https(void)
     CHECK(p == NULL);
     CHECK(strstr(eb.msg, "scaler web: webhook url http://127.0.0.1:9/scale: tls.server_name needs an https url") !=
           NULL);
+    h.cfg->scalers = loaded;
     metrics_registry_free(h.reg);
     cfg_free(h.cfg);
     store_close(h.s);

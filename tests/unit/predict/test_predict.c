@@ -1394,6 +1394,44 @@ static void test_queue_full_drops_never_blocks(void)
     tmpdir_remove(dirbuf);
 }
 
+/* A save too big for the map even after the growths predict_write_txn
+ * tries is an error (AUG_EFULL), not a success that saved nothing: model and
+ * scaler state saves mark their records clean only on AUG_OK. A 6 MiB value
+ * in a 1 MiB map needs three doublings; the loop grows after each of its
+ * three attempts, so the third growth used to end it with AUG_OK. */
+static aug_err put_big(void *arg, store_txn *txn)
+{
+    const aug_bytes *v = arg;
+    static const uint8_t key[] = "fc/big";
+    return store_blob_put(txn, (aug_bytes){key, sizeof key - 1}, *v);
+}
+
+static void test_write_txn_reports_a_full_map(void)
+{
+    char dir[256];
+    tmpdir_new(dir, sizeof dir, "predict");
+    store_opts o = {.path = dir, .initial_map_bytes = (size_t)1 << 20};
+    predict p;
+    memset(&p, 0, sizeof p);
+    aug_errbuf eb = {{0}};
+    CHECK_EQ_I64(store_open(&o, &p.s, &eb), AUG_OK);
+    size_t n = (size_t)6 << 20;
+    uint8_t *big = calloc(n, 1);
+    aug_bytes v = {big, n};
+    aug_err e = predict_write_txn(&p, put_big, &v);
+    store_txn *txn = NULL;
+    aug_bytes got = {NULL, 0};
+    CHECK_EQ_I64(store_txn_begin(p.s, false, &txn), AUG_OK);
+    static const uint8_t key[] = "fc/big";
+    aug_err ge = store_blob_get(txn, (aug_bytes){key, sizeof key - 1}, &got);
+    store_txn_abort(txn);
+    /* Either it was saved, or the caller is told it was not. */
+    CHECK(e == AUG_OK ? ge == AUG_OK && got.len == n : e == AUG_EFULL && ge == AUG_ENOTFOUND);
+    free(big);
+    store_close(p.s);
+    tmpdir_remove(dir);
+}
+
 CHECK_MAIN(CHECK_CASE(test_points_exact), CHECK_CASE(test_emission_rules), CHECK_CASE(test_aggregation),
            CHECK_CASE(test_late_member_stays_live), CHECK_CASE(test_rate), CHECK_CASE(test_error_and_anomaly_math), CHECK_CASE(test_bounded_groups),
            CHECK_CASE(test_persist_and_resume), CHECK_CASE(test_read_paths), CHECK_CASE(test_path_after_restart), CHECK_CASE(test_reload),
@@ -1402,4 +1440,4 @@ CHECK_MAIN(CHECK_CASE(test_points_exact), CHECK_CASE(test_emission_rules), CHECK
            CHECK_CASE(test_seed_rate_hour), CHECK_CASE(test_seed_only_without_saved_model),
            CHECK_CASE(test_gap_fill_after_restart), CHECK_CASE(test_gap_fill_longer_than_history),
            CHECK_CASE(test_gap_fill_no_gap),
-           CHECK_CASE(test_queue_full_drops_never_blocks))
+           CHECK_CASE(test_queue_full_drops_never_blocks), CHECK_CASE(test_write_txn_reports_a_full_map))

@@ -617,6 +617,39 @@ static void test_inputs_across_reload(void)
     h_close(&h);
 }
 
+/* Input series come and go (pods of a deployment, kube-state-metrics
+ * restarting under a new instance label): a series that stopped reporting
+ * drops out of the sum (note 2) and must not keep its slot, or once 64
+ * series have been seen new ones are refused and the input stays frozen at
+ * the sum of dead series. 64 series of 1 replica report once, then only a
+ * new series of 3 reports, ten buckets later: current is 3, not 64. */
+static void test_input_series_churn(void)
+{
+    int64_t S = base_s();
+    set_now((S + 300) * 1000);
+    harness h;
+    h_open(&h, web_yaml(""));
+    add_series(h.s, 1, "__name__", "cpu", "job", "a", NULL);
+    char pod[16];
+    for (uint32_t i = 0; i <= PREDICT_SCALER_MAX_INPUTS; i++) {
+        snprintf(pod, sizeof pod, "p%u", i);
+        add_series(h.s, 2 + i, "__name__", "replicas", "deployment", "web", "pod", pod, NULL);
+    }
+    int64_t S0 = S - 600;
+    for (uint32_t i = 0; i < PREDICT_SCALER_MAX_INPUTS; i++)
+        bucket(h.p, 2 + i, STORE_RES_MINUTE, S0, 1.0, 0);
+    bucket(h.p, 1, STORE_RES_MINUTE, S0, 0.1, 0);
+    predict_flush(h.p);
+    CHECK_EQ_I64(current_at(&h, (S0 + 60) * 1000), PREDICT_SCALER_MAX_INPUTS);
+    bucket(h.p, 2 + PREDICT_SCALER_MAX_INPUTS, STORE_RES_MINUTE, S, 3.0, 0);
+    bucket(h.p, 1, STORE_RES_MINUTE, S, 0.1, 0);
+    predict_flush(h.p);
+    CHECK_EQ_I64(current_at(&h, (S + 60) * 1000), 3);
+    metrics_counter *refused = metrics_counter_get(h.reg, "augur_scaler_inputs_refused_total", NULL, NULL);
+    CHECK_EQ_I64(metrics_counter_value(refused), 0);
+    h_close(&h);
+}
+
 /* A reload that changes a selectorless scaler's definition keeps the count
  * it asked for (12 replicas still run) although the decision state starts
  * afresh; a max_replicas below it clamps it. */
@@ -939,6 +972,6 @@ static void test_shadow_never_calls(void)
 
 CHECK_MAIN(CHECK_CASE(test_points_and_log), CHECK_CASE(test_decisions_rotation), CHECK_CASE(test_state_survives_restart), CHECK_CASE(test_floor_survives_restart),
            CHECK_CASE(test_bad_state_starts_fresh), CHECK_CASE(test_queue_current_survives_restart), CHECK_CASE(test_queue_current_survives_reload), CHECK_CASE(test_waits_for_replicas),
-           CHECK_CASE(test_inputs_seeded_at_start), CHECK_CASE(test_inputs_across_reload),
+           CHECK_CASE(test_inputs_seeded_at_start), CHECK_CASE(test_inputs_across_reload), CHECK_CASE(test_input_series_churn),
            CHECK_CASE(test_webhook_retry), CHECK_CASE(test_webhook_queue_full_drops_oldest),
            CHECK_CASE(test_shadow_never_calls))
