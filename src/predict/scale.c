@@ -28,7 +28,11 @@
  *    path starts at T (mean and bounds summed: exact for one group, a
  *    conservative interval for several since it assumes they move together;
  *    groups not final for T yet are left out). observed = the sum of those
- *    groups' latest actuals; model state = the coldest group; recent error =
+ *    groups' latest actuals. A utilization fraction (utilization mode with
+ *    capacity_per_replica 0: CPU per instance, say) takes the mean of the
+ *    groups instead, path and observed alike: it is a per-replica average
+ *    that the engine multiplies by the current replicas, so a sum would
+ *    count it once per group. Model state = the coldest group; recent error =
  *    the highest rolling error of the horizon that first reaches the lead
  *    time (the longest if none does).
  *
@@ -673,8 +677,9 @@ static int32_t lead_horizon(const predict_scaler *sc)
     return (int32_t)decide_gate_horizon(hs, (size_t)t->nh, sc->dp.lead_time_s);
 }
 
-/* Builds the summed path at T into sc->fcp (note 3). Returns the number of
- * groups summed (0: none at T). */
+/* Builds the groups' path at T into sc->fcp (note 3): their sum, or their
+ * mean for a utilization fraction. Returns the number of groups (0: none
+ * at T). */
 static size_t build_path(predict_scaler *sc, int64_t T, decide_forecast_path *path, double *observed)
 {
     const predict_target *t = sc->t;
@@ -708,6 +713,20 @@ static size_t build_path(predict_scaler *sc, int64_t T, decide_forecast_path *pa
             obs += g->last_y;
         else
             obs_known = false;
+    }
+    /* A utilization fraction (capacity_per_replica 0, e.g. CPU per
+     * instance) is a per-replica average: three instances at 50% are 50%,
+     * not 150%. Load in units (requests/s, a queue's arrivals) adds up. */
+    if (ng > 1 && sc->dp.mode == DECIDE_MODE_UTILIZATION && sc->dp.capacity_per_replica == 0) {
+        double k = 1.0 / (double)ng;
+        for (int32_t i = 0; i < n; i++) {
+            sc->fcp[i].mean *= k;
+            sc->fcp[i].lo80 *= k;
+            sc->fcp[i].hi80 *= k;
+            sc->fcp[i].lo95 *= k;
+            sc->fcp[i].hi95 *= k;
+        }
+        obs *= k;
     }
     *path = (decide_forecast_path){.origin_s = T / 1000, .step_s = t->width_s, .model = state,
                                    .recent_error = err, .n = ng ? (size_t)n : 0, .cap = (size_t)t->H,

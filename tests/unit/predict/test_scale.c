@@ -528,6 +528,56 @@ static void test_waits_for_replicas(void)
     h_close(&h);
 }
 
+/* A forecast with two groups, cpu{job="a"} 0.9 and cpu{job="b"} 0.5, and 4
+ * replicas; cold models, so the reactive rule decides on the observed load.
+ * In utilization mode the load is a per-replica fraction, so it is their
+ * mean: 4 x 0.7 / 0.5 = 5.6 -> 6 (their sum, 1.4, would ask for 12). As a
+ * queue's arrivals per second (service time 10 s) they add up: 1.4 x 10 =
+ * 14 replicas (the mean would ask for 7). */
+static void test_groups_of_a_utilization_fraction_average(void)
+{
+    for (int units = 0; units <= 1; units++) {
+        char yaml[1024];
+        snprintf(yaml, sizeof yaml,
+                 "forecasts:\n"
+                 "  - name: cpu\n"
+                 "    series: 'cpu'\n"
+                 "    horizons: [5m, 15m]\n"
+                 "    model: naive\n"
+                 "scalers:\n"
+                 "  - name: web\n"
+                 "    replicas: 'replicas{deployment=\"web\"}'\n"
+                 "    max_replicas: 20\n"
+                 "%s",
+                 units ? "    mode: queue\n    arrival_rate: cpu\n    service_time: 10s\n    target_latency: 1s\n"
+                         "    scale_up: {max_per_minute: 20, burst: 20}\n"
+                       : "    forecast: cpu\n    target: 0.5\n");
+        harness h;
+        h_open(&h, yaml);
+        CHECK_EQ_I64(predict_set_decisions_dir(h.p, h.dir, PREDICT_DECISIONS_MAX_BYTES), AUG_OK);
+        add_web_series(&h);
+        add_series(h.s, 4, "__name__", "cpu", "job", "b", NULL);
+        int64_t S = base_s();
+        set_now((S + 300) * 1000);
+        bucket(h.p, 2, STORE_RES_MINUTE, S, 2.0, 0);
+        bucket(h.p, 3, STORE_RES_MINUTE, S, 2.0, 0);
+        bucket(h.p, 1, STORE_RES_MINUTE, S, 0.9, 0);
+        bucket(h.p, 4, STORE_RES_MINUTE, S, 0.5, 0);
+        predict_flush(h.p);
+        int64_t T = (S + 60) * 1000;
+        double v = TNAN;
+        CHECK_EQ_I64(rec_find(&h.rec, "ai_scaling_desired_replicas{scaler=\"web\"}", T, &v), 1);
+        CHECK_NEAR(v, units ? 14 : 6, 0);
+        CHECK_EQ_I64(rec_find(&h.rec, "ai_scaling_predicted_peak{scaler=\"web\"}", T, &v), 1);
+        CHECK_NEAR(v, units ? 1.4 : 0.7, 1e-12);
+        char path[512];
+        snprintf(path, sizeof path, "%s/decisions.jsonl", h.dir);
+        const char *log = slurp(path);
+        CHECK(log != NULL && strstr(log, units ? "\"observed\":1.4," : "\"observed\":0.7,") != NULL);
+        h_close(&h);
+    }
+}
+
 /* ---- inputs seeded from the store (scale.c note 9) ---- */
 
 /* Stores one closed minute bucket of series id whose last sample is v, as
@@ -972,6 +1022,7 @@ static void test_shadow_never_calls(void)
 
 CHECK_MAIN(CHECK_CASE(test_points_and_log), CHECK_CASE(test_decisions_rotation), CHECK_CASE(test_state_survives_restart), CHECK_CASE(test_floor_survives_restart),
            CHECK_CASE(test_bad_state_starts_fresh), CHECK_CASE(test_queue_current_survives_restart), CHECK_CASE(test_queue_current_survives_reload), CHECK_CASE(test_waits_for_replicas),
+           CHECK_CASE(test_groups_of_a_utilization_fraction_average),
            CHECK_CASE(test_inputs_seeded_at_start), CHECK_CASE(test_inputs_across_reload), CHECK_CASE(test_input_series_churn),
            CHECK_CASE(test_webhook_retry), CHECK_CASE(test_webhook_queue_full_drops_oldest),
            CHECK_CASE(test_shadow_never_calls))
