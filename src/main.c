@@ -196,7 +196,7 @@ int main(int argc, char **argv)
         goto out;
     }
     server_register_store_metrics(&srv);
-    if ((err = server_export_open(&srv, &eb)) != AUG_OK) {
+    if ((err = server_export_open(&srv, 0, &eb)) != AUG_OK) {
         fail("cannot start the remote-write exporter", err, &eb);
         goto out;
     }

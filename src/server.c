@@ -146,11 +146,18 @@ aug_err server_reload(augur_server *srv, aug_errbuf *eb)
     /* remote_write targets may have changed: rebuild the exporter on the
      * same durable outbox (a queued backlog is kept for targets that stay). */
     aug_errbuf xeb = {{0}};
-    server_export_close(srv, 2000);
-    aug_err xerr = server_export_open(srv, &xeb);
-    if (xerr != AUG_OK)
-        LOG_ERROR("export", "exporter could not be reopened after reload; forecasts are not exported",
-                  "err", aug_errmsg(&xeb, xerr));
+    aug_err xerr = server_export_open(srv, 2000, &xeb);
+    if (xerr != AUG_OK) {
+        /* The new config is in force (predict already runs it), but nothing
+         * is exported: an operator watching the reload gauge must see it. */
+        metrics_gauge_set(srv->m_reload_ok, 0);
+        err = aug_errf(eb, xerr, "the new config is in force, but the exporter could not be reopened (%s): "
+                                 "ai_* series are not exported until a reload succeeds",
+                       aug_errmsg(&xeb, xerr));
+        LOG_ERROR("export", "exporter could not be reopened after reload", "err", aug_errmsg(eb, err));
+        pthread_mutex_unlock(&srv->reload_lock);
+        return err;
+    }
     metrics_gauge_set(srv->m_reload_ok, 1);
     metrics_gauge_set(srv->m_reload_ts, (double)util_now_ms() / 1000.0);
     LOG_INFO("config", "config reloaded", "file", srv->config_path);
@@ -158,10 +165,15 @@ aug_err server_reload(augur_server *srv, aug_errbuf *eb)
     return AUG_OK;
 }
 
-aug_err server_export_open(augur_server *srv, aug_errbuf *eb)
+aug_err server_export_open(augur_server *srv, int64_t drain_ms, aug_errbuf *eb)
 {
     server_cfg *c = server_cfg_acquire(srv);
+    /* One hold of the lock for the close and the open: the sink never finds
+     * no exporter in between (its points would be counted and dropped); it
+     * waits for the drain instead. */
     pthread_mutex_lock(&srv->export_lock);
+    export_close(srv->export, drain_ms);
+    srv->export = NULL;
     aug_err err = export_open(srv->store, c->cfg, srv->metrics, NULL, &srv->export, eb);
     pthread_mutex_unlock(&srv->export_lock);
     server_cfg_release(srv, c);

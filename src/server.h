@@ -88,9 +88,12 @@ server_cfg *server_cfg_acquire(augur_server *srv);
 void server_cfg_release(augur_server *srv, server_cfg *c);
 
 /* Loads config_path, validates it, hands the forecast targets to predict
- * (predict_reload: unchanged targets keep their models), and swaps it in. On
- * failure the old config stays, the reason is in eb and logged, and the
- * reload gauge drops to 0. Safe from any thread; reloads are serialized. */
+ * (predict_reload: unchanged targets keep their models), swaps it in and
+ * rebuilds the exporter. On failure the old config stays, the reason is in
+ * eb and logged, and the reload gauge drops to 0; except when only the
+ * exporter fails to reopen: then the new config is in force, nothing is
+ * exported, and the error and the gauge say so. Safe from any thread;
+ * reloads are serialized. */
 aug_err server_reload(augur_server *srv, aug_errbuf *eb);
 
 /* True when a series with these labels gets rollups: it matches an
@@ -98,8 +101,10 @@ aug_err server_reload(augur_server *srv, aug_errbuf *eb);
  * selector (replicas, queue_length, service_time). */
 bool server_cfg_keeps(const server_cfg *c, const aug_label *labels, size_t nlabels);
 
-/* Opens the exporter for the current config (main, at start-up). */
-aug_err server_export_open(augur_server *srv, aug_errbuf *eb);
+/* Opens the exporter for the current config: at start-up, and on reload,
+ * where the one in place is closed first (drain_ms for its in-flight sends)
+ * under the same hold of export_lock. On failure there is none (NULL). */
+aug_err server_export_open(augur_server *srv, int64_t drain_ms, aug_errbuf *eb);
 
 /* The predict sink: hands one evaluation's ai_* points to the exporter
  * (one durable outbox record per target). Runs on the predict thread. */
