@@ -15,7 +15,8 @@
  *    closed-bucket events at the target's resolution. Per input series the
  *    last sample of its newest closed bucket is kept (up to
  *    PREDICT_SCALER_MAX_INPUTS series per input); the input's value is the
- *    sum over its series whose newest bucket is at most STALE_BUCKETS
+ *    sum (for service_time, the mean) over its series whose newest bucket
+ *    is at most STALE_BUCKETS
  *    buckets older than the newest of any (a stopped series drops out, and
  *    its slot goes to the next new series once the table is full).
  *    Live events and seeding (note 9) both go through input_put, so one
@@ -515,11 +516,16 @@ static double input_value(const predict_scaler *sc, int k)
     for (uint32_t i = 0; i < sc->nin[k]; i++)
         newest = AUG_MAX(newest, sc->in[k][i].start_s);
     double sum = 0;
+    uint32_t n = 0;
     for (uint32_t i = 0; i < sc->nin[k]; i++) {
-        if (sc->in[k][i].start_s >= fresh_from(sc, newest))
+        if (sc->in[k][i].start_s >= fresh_from(sc, newest)) {
             sum += sc->in[k][i].last;
+            n++;
+        }
     }
-    return sum;
+    /* Replicas and backlogs add up over series (pods, partitions); a
+     * service time per pod does not: two pods at 100 ms serve in 100 ms. */
+    return k == PREDICT_IN_SERVICE ? sum / n : sum;
 }
 
 /* ---- inputs seeded from the store (note 9) ---- */

@@ -578,6 +578,43 @@ static void test_groups_of_a_utilization_fraction_average(void)
     }
 }
 
+/* A service_time selector over two pods' series, 0.1 s and 0.3 s, is their
+ * mean 0.2 s; with arrivals of 70/s the need is 70 x 0.2 = 14 replicas
+ * (the sum, 0.4 s, would ask for 28). */
+static void test_service_time_is_the_mean_of_its_series(void)
+{
+    harness h;
+    h_open(&h, "forecasts:\n"
+               "  - name: jobs\n"
+               "    series: 'jobs'\n"
+               "    horizons: [5m, 15m]\n"
+               "    model: naive\n"
+               "scalers:\n"
+               "  - name: q\n"
+               "    mode: queue\n"
+               "    arrival_rate: jobs\n"
+               "    service_time: 'svc_seconds'\n"
+               "    target_latency: 1s\n"
+               "    replicas: 'replicas{deployment=\"web\"}'\n"
+               "    max_replicas: 50\n"
+               "    scale_up: {max_per_minute: 40, burst: 40}\n");
+    add_series(h.s, 1, "__name__", "jobs", "job", "a", NULL);
+    add_series(h.s, 2, "__name__", "replicas", "deployment", "web", NULL);
+    add_series(h.s, 3, "__name__", "svc_seconds", "pod", "p1", NULL);
+    add_series(h.s, 4, "__name__", "svc_seconds", "pod", "p2", NULL);
+    int64_t S = base_s();
+    set_now((S + 300) * 1000);
+    bucket(h.p, 2, STORE_RES_MINUTE, S, 4.0, 0);
+    bucket(h.p, 3, STORE_RES_MINUTE, S, 0.1, 0);
+    bucket(h.p, 4, STORE_RES_MINUTE, S, 0.3, 0);
+    bucket(h.p, 1, STORE_RES_MINUTE, S, 70.0, 0);
+    predict_flush(h.p);
+    double v = TNAN;
+    CHECK_EQ_I64(rec_find(&h.rec, "ai_scaling_desired_replicas{scaler=\"q\"}", (S + 60) * 1000, &v), 1);
+    CHECK_NEAR(v, 14, 0);
+    h_close(&h);
+}
+
 /* ---- inputs seeded from the store (scale.c note 9) ---- */
 
 /* Stores one closed minute bucket of series id whose last sample is v, as
@@ -1022,7 +1059,7 @@ static void test_shadow_never_calls(void)
 
 CHECK_MAIN(CHECK_CASE(test_points_and_log), CHECK_CASE(test_decisions_rotation), CHECK_CASE(test_state_survives_restart), CHECK_CASE(test_floor_survives_restart),
            CHECK_CASE(test_bad_state_starts_fresh), CHECK_CASE(test_queue_current_survives_restart), CHECK_CASE(test_queue_current_survives_reload), CHECK_CASE(test_waits_for_replicas),
-           CHECK_CASE(test_groups_of_a_utilization_fraction_average),
+           CHECK_CASE(test_groups_of_a_utilization_fraction_average), CHECK_CASE(test_service_time_is_the_mean_of_its_series),
            CHECK_CASE(test_inputs_seeded_at_start), CHECK_CASE(test_inputs_across_reload), CHECK_CASE(test_input_series_churn),
            CHECK_CASE(test_webhook_retry), CHECK_CASE(test_webhook_queue_full_drops_oldest),
            CHECK_CASE(test_shadow_never_calls))
