@@ -1288,7 +1288,7 @@ static void finalize(predict *p, predict_target *t, predict_group *g, const pred
     metrics_histogram_observe(p->m_latency_s, (double)(util_mono_ns() - b->last_ns) / 1e9);
 }
 
-static int64_t grace_ms(const predict *p)
+int64_t predict_grace_ms(const predict *p)
 {
     return atomic_load(&p->close_delay_ms) + PREDICT_FINALIZE_SLACK_MS;
 }
@@ -1297,7 +1297,7 @@ static int64_t grace_ms(const predict *p)
  * member is live. */
 static int64_t watermark(const predict *p, const predict_target *t, const predict_group *g, int64_t now)
 {
-    int64_t ttl = t->width_s * 1000 + grace_ms(p), wm = INT64_MAX;
+    int64_t ttl = t->width_s * 1000 + predict_grace_ms(p), wm = INT64_MAX;
     for (size_t i = 0; i < g->nmembers; i++) {
         const predict_member *m = &p->mem[g->members[i]];
         if (now - m->last_seen_ms > ttl)
@@ -1317,7 +1317,7 @@ static void finalize_ready(predict *p, predict_target *t, predict_group *g, int6
 {
     if (g->npend == 0)
         return;
-    int64_t wm = watermark(p, t, g, now), grace = grace_ms(p);
+    int64_t wm = watermark(p, t, g, now), grace = predict_grace_ms(p);
     while (g->npend > 0) {
         predict_pend b = g->pend[0];
         if (!(b.start_s <= wm || now - b.first_ms >= grace))

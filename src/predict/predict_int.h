@@ -343,10 +343,14 @@ void predict_scale_seed(predict *p, int64_t now);
 void predict_scale_input(predict *p, const predict_member *m, const predict_event *ev);
 /* A group of target t emitted its points stamped T (ms). */
 void predict_scale_due(predict *p, const predict_target *t, int64_t T);
-/* Evaluates every scaler that is due; points go to p->pts via emit, lines to
+/* Evaluates every scaler that is due (and whose other groups are not still
+ * expected at T, scale.c note 3); points go to p->pts via emit, lines to
  * decisions.jsonl, calls to the webhook queue. Returns true when a decision
  * state changed (an evaluation succeeded). */
 bool predict_scale_run(predict *p, int64_t now);
+/* How long a group bucket waits for its members after the first reported
+ * it: ingest.close_delay + PREDICT_FINALIZE_SLACK_MS (predict.c note 4b). */
+int64_t predict_grace_ms(const predict *p);
 /* Stops the webhook sender after its queue is done (bounded by timeouts). */
 void predict_hook_stop(predict *p);
 /* Queues one point with the given labels (sorted, __name__ first) for the

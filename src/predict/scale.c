@@ -24,7 +24,10 @@
  *
  * 3. When. A group of the scaler's target that emits its points at T (the
  *    end of the bucket just learned; predict.c note 7) makes the scaler due
- *    at T. After the batch's finalizations the scaler is evaluated once at
+ *    at T. Once no other group of the target is still expected to publish
+ *    T (one that published the bucket before, or holds an open bucket
+ *    ending by T), or at the latest T + close_delay + grace of wall clock
+ *    (groups_expected), the scaler is evaluated once at
  *    now_s = T / 1000 with the sum over the target's groups whose published
  *    path starts at T (mean and bounds summed: exact for one group, a
  *    conservative interval for several since it assumes they move together;
@@ -904,6 +907,30 @@ static bool evaluate(predict *p, predict_scaler *sc, int64_t T)
     return true;
 }
 
+/* Note 3: is a group of the scaler's target still expected to publish T?
+ * Expected: it published the bucket before, or it holds an open bucket that
+ * ends by T. Groups close their buckets at different moments (a series
+ * closes its minute when its next sample arrives, and scrapes are spread
+ * over the interval), so evaluating at the first group's T would decide on
+ * one instance of several. Waited for until T + close_delay + grace: by
+ * then ingest's sweep has closed every live series' bucket and the group's
+ * overdue rule has finalized it, so only a group that stopped is left out. */
+static bool groups_expected(const predict *p, const predict_scaler *sc, int64_t T, int64_t now)
+{
+    const predict_target *t = sc->t;
+    if (now - T >= atomic_load(&p->close_delay_ms) + predict_grace_ms(p))
+        return false;
+    int64_t w = t->width_s * 1000;
+    for (size_t gi = 0; gi < t->ngroups; gi++) {
+        const predict_group *g = t->groups[gi];
+        if (g->path_n > 0 && g->path_base_ms >= T)
+            continue;
+        if ((g->path_n > 0 && g->path_base_ms == T - w) || (g->npend > 0 && g->pend[0].start_s * 1000 + w <= T))
+            return true;
+    }
+    return false;
+}
+
 bool predict_scale_run(predict *p, int64_t now)
 {
     bool changed = false;
@@ -911,6 +938,8 @@ bool predict_scale_run(predict *p, int64_t now)
         predict_scaler *sc = p->sc[i];
         /* due only from an emitted bucket: T <= now and recent (predict.c note 7) */
         if (sc->due_ms == INT64_MIN || sc->due_ms <= sc->last_emit_ms || sc->due_ms > now)
+            continue;
+        if (groups_expected(p, sc, sc->due_ms, now))
             continue;
         changed |= evaluate(p, sc, sc->due_ms);
     }

@@ -533,7 +533,10 @@ static void test_waits_for_replicas(void)
  * In utilization mode the load is a per-replica fraction, so it is their
  * mean: 4 x 0.7 / 0.5 = 5.6 -> 6 (their sum, 1.4, would ask for 12). As a
  * queue's arrivals per second (service time 10 s) they add up: 1.4 x 10 =
- * 14 replicas (the mean would ask for 7). */
+ * 14 replicas (the mean would ask for 7). The groups' buckets reach the
+ * predict thread in separate batches whenever it wakes between them; the
+ * decision at T waits for both because each published the bucket before
+ * (the first minute's decision may see one group and is not checked). */
 static void test_groups_of_a_utilization_fraction_average(void)
 {
     for (int units = 0; units <= 1; units++) {
@@ -548,6 +551,7 @@ static void test_groups_of_a_utilization_fraction_average(void)
                  "  - name: web\n"
                  "    replicas: 'replicas{deployment=\"web\"}'\n"
                  "    max_replicas: 20\n"
+                 "    cooldown: 0\n"
                  "%s",
                  units ? "    mode: queue\n    arrival_rate: cpu\n    service_time: 10s\n    target_latency: 1s\n"
                          "    scale_up: {max_per_minute: 20, burst: 20}\n"
@@ -558,12 +562,15 @@ static void test_groups_of_a_utilization_fraction_average(void)
         add_web_series(&h);
         add_series(h.s, 4, "__name__", "cpu", "job", "b", NULL);
         int64_t S = base_s();
-        set_now((S + 300) * 1000);
-        bucket(h.p, 2, STORE_RES_MINUTE, S, 2.0, 0);
-        bucket(h.p, 3, STORE_RES_MINUTE, S, 2.0, 0);
-        bucket(h.p, 1, STORE_RES_MINUTE, S, 0.9, 0);
-        bucket(h.p, 4, STORE_RES_MINUTE, S, 0.5, 0);
-        predict_flush(h.p);
+        set_now((S + 61) * 1000);
+        for (int64_t m = S - 60; m <= S; m += 60) {
+            bucket(h.p, 2, STORE_RES_MINUTE, m, 2.0, 0);
+            bucket(h.p, 3, STORE_RES_MINUTE, m, 2.0, 0);
+            bucket(h.p, 1, STORE_RES_MINUTE, m, 0.9, 0);
+            predict_flush(h.p); /* group a's bucket alone first: the wait is what is tested */
+            bucket(h.p, 4, STORE_RES_MINUTE, m, 0.5, 0);
+            predict_flush(h.p);
+        }
         int64_t T = (S + 60) * 1000;
         double v = TNAN;
         CHECK_EQ_I64(rec_find(&h.rec, "ai_scaling_desired_replicas{scaler=\"web\"}", T, &v), 1);
@@ -573,7 +580,27 @@ static void test_groups_of_a_utilization_fraction_average(void)
         char path[512];
         snprintf(path, sizeof path, "%s/decisions.jsonl", h.dir);
         const char *log = slurp(path);
-        CHECK(log != NULL && strstr(log, units ? "\"observed\":1.4," : "\"observed\":0.7,") != NULL);
+        const char *last = log ? strrchr(log, '{') : NULL;
+        CHECK(last != NULL && strstr(last, units ? "\"observed\":1.4," : "\"observed\":0.7,") != NULL);
+        if (!units) {
+            /* Group b stops: the next decision waits for it until T + close_delay
+             * (30 s) + grace (40 s), then goes on with group a alone: 4 x 0.9 /
+             * 0.5 = 7.2 -> 8. */
+            int64_t T3 = (S + 120) * 1000;
+            set_now(T3 + 1000);
+            bucket(h.p, 2, STORE_RES_MINUTE, S + 60, 2.0, 0);
+            bucket(h.p, 3, STORE_RES_MINUTE, S + 60, 2.0, 0);
+            bucket(h.p, 1, STORE_RES_MINUTE, S + 60, 0.9, 0);
+            predict_flush(h.p);
+            CHECK_EQ_I64(rec_find(&h.rec, "ai_scaling_desired_replicas{scaler=\"web\"}", T3, NULL), 0);
+            set_now(T3 + 69000);
+            predict_flush(h.p);
+            CHECK_EQ_I64(rec_find(&h.rec, "ai_scaling_desired_replicas{scaler=\"web\"}", T3, NULL), 0);
+            set_now(T3 + 70000);
+            predict_flush(h.p);
+            CHECK_EQ_I64(rec_find(&h.rec, "ai_scaling_desired_replicas{scaler=\"web\"}", T3, &v), 1);
+            CHECK_NEAR(v, 8, 0);
+        }
         h_close(&h);
     }
 }
