@@ -174,7 +174,7 @@ static const cfg_row scaler_rows[] = {
     {K("cooldown", CFG_T_DURATION, cfg_scaler, cooldown_ms), .def = "3m", .min = "0", .max = "24h",
      .doc = "Least time between two actions of this scaler."},
     {K("max_error", CFG_T_FLOAT, cfg_scaler, max_error), .def = "0.3", .min = "0", .max = "10",
-     .doc = "Confidence gate: above this rolling forecast error (0.3 = 30%) plan on current load instead."},
+     .doc = "Confidence gate: above this rolling forecast error (0.3 = 30%) plan on current load instead; 0 turns it off."},
     {K("arrival_rate", CFG_T_METRIC_NAME, cfg_scaler, arrival_rate), .defdoc = "required in queue mode",
      .doc = "queue: name of the forecast of arrivals per second."},
     {K("queue_length", CFG_T_SELECTOR, cfg_scaler, queue_length), .defdoc = "none (no backlog term)",
