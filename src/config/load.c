@@ -1516,6 +1516,14 @@ static void validate_scalers(ldr *L)
             key_err(L, in, "min_replicas",
                     "min_replicas must be at least 1 in utilization mode: a utilization is measured on running "
                     "replicas, so 0 replicas could never scale up");
+        /* Concurrency = capacity × service time: with the service time
+         * observed, no configured one says how many items a replica serves
+         * at once, and the engine's 50 ms default would scale the need by
+         * the observed time over 50 ms. */
+        if (s->mode == CFG_MODE_QUEUE && s->capacity_per_replica > 0 && s->service_time.sel != NULL)
+            key_err(L, in, "capacity_per_replica",
+                    "capacity_per_replica needs service_time as a duration, not a selector: a replica's "
+                    "concurrency is capacity x service time, so an observed service time leaves it unknown");
         if (s->scale_up.stabilization_ms > 0) {
             char d[32];
             key_err(L, in, "scale_up.stabilization",

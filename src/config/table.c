@@ -184,7 +184,7 @@ static const cfg_row scaler_rows[] = {
     {K("target_latency", CFG_T_DURATION, cfg_scaler, target_latency_ms), .defdoc = "required in queue mode",
      .min = "1ms", .max = "24h", .doc = "queue: wanted time from arrival to done."},
     {K("capacity_per_replica", CFG_T_FLOAT, cfg_scaler, capacity_per_replica), .def = "0", .min = "0",
-     .doc = "queue: items per second one replica handles (used by simulate); 0 = 1 / service_time."},
+     .doc = "queue: items per second one replica handles (used by simulate; needs service_time as a duration); 0 = 1 / service_time."},
     {K("webhook.url", CFG_T_URL, cfg_scaler, webhook.url), .defdoc = "none",
      .doc = "Called with each decision as JSON when shadow is false."},
     {K("webhook.timeout", CFG_T_DURATION, cfg_scaler, webhook.timeout_ms), .def = "5s", .min = "100ms",

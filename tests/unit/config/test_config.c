@@ -330,7 +330,7 @@ static void test_every_key_reaches_its_field(void)
         "    scale_up: {max_per_minute: 0.5, burst: 5, stabilization: 0s}\n"
         "    scale_down: {max_per_minute: 2.5, burst: 7, stabilization: 8s}\n"
         "    cooldown: 9s\n    max_error: 0.5\n    queue_length: 'q'\n    service_time: 's_seconds'\n"
-        "    target_latency: 10ms\n    capacity_per_replica: 11.5\n"
+        "    target_latency: 10ms\n"
         "    webhook: {url: 'https://hook:8443/x', timeout: 12s, retries: 13}\n    shadow: false\n"
         "remote_write:\n"
         "  - url: https://m.example/api/v1/push\n    name: mimir\n    timeout: 14s\n"
@@ -372,7 +372,7 @@ static void test_every_key_reaches_its_field(void)
     CHECK(s->scale_down.max_per_minute == 2.5 && s->scale_down.burst == 7 && s->scale_down.stabilization_ms == 8000);
     CHECK(s->cooldown_ms == 9000 && s->max_error == 0.5 && s->queue_length != NULL);
     CHECK(s->service_time.sel != NULL && s->service_time.ms == 0);
-    CHECK(s->target_latency_ms == 10 && s->capacity_per_replica == 11.5);
+    CHECK(s->target_latency_ms == 10 && s->capacity_per_replica == 0); /* with a duration: test_errors_engine_limits */
     CHECK(strcmp(s->webhook.url, "https://hook:8443/x") == 0 && s->webhook.timeout_ms == 12000);
     CHECK(s->webhook.retries == 13 && !s->shadow);
     CHECK_EQ_I64(c->nremote_write, 4);
@@ -594,6 +594,22 @@ static void test_errors_engine_limits(void)
     cfg_config *q = load_ok(y);
     CHECK(q != NULL);
     cfg_free(q);
+    /* capacity_per_replica sets a replica's concurrency from the configured
+     * service time; with an observed one there is none to use. */
+    snprintf(y, sizeof y,
+             "%sscalers: [{name: w, mode: queue, arrival_rate: f, service_time: 50ms, target_latency: 1s, "
+             "capacity_per_replica: 11.5}]\n",
+             fc);
+    q = load_ok(y);
+    CHECK(q != NULL && q->scalers[0].capacity_per_replica == 11.5);
+    cfg_free(q);
+    snprintf(y, sizeof y,
+             "%sscalers: [{name: w, mode: queue, arrival_rate: f, service_time: 's_seconds', target_latency: 1s, "
+             "capacity_per_replica: 11.5}]\n",
+             fc);
+    CHECK(fails_at(y, 2, 120,
+                   "scalers[0].capacity_per_replica: capacity_per_replica needs service_time as a duration, not a "
+                   "selector"));
     snprintf(y, sizeof y,
              "%sscalers:\n  - name: w\n    forecast: f\n    replicas: up\n    target: 1\n"
              "    scale_up:\n      stabilization: 2m\n",
