@@ -30,9 +30,10 @@ void http_reply_text(http_reply *r, unsigned status, const char *fmt, ...) __att
 const char *http_header(const http_ctx *hc, const char *name);
 const char *http_query_arg(const http_ctx *hc, const char *name);
 
-/* Checks Content-Type application/x-protobuf and Content-Encoding snappy;
- * fills a 415 reply and returns false otherwise. */
-bool http_check_protobuf_snappy(const http_ctx *hc, http_reply *r);
+/* Checks Content-Type application/x-protobuf (whose `proto` parameter, when
+ * present, must be `proto`, e.g. "prometheus.WriteRequest") and
+ * Content-Encoding snappy; fills a 415 reply and returns false otherwise. */
+bool http_check_protobuf_snappy(const http_ctx *hc, http_reply *r, const char *proto);
 
 void http_handle_write(http_ctx *hc, http_reply *r);
 void http_handle_read(http_ctx *hc, http_reply *r);

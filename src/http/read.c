@@ -314,7 +314,7 @@ static aug_err run_query(read_ctx *rc, predict *pr, const server_cfg *c, size_t 
 
 void http_handle_read(http_ctx *hc, http_reply *r)
 {
-    if (!http_check_protobuf_snappy(hc, r))
+    if (!http_check_protobuf_snappy(hc, r, "prometheus.ReadRequest"))
         return;
     augur_server *srv = hc->srv;
     server_cfg *c = server_cfg_acquire(srv);

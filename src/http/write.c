@@ -23,12 +23,48 @@ static bool is_protobuf(const char *ct)
            (ct[sizeof want - 1] == '\0' || ct[sizeof want - 1] == ';' || ct[sizeof want - 1] == ' ');
 }
 
+/* The value of the `proto` parameter of a Content-Type (quotes removed),
+ * into buf; false when there is none. Remote-write 2.0 names its message
+ * there ("application/x-protobuf;proto=io.prometheus.write.v2.Request"); a
+ * 1.0 sender sends none or proto=prometheus.WriteRequest. */
+static bool proto_param(const char *ct, char *buf, size_t cap)
+{
+    for (const char *p = strchr(ct, ';'); p != NULL; p = strchr(p, ';')) {
+        p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t nl = strcspn(p, "=;");
+        if (p[nl] != '=' || nl != 5 || strncasecmp(p, "proto", 5) != 0)
+            continue;
+        const char *v = p + nl + 1;
+        size_t vl = strcspn(v, ";");
+        while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+            vl--;
+        if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
+            v++;
+            vl -= 2;
+        }
+        snprintf(buf, cap, "%.*s", (int)AUG_MIN(vl, cap - 1), v);
+        return true;
+    }
+    return false;
+}
+
 /* Shared by write and read: both carry snappy-block protobuf bodies. */
-bool http_check_protobuf_snappy(const http_ctx *hc, http_reply *r)
+bool http_check_protobuf_snappy(const http_ctx *hc, http_reply *r, const char *proto)
 {
     const char *ct = http_header(hc, "Content-Type");
     if (!is_protobuf(ct)) {
         http_reply_text(r, 415, "unsupported Content-Type '%s': want application/x-protobuf", ct ? ct : "");
+        return false;
+    }
+    /* 415 rather than decoding another message as this one: a remote-write
+     * 2.0 body parsed as a 1.0 WriteRequest has no field 1, so it would be
+     * "accepted" as zero series (204) and lost. The 2.0 spec asks a receiver
+     * for 415 here, and the sender then falls back to 1.0. */
+    char got[128];
+    if (proto_param(ct, got, sizeof got) && strcmp(got, proto) != 0) {
+        http_reply_text(r, 415, "unsupported Content-Type proto '%s': want %s", got, proto);
         return false;
     }
     const char *ce = http_header(hc, "Content-Encoding");
@@ -51,7 +87,7 @@ static void count_not_kept(augur_server *srv, uint64_t n)
 
 void http_handle_write(http_ctx *hc, http_reply *r)
 {
-    if (!http_check_protobuf_snappy(hc, r))
+    if (!http_check_protobuf_snappy(hc, r, "prometheus.WriteRequest"))
         return;
     augur_server *srv = hc->srv;
     server_cfg *c = server_cfg_acquire(srv);

@@ -199,6 +199,21 @@ class WriteAndRead(unittest.TestCase):
         self.assert_rejected(None, lambda t0: self.a.write_raw(snappy.compress(self.good_and(
             t0, self.labels_body([("__name__", "x")], t0))), content_type="application/json"), 415, "Content-Type")
 
+    def test_rejects_remote_write_2_message(self):
+        # Remote-write 2.0 names its message in a proto= parameter; a v1
+        # receiver must answer 415 so the sender falls back to v1, not decode
+        # a v2 body as v1 (whose top-level fields it would skip: 204, nothing
+        # stored, the batch lost).
+        self.assert_rejected(None, lambda t0: self.a.write_raw(snappy.compress(self.good_and(
+            t0, self.labels_body([("__name__", "x")], t0))),
+            content_type="application/x-protobuf;proto=io.prometheus.write.v2.Request"), 415, "proto")
+        t0 = minute_base() + 52 * MIN
+        for ct in ("application/x-protobuf;proto=prometheus.WriteRequest",
+                   'application/x-protobuf; proto="prometheus.WriteRequest"'):
+            st, body = self.a.write_raw(snappy.compress(enc_write_request([(series("it_v1_proto"), [(t0, 1.0)])])),
+                                        content_type=ct)
+            self.assertEqual(st, 204, (ct, body))
+
     def test_rejects_wrong_encoding(self):
         self.assert_rejected(None, lambda t0: self.a.write_raw(self.good_and(
             t0, self.labels_body([("__name__", "x")], t0)), encoding="gzip"), 415, "Content-Encoding")
