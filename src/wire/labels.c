@@ -3,7 +3,8 @@
  * Rules (remote-write 1.0 spec plus augur's storage needs), checked in label
  * order so the first broken rule is the one reported:
  *  1. at least one label (an empty set has no key);
- *  2. name non-empty, at most max_label_bytes, [a-zA-Z_][a-zA-Z0-9_]*;
+ *  2. name non-empty, at most max_label_bytes and WIRE_MAX_NAME_BYTES,
+ *     [a-zA-Z_][a-zA-Z0-9_]*;
  *  3. names strictly increasing in byte order (memcmp, shorter prefix
  *     first): equal → duplicate, smaller → not sorted;
  *  4. value non-empty, at most max_label_bytes, UTF-8 (RFC 3629) without
@@ -157,7 +158,7 @@ __attribute__((noinline, cold)) static aug_err label_error(aug_errbuf *eb, fault
         return aug_errf(eb, AUG_EMALFORMED, "series %zu: label %zu: empty name", idx, li);
     case F_LONG_NAME:
         return aug_errf(eb, AUG_ETOOBIG, "series %zu: label %zu: name is %zu bytes, limit %zu", idx, li,
-                        l->name.len, lim->max_label_bytes);
+                        l->name.len, AUG_MIN(lim->max_label_bytes, (size_t)WIRE_MAX_NAME_BYTES));
     case F_BAD_NAME:
         return aug_errf(eb, AUG_EMALFORMED, "series %zu: label %zu: invalid name \"%s\"", idx, li, n);
     case F_DUP:
@@ -232,7 +233,7 @@ aug_err wire_series_finish(util_arena *a, wire_series *s, size_t idx, const wire
         fault f = F_NONE;
         if (l->name.len == 0)
             f = F_EMPTY_NAME;
-        else if (l->name.len > lim->max_label_bytes)
+        else if (l->name.len > lim->max_label_bytes || l->name.len > WIRE_MAX_NAME_BYTES)
             f = F_LONG_NAME;
         else if (!syntax_ok(l->name, C_NAME_FIRST, C_NAME))
             f = F_BAD_NAME;

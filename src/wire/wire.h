@@ -55,13 +55,21 @@ typedef struct wire_write_req {
     size_t nsamples;           /* total over all series */
 } wire_write_req;
 
+/* Longest label name accepted whatever max_label_bytes says. The store
+ * indexes every label with a posting key that holds the name whole
+ * (storage/records.h STORE_LABEL_NAME_MAX), so a longer name could only
+ * fail at the group commit, taking the other requests of that commit down
+ * with it; refused at decode, only its own request fails (413). */
+#define WIRE_MAX_NAME_BYTES 255u
+
 /* Caps on one request. Start from wire_limits_default() and change fields:
  * a zero field means "nothing allowed". */
 typedef struct wire_limits {
     size_t max_decoded_bytes;   /* snappy declared/decoded size cap (default 32 MiB) */
     size_t max_series;          /* time series per write request */
     size_t max_labels;          /* labels per series; matchers per read query */
-    size_t max_label_bytes;     /* bytes of one label name or value (or matcher's) */
+    size_t max_label_bytes;     /* bytes of one label name (never more than WIRE_MAX_NAME_BYTES)
+                                   or value (or matcher's) */
     size_t max_samples;         /* samples per write request */
     size_t max_queries;         /* queries per read request */
 } wire_limits;

@@ -156,6 +156,13 @@ class WriteAndRead(unittest.TestCase):
         self.assert_rejected(None, lambda t0: self.a.write_raw(snappy.compress(self.good_and(
             t0, self.labels_body([("__name__", "x"), ("bad-name", "v")], t0)))), 400, "bad-name")
 
+    def test_rejects_label_name_the_store_cannot_index(self):
+        # 300 bytes is within ingest.max_label_bytes (16KiB) but over the 255
+        # a posting key holds: refused at decode with the reason, not by a
+        # failed group commit that also fails the requests committed with it.
+        self.assert_rejected(None, lambda t0: self.a.write_raw(snappy.compress(self.good_and(
+            t0, self.labels_body([("__name__", "x"), ("job", "test"), ("n" * 300, "v")], t0)))), 413, "name is 300 bytes, limit 255")
+
     def test_rejects_invalid_utf8(self):
         bad = field_len(1, field_len(1, b"__name__") + field_len(2, b"x")) + \
             field_len(1, field_len(1, b"job") + field_len(2, b"\xc3\x28")) + field_len(2, enc_sample(0, 1.0))

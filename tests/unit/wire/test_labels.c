@@ -166,5 +166,31 @@ static void test_labels_validate(void)
     util_arena_free(a);
 }
 
+/* A label name the store cannot index (its posting key holds the name
+ * whole, at most 255 bytes) is refused here, whatever max_label_bytes says:
+ * found only at the commit, it failed the whole group commit, so other
+ * requests committed with it got an error too. */
+static void test_long_name_refused_at_decode(void)
+{
+    util_arena *a = util_arena_new(1 << 20);
+    wire_limits lim = wire_limits_default(); /* 16 KiB names and values */
+    aug_errbuf eb = {{0}};
+    char name[300];
+    memset(name, 'n', sizeof name);
+    aug_label ok[] = {{{"__name__", 8}, {"up", 2}}, {{name, 255}, {"v", 1}}};
+    wire_series s = {.labels = ok, .nlabels = 2};
+    CHECK_EQ_I64(wire_series_finish(a, &s, 0, &lim, false, &eb), AUG_OK);
+    aug_label bad[] = {{{"__name__", 8}, {"up", 2}}, {{name, 256}, {"v", 1}}};
+    s = (wire_series){.labels = bad, .nlabels = 2};
+    CHECK_EQ_I64(wire_series_finish(a, &s, 3, &lim, false, &eb), AUG_ETOOBIG);
+    CHECK_STR(eb.msg, "series 3: label 1: name is 256 bytes, limit 255");
+    /* A smaller configured limit still names itself. */
+    lim.max_label_bytes = 100;
+    s = (wire_series){.labels = bad, .nlabels = 2};
+    CHECK_EQ_I64(wire_series_finish(a, &s, 0, &lim, false, &eb), AUG_ETOOBIG);
+    CHECK_STR(eb.msg, "series 0: label 1: name is 256 bytes, limit 100");
+    util_arena_free(a);
+}
+
 CHECK_MAIN(CHECK_CASE(test_utf8_exhaustive), CHECK_CASE(test_quote), CHECK_CASE(test_series_finish_direct),
-           CHECK_CASE(test_labels_validate))
+           CHECK_CASE(test_labels_validate), CHECK_CASE(test_long_name_refused_at_decode))
