@@ -270,12 +270,13 @@ static int parse_args(int argc, char **argv, util_arena *a, bf_args *out)
     return 0;
 }
 
-/* What ctl_csv_read does not check but a sample needs: a timestamp whose
- * milliseconds fit an int64 (remote-write's field). Returns 0 or 1. */
+/* What ctl_csv_read does not check but a sample needs: a timestamp that
+ * ingest_write takes (INGEST_TS_LIMIT_MS, which also keeps the milliseconds
+ * inside an int64). Returns 0 or 1. */
 static int check_points(const char *path, const ctl_point *p, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (p[i].ts > INT64_MAX / 1000 || p[i].ts < INT64_MIN / 1000) {
+        if (p[i].ts > INGEST_TS_LIMIT_MS / 1000 || p[i].ts < -INGEST_TS_LIMIT_MS / 1000) {
             fprintf(stderr, "augurctl backfill: %s:%ld: timestamp %" PRId64 " is out of range\n", path, p[i].line,
                     p[i].ts);
             return 1;

@@ -128,7 +128,10 @@ void http_handle_write(http_ctx *hc, http_reply *r)
     ingest_result res;
     err = ingest_write(srv->ingest, kept, nkept, &res);
     if (err != AUG_OK) {
-        http_reply_text(r, http_status_for(err), "remote-write: samples not stored, retry: %s", aug_strerror(err));
+        /* "retry" only where Prometheus does retry (5xx); a 400 is final. */
+        unsigned st = http_status_for(err);
+        http_reply_text(r, st, "remote-write: samples not stored%s: %s", st >= 500 ? ", retry" : "",
+                        aug_strerror(err));
         goto done;
     }
     r->status = 204;

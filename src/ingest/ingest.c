@@ -94,6 +94,13 @@
 
 static const uint64_t STALE_NAN_BITS = 0x7ff0000000000002ULL;
 
+/* Why INGEST_TS_LIMIT_MS (ingest.h): near INT64_MIN a bucket start falls below the store's -INT64_MAX/1000 s
+ * (store_rollup_put → AUG_EINVAL), and near INT64_MAX a bucket's end in ms
+ * overflows. Such a sample would fail the commit of its bucket: the sweep
+ * retries that close in every later commit, so one sample (a client's
+ * "no timestamp" sentinel) would fail every write after it, across
+ * restarts. ingest_write refuses it up front, with its own request only. */
+
 /* One series, in memory: 136 bytes (was 184 as hash + store_series_state +
  * bookkeeping; flags and a 16-bit undo generation fill the padding). The
  * open buckets keep only what invariant 6 cannot derive;
@@ -1335,9 +1342,15 @@ void ingest_set_opts(ingest *g, const ingest_opts *opts)
 aug_err ingest_write(ingest *g, const wire_series *series, size_t n, ingest_result *res)
 {
     batch b = {.series = series, .n = n};
-    for (size_t i = 0; i < n; i++)
-        b.nsamples += series[i].nsamples;
     memset(res, 0, sizeof *res);
+    for (size_t i = 0; i < n; i++) {
+        b.nsamples += series[i].nsamples;
+        for (size_t k = 0; k < series[i].nsamples; k++) {
+            int64_t ts = series[i].samples[k].ts_ms;
+            if (ts < -INGEST_TS_LIMIT_MS || ts > INGEST_TS_LIMIT_MS)
+                return AUG_EINVAL;
+        }
+    }
     if (n == 0)
         return AUG_OK;
     pthread_mutex_lock(&g->lock);

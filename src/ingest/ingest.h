@@ -78,8 +78,13 @@ void ingest_set_bucket_hook(ingest *g, ingest_bucket_fn fn, void *arg);
  * limits). Thread-safe. */
 void ingest_set_opts(ingest *g, const ingest_opts *opts);
 
+/* Sample timestamps ingest_write accepts: |ts_ms| <= this (~285 million
+ * years either side of 1970); past it no rollup bucket can be keyed. */
+#define INGEST_TS_LIMIT_MS INT64_C(9000000000000000000)
+
 /* Queues n series and blocks until they are durably committed (flushed).
- * Returns AUG_OK (res filled), AUG_EAGAIN (queue full: retry later → 503),
+ * Returns AUG_OK (res filled), AUG_EINVAL (a sample timestamp beyond
+ * ±INGEST_TS_LIMIT_MS: nothing of the request is queued → 400), AUG_EAGAIN (queue full: retry later → 503),
  * AUG_EIO/AUG_EFULL (the commit failed; nothing of this request is stored →
  * 503), AUG_EIO also when a flush failed after the commit (the samples may
  * or may not be on disk; the store refuses writes from then on, see

@@ -163,6 +163,17 @@ class WriteAndRead(unittest.TestCase):
         self.assert_rejected(None, lambda t0: self.a.write_raw(snappy.compress(self.good_and(
             t0, self.labels_body([("__name__", "x"), ("job", "test"), ("n" * 300, "v")], t0)))), 413, "name is 300 bytes, limit 255")
 
+    def test_rejects_timestamp_no_bucket_can_hold(self):
+        # A "no timestamp" sentinel near INT64_MIN: 400 for this request,
+        # and the writer keeps committing other requests afterwards.
+        bad = b"".join(field_len(1, enc_label(n, v)) for n, v in [("__name__", "x"), ("job", "test")]) + \
+            field_len(2, enc_sample(-(1 << 63) + 1, 1.0))
+        self.assert_rejected(None, lambda t0: self.a.write_raw(snappy.compress(self.good_and(t0, bad))), 400,
+                             "not stored: AUG_EINVAL")
+        time.sleep(2.5)  # past a sweep of the writer
+        st, body = self.a.write([(series("it_after_sentinel"), [(minute_base() + 53 * MIN, 1.0)])])
+        self.assertEqual(st, 204, body)
+
     def test_rejects_invalid_utf8(self):
         bad = field_len(1, field_len(1, b"__name__") + field_len(2, b"x")) + \
             field_len(1, field_len(1, b"job") + field_len(2, b"\xc3\x28")) + field_len(2, enc_sample(0, 1.0))

@@ -530,8 +530,53 @@ static void test_checkpoint_rounds_in_chunks(void)
     cur_opts = &opts;
 }
 
+/* A sample whose minute bucket the store cannot key (its start would lie
+ * below -INT64_MAX/1000 s: timestamps within ~1 min of INT64_MIN, e.g. a
+ * client's "no timestamp" sentinel) is refused with its own request. It
+ * used to be accepted into the open minute; the sweep closing that minute
+ * then failed every later group commit with AUG_EINVAL (400 to every
+ * write, and again after a restart: the WAL and checkpoint brought it back). */
+static void test_unbucketable_timestamp_refused_alone(void)
+{
+    static const ingest_opts quick = {
+        .close_delay_ms = 0, /* the sweep closes quiet minutes at once */
+        .checkpoint_interval_ms = 3600 * 1000,
+        .minute_retention_s = 400 * 86400,
+        .hour_retention_s = 4000 * 86400,
+        .max_series = 1000,
+        .queue_limit_samples = 1000000,
+    };
+    cur_opts = &quick;
+    store *s = open_at(tmp_new(), 0, 0);
+    metrics_registry *reg;
+    ingest *g = open_ingest(s, &reg);
+    tseries bad, good;
+    tseries_init(&bad, "sentinel");
+    add(&bad, INT64_MIN + 1, 1);
+    ingest_result r;
+    CHECK_EQ_I64(ingest_write(g, &bad.ws, 1, &r), AUG_EINVAL);
+    tseries_init(&bad, "sentinel");
+    add(&bad, INT64_MAX, 1); /* its bucket end in ms would overflow */
+    CHECK_EQ_I64(ingest_write(g, &bad.ws, 1, &r), AUG_EINVAL);
+    /* Past the sweep interval and the close delay, other series still commit. */
+    struct timespec ts = {2, 500 * 1000000};
+    nanosleep(&ts, NULL);
+    int64_t b = base_ms();
+    for (int i = 0; i < 2; i++) {
+        tseries_init(&good, "fine");
+        add(&good, b + i * MIN_MS, 1);
+        CHECK_EQ_I64(ingest_write(g, &good.ws, 1, &r), AUG_OK);
+        CHECK_EQ_I64(r.accepted, 1);
+    }
+    ingest_close(g);
+    metrics_registry_free(reg);
+    store_close(s);
+    tmp_remove();
+    cur_opts = &opts;
+}
+
 CHECK_MAIN(CHECK_CASE(test_retention_deletes_old_buckets), CHECK_CASE(test_minute_rollups_and_duplicates), CHECK_CASE(test_stale_and_nonfinite),
            CHECK_CASE(test_series_limit_and_hook), CHECK_CASE(test_recovery_replays_wal),
            CHECK_CASE(test_failed_commit_leaves_no_trace),
            CHECK_CASE(test_restart_matches_uninterrupted),
-           CHECK_CASE(test_checkpoint_rounds_in_chunks))
+           CHECK_CASE(test_checkpoint_rounds_in_chunks), CHECK_CASE(test_unbucketable_timestamp_refused_alone))
