@@ -8,6 +8,8 @@
 #include "util/arena.h"
 #include "wire/wire.h"
 
+#include <sys/stat.h>
+
 static const char usage[] =
     "usage: augurctl inspect --storage.path=DIR [--series SELECTOR] [--resolution minute|hour]\n"
     "                        [--from UNIX_SECONDS] [--to UNIX_SECONDS]\n"
@@ -170,6 +172,16 @@ int ctl_inspect(int argc, char **argv)
     if (a.series != NULL && (err = ingest_selector_parse(a.series, strlen(a.series), &sel, NULL, &eb)) != AUG_OK) {
         fprintf(stderr, "augurctl inspect: --series: %s\n", aug_errmsg(&eb, err));
         return 2;
+    }
+    /* store_open creates a missing store: a mistyped path would then read
+     * as an empty store (exit 0, nothing printed) and leave one behind. */
+    char data[4096];
+    struct stat st;
+    snprintf(data, sizeof data, "%s/data.mdb", a.path);
+    if (stat(data, &st) != 0) {
+        fprintf(stderr, "augurctl inspect: no augur store at %s (%s: %s)\n", a.path, data, strerror(errno));
+        ingest_selector_free(sel);
+        return 1;
     }
     store_opts so = {.path = a.path};
     store *s = NULL;

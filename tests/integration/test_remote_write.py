@@ -461,6 +461,20 @@ class StoreTools(unittest.TestCase):
             a.stop()
             a.cleanup()
 
+    def test_inspect_of_a_missing_store_fails_and_creates_nothing(self):
+        # A mistyped --storage.path must not look like an empty store (exit 0,
+        # no output) nor leave a fresh store behind.
+        import subprocess
+        import tempfile
+        from augur_harness import binary
+        with tempfile.TemporaryDirectory() as d:
+            missing = os.path.join(d, "typo", "data")
+            p = subprocess.run([binary("augurctl"), "inspect", "--storage.path=" + missing],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+            self.assertIn("no augur store", p.stderr)
+            self.assertFalse(os.path.exists(os.path.join(d, "typo")))
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
