@@ -219,9 +219,13 @@ static aug_err serve_series(read_ctx *rc, size_t qi, uint32_t id, const aug_labe
             const span *sp = &spans[s];
             if (sp->from_ms > sp->to_ms)
                 continue;
-            /* Bucket [b, b+w) is stamped (b+w)*1000-1. */
-            int64_t from_s = div_floor(sp->from_ms + 1, 1000 * sp->width_s) * sp->width_s - sp->width_s;
-            int64_t to_s = div_floor(sp->to_ms + 1, 1000 * sp->width_s) * sp->width_s + sp->width_s;
+            /* Bucket [b, b+w) is stamped (b+w)*1000-1. A range ending at
+             * INT64_MAX ("everything", as some clients ask) must not wrap
+             * to a negative bound and select nothing: +1 saturates. */
+            int64_t from1 = sp->from_ms < INT64_MAX ? sp->from_ms + 1 : INT64_MAX;
+            int64_t to1 = sp->to_ms < INT64_MAX ? sp->to_ms + 1 : INT64_MAX;
+            int64_t from_s = div_floor(from1, 1000 * sp->width_s) * sp->width_s - sp->width_s;
+            int64_t to_s = div_floor(to1, 1000 * sp->width_s) * sp->width_s + sp->width_s;
             store_rollup_iter *it = NULL;
             aug_err err = store_rollup_iter_open(rc->t, id, sp->res, from_s, to_s, &it);
             if (err != AUG_OK)

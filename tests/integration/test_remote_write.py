@@ -68,6 +68,17 @@ class WriteAndRead(unittest.TestCase):
         r = self.read_minutes("it_rollup", t0 + MIN, t0 + 2 * MIN, rollup="rate")
         self.assertAlmostEqual(r[0][1][0][1], 4 / 60)
 
+    def test_read_with_open_ended_range(self):
+        # Clients that mean "everything" send the int64 extremes; the bucket
+        # arithmetic must not overflow into an empty answer.
+        t0 = minute_base() + 20 * MIN
+        st, body = self.a.write([(series("it_open_range"), [(t0, 1.0), (t0 + MIN, 2.0), (t0 + 2 * MIN, 3.0)])])
+        self.assertEqual(st, 204, body)
+        for start, end in ((t0, (1 << 63) - 1), (-(1 << 63), (1 << 63) - 1), (-(1 << 63), t0 + 2 * MIN)):
+            res = self.read_minutes("it_open_range", start, end)
+            self.assertEqual(len(res), 1, (start, end))
+            self.assertEqual(res[0][1][:2], [(t0 + MIN - 1, 1.0), (t0 + 2 * MIN - 1, 2.0)], (start, end))
+
     def test_counter_reset_is_handled(self):
         t0 = minute_base() + 10 * MIN
         vals = [10, 20, 30, 5, 15, 25, 35, 45]  # reset after 30
