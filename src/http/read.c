@@ -152,13 +152,23 @@ static aug_err candidates(util_arena *a, store_txn *t, const query_plan *p, size
     return AUG_OK;
 }
 
+static int64_t div_floor(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
 typedef struct span {
     store_res res;
     int64_t width_s;
     int64_t from_ms, to_ms; /* sample timestamps served, inclusive */
 } span;
 
-/* Minute buckets inside the minute retention, hour buckets before it. */
+/* Minute buckets inside the minute retention, hour buckets before it. The
+ * hour holding the boundary is served whole, as an hour: its minutes
+ * before the boundary are deleted by retention, so ending the hours before
+ * it and starting the minutes at the boundary left up to an hour of data
+ * unserved. The minutes start after that hour (its stamp + 1 ms). */
 static size_t plan_spans(const wire_query *q, int64_t minute_floor_ms, span out[2])
 {
     size_t n = 0;
@@ -166,9 +176,15 @@ static size_t plan_spans(const wire_query *q, int64_t minute_floor_ms, span out[
         out[n++] = (span){STORE_RES_HOUR, 3600, q->start_ms, q->end_ms};
         return n;
     }
-    if (q->start_ms < minute_floor_ms)
-        out[n++] = (span){STORE_RES_HOUR, 3600, q->start_ms, minute_floor_ms - 1};
-    out[n++] = (span){STORE_RES_MINUTE, 60, AUG_MAX(q->start_ms, minute_floor_ms), q->end_ms};
+    int64_t minute_from = AUG_MAX(q->start_ms, minute_floor_ms);
+    if (q->start_ms < minute_floor_ms) {
+        /* stamp of the hour bucket holding the last ms before the boundary */
+        int64_t hour_to = div_floor(minute_floor_ms - 1, 3600 * 1000) * 3600 * 1000 + 3600 * 1000 - 1;
+        hour_to = AUG_MIN(hour_to, q->end_ms);
+        out[n++] = (span){STORE_RES_HOUR, 3600, q->start_ms, hour_to};
+        minute_from = AUG_MAX(minute_from, hour_to + 1);
+    }
+    out[n++] = (span){STORE_RES_MINUTE, 60, minute_from, q->end_ms};
     return n;
 }
 
@@ -200,12 +216,6 @@ static aug_err add_path(void *arg, const aug_label *labels, size_t nlabels, cons
         return err == AUG_ETOOBIG ? aug_errf(rc->eb, err, "response too large") : err;
     rc->points += n;
     return AUG_OK;
-}
-
-static int64_t div_floor(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
 static aug_err serve_series(read_ctx *rc, size_t qi, uint32_t id, const aug_label *labels, size_t nlabels,

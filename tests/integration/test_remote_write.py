@@ -14,7 +14,7 @@ import unittest
 import snappy
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from augur_harness import (STALE_NAN, Augur, enc_write_request, field_len, enc_label, enc_sample,  # noqa: E402
+from augur_harness import (BASE_CONFIG, STALE_NAN, Augur, enc_write_request, field_len, enc_label, enc_sample,  # noqa: E402
                            varint)
 
 MIN = 60_000
@@ -294,6 +294,31 @@ class WriteAndRead(unittest.TestCase):
         self.assertEqual(envs([("env", "=~", "prod|dev")]), ["dev", "prod"])
         self.assertEqual(envs([("env", "!~", "s.*")]), ["dev", "prod"])
         self.assertEqual(envs([("env", "=~", "rod")]), [])  # anchored
+
+
+class RetentionBoundary(unittest.TestCase):
+    def test_no_gap_where_minute_retention_ends(self):
+        # Beyond minute retention a read is served from hour buckets. The hour
+        # holding the retention boundary must be served too: its older minutes
+        # are no longer served (retention deletes them), so leaving it out
+        # dropped up to an hour of data from every long-range panel.
+        cfg = BASE_CONFIG.replace("minute_retention: 14d", "minute_retention: 2h")
+        a = Augur(config=cfg).start()
+        try:
+            now = int(time.time() * 1000)
+            t_a = (now - 4 * 3_600_000) // 3_600_000 * 3_600_000
+            samples = [(t, 1.0) for t in range(t_a, now - 5 * MIN, MIN)]
+            st, body = a.write([(series("it_boundary"), samples)])
+            self.assertEqual(st, 204, body)
+            time.sleep(3)  # the sweep closes the last minute
+            st, res = a.read([(t_a, int(time.time() * 1000),
+                               [("__name__", "=", "it_boundary"), ("rollup", "=", "count")], None)])
+            self.assertEqual(st, 200, res)
+            pts = res[0][0][1]
+            self.assertEqual(sum(v for _, v in pts), len(samples), pts)
+        finally:
+            a.stop()
+            a.cleanup()
 
 
 class Reload(unittest.TestCase):
