@@ -710,6 +710,10 @@ static aug_err apply_batch(ingest *g, store_txn *t, batch *b, int64_t now_ms)
             prefetch_slot(g, b->series[i + SLOT_AHEAD].hash);
         if (i + ENTRY_AHEAD < b->n)
             prefetch_entry(g, b->series[i + ENTRY_AHEAD].hash);
+        /* No samples (only exemplars or native histograms, which are not
+         * rolled up): nothing to store, and no slot of max_series to take. */
+        if (ws->nsamples == 0)
+            continue;
         uint32_t id = table_find(g, ws->hash);
         aug_err err;
         if (id == 0) {

@@ -218,6 +218,38 @@ static void test_series_limit_and_hook(void)
     tmp_remove();
 }
 
+/* A series sent with no samples (only exemplars or native histograms,
+ * which augur does not roll up) creates nothing: it used to take a slot of
+ * ingest.max_series, so a sender of histograms could fill the table and get
+ * the samples of real new series refused. */
+static void test_series_without_samples_takes_no_slot(void)
+{
+    store *s = open_at(tmp_new(), 0, 0);
+    metrics_registry *reg = metrics_registry_new();
+    ingest_opts o = opts;
+    o.max_series = 1;
+    ingest *g = NULL;
+    CHECK_EQ_I64(ingest_open(s, &o, reg, &g, NULL), AUG_OK);
+    tseries h, real;
+    tseries_init(&h, "histogram_only");
+    ingest_result r;
+    CHECK_EQ_I64(ingest_write(g, &h.ws, 1, &r), AUG_OK);
+    CHECK_EQ_I64(r.new_series, 0);
+    tseries_init(&real, "real");
+    add(&real, base_ms(), 1);
+    CHECK_EQ_I64(ingest_write(g, &real.ws, 1, &r), AUG_OK);
+    CHECK_EQ_I64(r.new_series, 1);
+    CHECK_EQ_I64(r.series_limit, 0);
+    CHECK_EQ_I64(r.accepted, 1);
+    ingest_stats st;
+    ingest_stats_get(g, &st);
+    CHECK_EQ_I64(st.series, 1);
+    ingest_close(g);
+    metrics_registry_free(reg);
+    store_close(s);
+    tmp_remove();
+}
+
 /* A child process writes and exits without closing anything (no final
  * checkpoint, like kill -9 after the reply); the parent reopens and every
  * acknowledged sample is there, including those of the still-open minute. */
@@ -579,4 +611,5 @@ CHECK_MAIN(CHECK_CASE(test_retention_deletes_old_buckets), CHECK_CASE(test_minut
            CHECK_CASE(test_series_limit_and_hook), CHECK_CASE(test_recovery_replays_wal),
            CHECK_CASE(test_failed_commit_leaves_no_trace),
            CHECK_CASE(test_restart_matches_uninterrupted),
-           CHECK_CASE(test_checkpoint_rounds_in_chunks), CHECK_CASE(test_unbucketable_timestamp_refused_alone))
+           CHECK_CASE(test_checkpoint_rounds_in_chunks), CHECK_CASE(test_unbucketable_timestamp_refused_alone),
+           CHECK_CASE(test_series_without_samples_takes_no_slot))
