@@ -209,18 +209,23 @@ PBC_REF_UNUSED static bool pbc_ref_strip_exemplars(const uint8_t *p, size_t n, p
     return true;
 }
 
-/* True when a LEN field at any level of a WriteRequest (request,
- * TimeSeries, Label, Sample) has a length prefix longer than 5 bytes.
- * protobuf-c 1.4 refuses those (scan_length_prefixed_data reads at most 5
- * bytes) while the protobuf spec, Go's decoder and wire/ accept any varint
- * up to 10 bytes, so such inputs cannot be compared with the oracle. */
-PBC_REF_UNUSED static bool pbc_ref_has_long_len_prefix(const uint8_t *p, size_t n, int depth)
+/* True when a field at any level of a WriteRequest (request, TimeSeries,
+ * Label, Sample) has a tag, or a LEN field a length prefix, longer than 5
+ * bytes. protobuf-c 1.4 refuses both (parse_tag_and_wiretype and
+ * scan_length_prefixed_data read at most 5 bytes) while the protobuf spec,
+ * Go's (and gogoproto's) decoder and wire/ accept any varint up to 10
+ * bytes, e.g. a tag written as e8 80 80 80 80 00, so such inputs cannot be
+ * compared with the oracle. */
+PBC_REF_UNUSED static bool pbc_ref_has_long_prefix(const uint8_t *p, size_t n, int depth)
 {
     const uint8_t *end = p + n;
     while (p < end) {
+        const uint8_t *tp = p;
         uint64_t tag, v;
         if (pb_get_varint(&p, end, &tag) != PB_OK)
             return false;
+        if (p - tp > 5)
+            return true;
         unsigned wt = (unsigned)(tag & 7);
         if (wt == PB_VARINT) {
             if (pb_get_varint(&p, end, &v) != PB_OK)
@@ -236,7 +241,7 @@ PBC_REF_UNUSED static bool pbc_ref_has_long_len_prefix(const uint8_t *p, size_t 
                 return false;
             if (p - lp > 5)
                 return true;
-            if (depth < 2 && pbc_ref_has_long_len_prefix(p, (size_t)v, depth + 1))
+            if (depth < 2 && pbc_ref_has_long_prefix(p, (size_t)v, depth + 1))
                 return true;
             p += v;
         } else {

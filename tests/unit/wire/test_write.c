@@ -535,6 +535,68 @@ static void test_protobuf_structure(void)
 #undef RUN
 }
 
+/* A tag written in `nbytes` bytes (padded with 0x80 continuation bytes,
+ * then 0x00): the same field, not in its shortest form. */
+static void long_tag(pbw *w, uint32_t field, unsigned wt, int nbytes)
+{
+    uint64_t v = (uint64_t)field << 3 | wt;
+    for (int i = 0; i < nbytes - 1; i++, v >>= 7)
+        pbw_byte(w, (uint8_t)(v & 0x7f) | 0x80);
+    pbw_byte(w, (uint8_t)v);
+}
+
+/* An unknown varint field whose tag takes 5, 6 or 10 bytes, at each level
+ * (0 WriteRequest, 1 TimeSeries, 2 Label, 3 Sample). wire/ skips it at every
+ * length (any varint up to 10 bytes, as gogoproto does); protobuf-c reads
+ * tags of at most 5 bytes, so the fuzzer's oracle (pbc_ref_has_long_prefix)
+ * must see the longer ones and only those (fuzz_write_request trapped on
+ * a 10-byte tag in a TimeSeries before it did). */
+static void test_long_tags_against_protobuf_c(void)
+{
+    static const int lens[] = {5, 6, 10};
+    wire_limits lim = wire_limits_default();
+    for (int level = 0; level < 4; level++) {
+        for (size_t k = 0; k < AUG_ARRAY_LEN(lens); k++) {
+            pbw pb = {0}, ts = {0}, l = {0}, smp = {0};
+            pbw_str(&l, 1, "__name__");
+            pbw_str(&l, 2, "up");
+            pbw_fixed64(&smp, 1, util_f64_bits(2.5));
+            pbw_tag(&smp, 2, 0);
+            pbw_varint(&smp, 1700000000000);
+            pbw *at = level == 0 ? &pb : level == 1 ? &ts : level == 2 ? &l : &smp;
+            long_tag(at, 15, 0, lens[k]);
+            pbw_varint(at, 7);
+            pbw_msg(&ts, 1, &l);
+            pbw_msg(&ts, 2, &smp);
+            pbw_msg(&pb, 1, &ts);
+
+            util_arena *a;
+            wire_write_req r;
+            aug_errbuf eb;
+            EXPECT(decode_pb(&pb, &lim, &a, &r, &eb), AUG_OK, &eb, "");
+            CHECK_EQ_I64(r.nseries, 1);
+            CHECK_EQ_I64(r.nsamples, 1);
+            bool long_tag_seen = pbc_ref_has_long_prefix(pb.p, pb.len, 0);
+            if (long_tag_seen != (lens[k] > 5))
+                fprintf(stderr, "level %d, %d-byte tag: oracle exemption %d\n", level, lens[k], long_tag_seen);
+            CHECK(long_tag_seen == (lens[k] > 5));
+            if (lens[k] <= 5) { /* protobuf-c reads it: the same request */
+                pbw z;
+                pbw_snappy(&pb, &z);
+                util_arena *b = util_arena_new(ARENA_CAP);
+                wire_write_req r2;
+                aug_errbuf eb2;
+                CHECK_EQ_I64(pbc_ref_write_decode(b, (aug_bytes){z.p, z.len}, &lim, &r2, &eb2), AUG_OK);
+                CHECK(pbc_ref_same_req(&r, &r2));
+                util_arena_free(b);
+                pbw_free(&z);
+            }
+            util_arena_free(a);
+            pbw_free(&pb);
+        }
+    }
+}
+
 /* ---- random requests, checked against protobuf-c ---- */
 
 static const char *const names[] = {"__name__", "az", "cluster", "cpu", "instance", "job", "mode", "namespace",
@@ -764,4 +826,5 @@ static void test_alloc_failures(void)
 
 CHECK_MAIN(CHECK_CASE(test_roundtrip_and_key), CHECK_CASE(test_nan_bits_preserved), CHECK_CASE(test_empty_request),
            CHECK_CASE(test_label_rules), CHECK_CASE(test_limits), CHECK_CASE(test_protobuf_structure),
-           CHECK_CASE(test_random_against_protobuf_c), CHECK_CASE(test_arena_use), CHECK_CASE(test_alloc_failures))
+           CHECK_CASE(test_long_tags_against_protobuf_c), CHECK_CASE(test_random_against_protobuf_c),
+           CHECK_CASE(test_arena_use), CHECK_CASE(test_alloc_failures))
