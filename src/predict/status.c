@@ -55,8 +55,16 @@ static aug_err serve_group(const predict_target *t, const predict_group *g, unsi
     if (g->path_n <= 0)
         return AUG_OK;
     int64_t step = t->width_s * 1000;
-    int64_t kmin = AUG_MAX((int64_t)1, ceil_div(start_ms - g->path_base_ms, step));
-    int64_t kmax = AUG_MIN((int64_t)g->path_n, floor_div(end_ms - g->path_base_ms, step));
+    /* Point k is stamped base + k × step, k >= 1. Clients asking for
+     * everything send the int64 extremes, so the offsets from base
+     * saturate instead of overflowing. */
+    int64_t from, to;
+    if (__builtin_sub_overflow(start_ms, g->path_base_ms, &from))
+        from = start_ms < 0 ? INT64_MIN : INT64_MAX;
+    if (__builtin_sub_overflow(end_ms, g->path_base_ms, &to))
+        to = end_ms < 0 ? INT64_MIN : INT64_MAX;
+    int64_t kmin = AUG_MAX((int64_t)1, ceil_div(from, step));
+    int64_t kmax = AUG_MIN((int64_t)g->path_n, floor_div(to, step));
     if (kmin > kmax)
         return AUG_OK;
     static const char *const intervals[2] = {"80", "95"};

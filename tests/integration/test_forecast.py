@@ -167,6 +167,11 @@ class Forecasts(unittest.TestCase):
             self.assertEqual(t, th)
             self.assertLessEqual(lo, v)
             self.assertLessEqual(v, hi)
+        # "everything" as the int64 extremes: the whole path, no overflow
+        whole = self.read(-(1 << 63), (1 << 63) - 1, [("__name__", "=", "ai_load_forecast_path")])
+        self.assertEqual(len(whole), 1)
+        self.assertEqual(whole[0][1], pts)
+        self.assertEqual(self.read(-(1 << 63), base, [("__name__", "=", "ai_load_forecast_path")]), [])
         # a range in the past holds nothing; other matchers filter groups
         self.assertEqual(self.read(0, base, [("__name__", "=", "ai_load_forecast_path")]), [])
         self.assertEqual(self.read(base, base + 3600_000,
