@@ -32,10 +32,6 @@
 /* LMDB's compile-time key limit in Debian's liblmdb (mdb_env_get_maxkeysize).
  * Part of the posting key format: store_open refuses a library with less. */
 #define STORE_KEY_MAX 511u
-/* Longest label name the store accepts (a posting key must hold the name,
- * its separator and at least a useful prefix of the value). */
-#define STORE_LABEL_NAME_MAX 255u
-
 /* ---- canonical label key: name 0xFF value 0xFF ... (see store.h) ---- */
 
 /* True if key is a well-formed canonical label key: at least one label,

@@ -176,11 +176,15 @@ aug_err store_meta_put(store_txn *t, const char *name, uint64_t v);
 
 /* ---- series dictionary and postings ---- */
 
+/* Longest label name the store accepts (a posting key must hold the name,
+ * its separator and at least a useful prefix of the value). */
+#define STORE_LABEL_NAME_MAX 255u
+
 /* Stores id → key and one posting (label name, value) → id per label.
  * Re-putting an id with the same key is a no-op (AUG_OK); with another key →
  * AUG_EINVAL (ids are immutable). A key that is not canonical (labels sorted,
  * unique, names and values non-empty) or id 0 → AUG_EINVAL; a label name
- * over 255 bytes → AUG_ETOOBIG. Values of any length are supported. */
+ * over STORE_LABEL_NAME_MAX bytes → AUG_ETOOBIG. Values of any length are supported. */
 aug_err store_series_put(store_txn *t, uint32_t id, aug_bytes key);
 /* Looks up the canonical key of id (borrowed). AUG_ENOTFOUND if absent. */
 aug_err store_series_get(store_txn *t, uint32_t id, aug_bytes *key);

@@ -152,12 +152,6 @@ static aug_err candidates(util_arena *a, store_txn *t, const query_plan *p, size
     return AUG_OK;
 }
 
-static int64_t div_floor(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 typedef struct span {
     store_res res;
     int64_t width_s;
@@ -179,7 +173,7 @@ static size_t plan_spans(const wire_query *q, int64_t minute_floor_ms, span out[
     int64_t minute_from = AUG_MAX(q->start_ms, minute_floor_ms);
     if (q->start_ms < minute_floor_ms) {
         /* stamp of the hour bucket holding the last ms before the boundary */
-        int64_t hour_to = div_floor(minute_floor_ms - 1, 3600 * 1000) * 3600 * 1000 + 3600 * 1000 - 1;
+        int64_t hour_to = util_floor_div(minute_floor_ms - 1, 3600 * 1000) * 3600 * 1000 + 3600 * 1000 - 1;
         hour_to = AUG_MIN(hour_to, q->end_ms);
         out[n++] = (span){STORE_RES_HOUR, 3600, q->start_ms, hour_to};
         minute_from = AUG_MAX(minute_from, hour_to + 1);
@@ -234,8 +228,8 @@ static aug_err serve_series(read_ctx *rc, size_t qi, uint32_t id, const aug_labe
              * to a negative bound and select nothing: +1 saturates. */
             int64_t from1 = sp->from_ms < INT64_MAX ? sp->from_ms + 1 : INT64_MAX;
             int64_t to1 = sp->to_ms < INT64_MAX ? sp->to_ms + 1 : INT64_MAX;
-            int64_t from_s = div_floor(from1, 1000 * sp->width_s) * sp->width_s - sp->width_s;
-            int64_t to_s = div_floor(to1, 1000 * sp->width_s) * sp->width_s + sp->width_s;
+            int64_t from_s = util_floor_div(from1, 1000 * sp->width_s) * sp->width_s - sp->width_s;
+            int64_t to_s = util_floor_div(to1, 1000 * sp->width_s) * sp->width_s + sp->width_s;
             store_rollup_iter *it = NULL;
             aug_err err = store_rollup_iter_open(rc->t, id, sp->res, from_s, to_s, &it);
             if (err != AUG_OK)

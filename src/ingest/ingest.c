@@ -92,14 +92,11 @@
 #define MAX_GROW_RETRIES 8
 #define CHECKPOINT_CHUNK 8192 /* default ingest_opts.checkpoint_chunk (invariant 7) */
 
-static const uint64_t STALE_NAN_BITS = 0x7ff0000000000002ULL;
+/* The decoder refuses what the store cannot index, so one series cannot
+ * fail a whole group commit (wire.h). */
+_Static_assert(WIRE_MAX_NAME_BYTES == STORE_LABEL_NAME_MAX, "wire and store label-name limits differ");
 
-/* Why INGEST_TS_LIMIT_MS (ingest.h): near INT64_MIN a bucket start falls below the store's -INT64_MAX/1000 s
- * (store_rollup_put → AUG_EINVAL), and near INT64_MAX a bucket's end in ms
- * overflows. Such a sample would fail the commit of its bucket: the sweep
- * retries that close in every later commit, so one sample (a client's
- * "no timestamp" sentinel) would fail every write after it, across
- * restarts. ingest_write refuses it up front, with its own request only. */
+static const uint64_t STALE_NAN_BITS = 0x7ff0000000000002ULL;
 
 /* One series, in memory: 136 bytes (was 184 as hash + store_series_state +
  * bookkeeping; flags and a 16-bit undo generation fill the padding). The
@@ -245,12 +242,6 @@ static aug_err vec_reserve(void **p, size_t *cap, size_t need, size_t item)
             (v).p[(v).n++] = (item); \
     } while (0)
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
-
 static bool is_stale_marker(double v)
 {
     uint64_t bits;
@@ -333,12 +324,12 @@ static void entry_init(entry *e, util_hash128 h)
 
 static int64_t minute_start_s(const entry *e)
 {
-    return floor_div(e->m_last_ts_ms, 60000) * 60;
+    return util_floor_div(e->m_last_ts_ms, 60000) * 60;
 }
 
 static int64_t hour_start_s(const entry *e)
 {
-    return floor_div(e->h_last_ts_ms, 3600000) * 3600;
+    return util_floor_div(e->h_last_ts_ms, 3600000) * 3600;
 }
 
 /* The open minute / hour as a store_rollup (all zero when not open). */
@@ -402,9 +393,9 @@ static aug_err entry_load(entry *e, const store_series_state *st)
 {
     const store_rollup *m = &st->minute, *h = &st->hour;
     if (m->count > 0 && (!st->has_prev || m->last != st->prev_value ||
-                         floor_div(m->last_ts_ms, 60000) * 60 != st->minute_start_s))
+                         util_floor_div(m->last_ts_ms, 60000) * 60 != st->minute_start_s))
         return AUG_ECORRUPT;
-    if (h->count > 0 && floor_div(h->last_ts_ms, 3600000) * 3600 != st->hour_start_s)
+    if (h->count > 0 && util_floor_div(h->last_ts_ms, 3600000) * 3600 != st->hour_start_s)
         return AUG_ECORRUPT;
     e->last_ts_ms = st->last_ts_ms;
     e->prev_value = st->has_prev ? st->prev_value : 0;
@@ -513,7 +504,7 @@ static aug_err emit(ingest *g, uint32_t id, store_res res, int64_t start_s, cons
 
 static int64_t hour_of(int64_t minute_start_s)
 {
-    return floor_div(minute_start_s, 3600) * 3600;
+    return util_floor_div(minute_start_s, 3600) * 3600;
 }
 
 /* The open hour lives only in memory and in state checkpoints until it
@@ -623,7 +614,7 @@ static aug_err apply_sample(ingest *g, store_txn *t, uint32_t id, entry *e, int6
         *out = OUT_NONFINITE;
         return AUG_OK;
     }
-    int64_t m = floor_div(ts, 60000) * 60;
+    int64_t m = util_floor_div(ts, 60000) * 60;
     bool opened = false;
     if (e->m_count > 0 && m != minute_start_s(e)) {
         if ((err = close_minute(g, t, id, e)) != AUG_OK)
@@ -639,7 +630,7 @@ static aug_err apply_sample(ingest *g, store_txn *t, uint32_t id, entry *e, int6
     }
     store_rollup mr = bucket_minute(e);
     store_rollup_add(&mr, ts, v, (e->flags & E_HAS_PREV) != 0, e->prev_value);
-    AUG_DEBUG_ASSERT(mr.last_ts_ms == ts && floor_div(ts, 60000) * 60 == m);
+    AUG_DEBUG_ASSERT(mr.last_ts_ms == ts && util_floor_div(ts, 60000) * 60 == m);
     set_minute(e, &mr); /* its `last` is v, which becomes prev_value below */
 done:
     e->prev_value = v;
@@ -1349,6 +1340,13 @@ aug_err ingest_write(ingest *g, const wire_series *series, size_t n, ingest_resu
     memset(res, 0, sizeof *res);
     for (size_t i = 0; i < n; i++) {
         b.nsamples += series[i].nsamples;
+        /* Near INT64_MIN a bucket start falls below the store's
+         * -INT64_MAX/1000 s (store_rollup_put → AUG_EINVAL), and near
+         * INT64_MAX a bucket's end in ms overflows. Such a sample would fail
+         * the commit of its bucket, and the sweep retries that close in every
+         * later commit: one sample (a client's "no timestamp" sentinel) would
+         * fail every write after it, across restarts. Refused here, it fails
+         * its own request only. */
         for (size_t k = 0; k < series[i].nsamples; k++) {
             int64_t ts = series[i].samples[k].ts_ms;
             if (ts < -INGEST_TS_LIMIT_MS || ts > INGEST_TS_LIMIT_MS)

@@ -36,18 +36,6 @@ static unsigned names_selected(const ingest_selector *ns, const predict_target *
     return mask;
 }
 
-static int64_t ceil_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a > 0) == (b > 0)) ? q + 1 : q;
-}
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 static aug_err serve_group(const predict_target *t, const predict_group *g, unsigned mask, const ingest_selector *full,
                            int64_t start_ms, int64_t end_ms, predict_series_fn fn, void *arg, aug_label *lb,
                            aug_sample *sb)
@@ -63,8 +51,8 @@ static aug_err serve_group(const predict_target *t, const predict_group *g, unsi
         from = start_ms < 0 ? INT64_MIN : INT64_MAX;
     if (__builtin_sub_overflow(end_ms, g->path_base_ms, &to))
         to = end_ms < 0 ? INT64_MIN : INT64_MAX;
-    int64_t kmin = AUG_MAX((int64_t)1, ceil_div(from, step));
-    int64_t kmax = AUG_MIN((int64_t)g->path_n, floor_div(to, step));
+    int64_t kmin = AUG_MAX((int64_t)1, util_ceil_div(from, step));
+    int64_t kmax = AUG_MIN((int64_t)g->path_n, util_floor_div(to, step));
     if (kmin > kmax)
         return AUG_OK;
     static const char *const intervals[2] = {"80", "95"};

@@ -37,6 +37,21 @@ typedef struct aug_str {
     size_t len;
 } aug_str;
 
+/* Integer division rounding towards -inf / +inf (C rounds towards 0): the
+ * bucket of a negative timestamp is the one before zero, not zero's.
+ * b > 0. */
+static inline int64_t util_floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && a < 0) ? q - 1 : q;
+}
+
+static inline int64_t util_ceil_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && a > 0) ? q + 1 : q;
+}
+
 #pragma GCC poison sprintf strcpy strcat strtok atoi atol gets
 
 #endif

@@ -57,9 +57,10 @@ typedef struct wire_write_req {
 
 /* Longest label name accepted whatever max_label_bytes says. The store
  * indexes every label with a posting key that holds the name whole
- * (storage/records.h STORE_LABEL_NAME_MAX), so a longer name could only
- * fail at the group commit, taking the other requests of that commit down
- * with it; refused at decode, only its own request fails (413). */
+ * (storage/store.h STORE_LABEL_NAME_MAX; ingest.c asserts they agree), so
+ * a longer name could only fail at the group commit, taking the other
+ * requests of that commit down with it; refused at decode, only its own
+ * request fails (413). */
 #define WIRE_MAX_NAME_BYTES 255u
 
 /* Caps on one request. Start from wire_limits_default() and change fields:

@@ -11,6 +11,7 @@
 #include "storage/records.h"
 #include "storage/store.h"
 #include "storage/store_int.h"
+#include "util/bits.h"
 #include "util/mem.h"
 
 #include <unistd.h>
@@ -83,31 +84,17 @@ static inline bool bytes_eq_hex(const uint8_t *p, size_t len, const char *hex)
     return true;
 }
 
-static inline uint64_t bits_of(double d)
-{
-    uint64_t u;
-    memcpy(&u, &d, sizeof u);
-    return u;
-}
-
-static inline double of_bits(uint64_t u)
-{
-    double d;
-    memcpy(&d, &u, sizeof d);
-    return d;
-}
-
 /* Field by field (structs have padding), doubles compared as bits. */
 static inline bool rollup_eq(const store_rollup *a, const store_rollup *b)
 {
-    return a->count == b->count && bits_of(a->sum) == bits_of(b->sum) && bits_of(a->min) == bits_of(b->min) &&
-           bits_of(a->max) == bits_of(b->max) && bits_of(a->last) == bits_of(b->last) &&
-           a->last_ts_ms == b->last_ts_ms && bits_of(a->increase) == bits_of(b->increase);
+    return a->count == b->count && util_f64_bits(a->sum) == util_f64_bits(b->sum) && util_f64_bits(a->min) == util_f64_bits(b->min) &&
+           util_f64_bits(a->max) == util_f64_bits(b->max) && util_f64_bits(a->last) == util_f64_bits(b->last) &&
+           a->last_ts_ms == b->last_ts_ms && util_f64_bits(a->increase) == util_f64_bits(b->increase);
 }
 
 static inline bool state_eq(const store_series_state *a, const store_series_state *b)
 {
-    return a->last_ts_ms == b->last_ts_ms && bits_of(a->prev_value) == bits_of(b->prev_value) &&
+    return a->last_ts_ms == b->last_ts_ms && util_f64_bits(a->prev_value) == util_f64_bits(b->prev_value) &&
            a->has_prev == b->has_prev && a->stale == b->stale && a->minute_start_s == b->minute_start_s &&
            rollup_eq(&a->minute, &b->minute) && a->hour_start_s == b->hour_start_s && rollup_eq(&a->hour, &b->hour);
 }

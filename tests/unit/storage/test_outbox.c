@@ -22,7 +22,7 @@ static const char example_hex[] =
 static size_t example(store_outbox_series s[2], store_outbox_sample smp[2])
 {
     smp[0] = (store_outbox_sample){1700000000000, 0.5};
-    smp[1] = (store_outbox_sample){1700000000000, of_bits(STALE_NAN_BITS)};
+    smp[1] = (store_outbox_sample){1700000000000, util_bits_f64(STALE_NAN_BITS)};
     s[0] = (store_outbox_series){cstr_bytes(K1), &smp[0], 1};
     s[1] = (store_outbox_series){cstr_bytes(K2), &smp[1], 1};
     return 2;
@@ -97,7 +97,7 @@ static void test_round_trip_bits(void)
     size_t v = 0, t = 0;
     for (size_t i = 0; i < 5; i++) {
         for (size_t j = 0; j < 3; j++)
-            smp[i][j] = (store_outbox_sample){ts[t++ % 15], of_bits(vals[v++ % 7])};
+            smp[i][j] = (store_outbox_sample){ts[t++ % 15], util_bits_f64(vals[v++ % 7])};
         s[i] = (store_outbox_series){cstr_bytes(keys[i]), smp[i], 1 + i % 3};
     }
     size_t cap = store_record_outbox_bound(s, 5), len;
@@ -114,7 +114,7 @@ static void test_round_trip_bits(void)
         CHECK_EQ_I64(d.ns[i], 1 + i % 3);
         for (size_t j = 0; j < d.ns[i]; j++) {
             CHECK_EQ_I64(d.smp[i][j].ts_ms, smp[i][j].ts_ms);
-            CHECK(bits_of(d.smp[i][j].value) == bits_of(smp[i][j].value));
+            CHECK(util_f64_bits(d.smp[i][j].value) == util_f64_bits(smp[i][j].value));
         }
     }
     aug_free(out);

@@ -47,7 +47,7 @@ static void test_documented_examples(void)
     n = store_record_rollup_encode(&r, 1700000040, b);
     CHECK(bytes_eq_hex(b, n, "01 03 01 b0 ea 01 3f e0 00 00 00 00 00 00"));
 
-    store_wal_entry e[2] = {{5, 1700000000000, 1.0}, {6, 1700000000000, of_bits(STALE_NAN_BITS)}};
+    store_wal_entry e[2] = {{5, 1700000000000, 1.0}, {6, 1700000000000, util_bits_f64(STALE_NAN_BITS)}};
     CHECK_EQ_I64(store_record_wal_encode(e, 2, b, sizeof b, &n), AUG_OK);
     CHECK(bytes_eq_hex(b, n, "01 02 01 0a 80 a0 ab fe f9 62 02 1b 7f f0 00 00 00 00 00 02"));
 
@@ -67,8 +67,8 @@ static void test_nan_bits_survive_every_encoder(void)
     size_t n = 0;
     for (size_t i = 0; i < ns; i++)
         for (size_t j = 0; j < ns; j++) {
-            in[n++] = (store_wal_entry){(uint32_t)(i + 1), (int64_t)(i * 1000), of_bits(special_bits[i])};
-            in[n++] = (store_wal_entry){(uint32_t)(j + 1), (int64_t)(j * 1000), of_bits(special_bits[j])};
+            in[n++] = (store_wal_entry){(uint32_t)(i + 1), (int64_t)(i * 1000), util_bits_f64(special_bits[i])};
+            in[n++] = (store_wal_entry){(uint32_t)(j + 1), (int64_t)(j * 1000), util_bits_f64(special_bits[j])};
         }
     static uint8_t buf[1 << 16];
     size_t len, m = 0;
@@ -76,13 +76,13 @@ static void test_nan_bits_survive_every_encoder(void)
     CHECK_EQ_I64(store_record_wal_decode((aug_bytes){buf, len}, out, AUG_ARRAY_LEN(out), &m), AUG_OK);
     CHECK_EQ_I64(m, n);
     for (size_t i = 0; i < n; i++) {
-        CHECK(bits_of(out[i].value) == bits_of(in[i].value));
+        CHECK(util_f64_bits(out[i].value) == util_f64_bits(in[i].value));
         CHECK_EQ_I64(out[i].id, in[i].id);
         CHECK_EQ_I64(out[i].ts_ms, in[i].ts_ms);
     }
     /* Rollup record and state record: every special value in every field. */
     for (size_t i = 0; i < ns; i++) {
-        double v = of_bits(special_bits[i]), w = of_bits(special_bits[(i + 3) % ns]);
+        double v = util_bits_f64(special_bits[i]), w = util_bits_f64(special_bits[(i + 3) % ns]);
         store_rollup r = {.count = 2, .sum = v, .min = w, .max = v, .last = w, .last_ts_ms = -5, .increase = v};
         store_rollup one = {.count = 1, .sum = v, .min = v, .max = v, .last = v, .last_ts_ms = 60000, .increase = w};
         const store_rollup *cases[] = {&r, &one};
@@ -99,7 +99,7 @@ static void test_nan_bits_survive_every_encoder(void)
         store_series_state sg;
         size_t sl = store_record_state_encode(&st, sb);
         CHECK_EQ_I64(store_record_state_decode((aug_bytes){sb, sl}, &sg), AUG_OK);
-        CHECK(bits_of(sg.prev_value) == special_bits[i]);
+        CHECK(util_f64_bits(sg.prev_value) == special_bits[i]);
         CHECK(sg.has_prev && sg.stale);
         CHECK_EQ_I64(sg.last_ts_ms, INT64_MAX);
         CHECK_EQ_I64(sg.minute_start_s, INT64_MIN);
@@ -128,18 +128,18 @@ static void test_wal_random_round_trip_and_size(void)
     CHECK_EQ_I64(store_record_wal_decode((aug_bytes){buf, len}, out, N, &m), AUG_OK);
     CHECK_EQ_I64(m, N);
     for (size_t i = 0; i < N; i++)
-        CHECK(out[i].id == in[i].id && out[i].ts_ms == in[i].ts_ms && bits_of(out[i].value) == bits_of(in[i].value));
+        CHECK(out[i].id == in[i].id && out[i].ts_ms == in[i].ts_ms && util_f64_bits(out[i].value) == util_f64_bits(in[i].value));
     /* 3/4 integers (~1+1+4 bytes), 1/4 arbitrary doubles (1+1+8), ts
      * repeated: well under the 20 bytes of a fixed layout. */
     fprintf(stderr, "  wal: %zu entries in %zu bytes (%.2f B/entry)\n", (size_t)N, len, (double)len / N);
     CHECK(len < N * 9);
     /* Random ids and timestamps (no structure) still round-trip. */
     for (size_t i = 0; i < N; i++)
-        in[i] = (store_wal_entry){(uint32_t)(check_rand() | 1), (int64_t)check_rand(), of_bits(check_rand())};
+        in[i] = (store_wal_entry){(uint32_t)(check_rand() | 1), (int64_t)check_rand(), util_bits_f64(check_rand())};
     CHECK_EQ_I64(store_record_wal_encode(in, N, buf, sizeof buf, &len), AUG_OK);
     CHECK_EQ_I64(store_record_wal_decode((aug_bytes){buf, len}, out, N, &m), AUG_OK);
     for (size_t i = 0; i < N; i++)
-        CHECK(out[i].id == in[i].id && out[i].ts_ms == in[i].ts_ms && bits_of(out[i].value) == bits_of(in[i].value));
+        CHECK(out[i].id == in[i].id && out[i].ts_ms == in[i].ts_ms && util_f64_bits(out[i].value) == util_f64_bits(in[i].value));
     /* Bad input to the encoder. */
     in[5].id = 0;
     CHECK_EQ_I64(store_record_wal_encode(in, N, buf, sizeof buf, &len), AUG_EINVAL);

@@ -179,7 +179,7 @@ static void fill_entries(store_wal_entry *e, size_t n, uint64_t seed)
         x ^= x << 25;
         x ^= x >> 27;
         uint64_t r = x * 0x2545F4914F6CDD1DULL;
-        e[k] = (store_wal_entry){(uint32_t)(r >> 32) | 1, (int64_t)(r >> 8), of_bits(r)};
+        e[k] = (store_wal_entry){(uint32_t)(r >> 32) | 1, (int64_t)(r >> 8), util_bits_f64(r)};
     }
 }
 
@@ -198,7 +198,7 @@ static aug_err check_record(void *arg, uint64_t seq, const store_wal_entry *e, s
         c->ok = false;
     for (size_t i = 0; i < n && i < 2000; i++)
         if (e[i].id != c->want[i].id || e[i].ts_ms != c->want[i].ts_ms ||
-            bits_of(e[i].value) != bits_of(c->want[i].value))
+            util_f64_bits(e[i].value) != util_f64_bits(c->want[i].value))
             c->ok = false;
     c->next_seq = seq + 1;
     c->records++;

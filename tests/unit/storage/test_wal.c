@@ -19,7 +19,7 @@ static aug_err record(void *arg, uint64_t seq, const store_wal_entry *e, size_t 
     s->n++;
     for (size_t i = 0; i < n; i++)
         if (e[i].id != (uint32_t)(seq * 10 + i) || e[i].ts_ms != (int64_t)seq * 1000 ||
-            bits_of(e[i].value) != (i == 0 ? STALE_NAN_BITS : bits_of((double)i / 3)))
+            util_f64_bits(e[i].value) != (i == 0 ? STALE_NAN_BITS : util_f64_bits((double)i / 3)))
             s->values_ok = false;
     return AUG_OK;
 }
@@ -29,7 +29,7 @@ static void append(store_txn *t, uint64_t seq, size_t n, aug_err want)
     store_wal_entry e[16];
     for (size_t i = 0; i < n; i++)
         e[i] = (store_wal_entry){(uint32_t)(seq * 10 + i), (int64_t)seq * 1000,
-                                 i == 0 ? of_bits(STALE_NAN_BITS) : (double)i / 3};
+                                 i == 0 ? util_bits_f64(STALE_NAN_BITS) : (double)i / 3};
     CHECK_EQ_I64(store_wal_append(t, seq, e, n), want);
 }
 
